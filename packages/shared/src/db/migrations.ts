@@ -1,0 +1,53 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { ConfigError } from '../errors.ts';
+import type { Dialect } from './connect.ts';
+
+/**
+ * The schema, versioned. Text timestamps and explicit lengths keep both databases
+ * answering byte for byte alike; only the id column type differs by dialect.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const id = dialect === 'postgres' ? 'serial' : 'integer';
+  return {
+    '0001_initial': {
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('users')
+          .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('username', 'varchar(50)', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'varchar(100)', (c) => c.notNull())
+          .addColumn('creation', 'varchar(32)', (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('thoughts')
+          .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('username', 'varchar(50)', (c) => c.notNull())
+          .addColumn('text', 'varchar(250)', (c) => c.notNull())
+          .addColumn('timestamp', 'varchar(32)', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('thoughts_username_idx').on('thoughts').column('username').execute();
+        await db.schema.createTable('sessions')
+          .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('session', 'varchar(64)', (c) => c.notNull().unique())
+          .addColumn('username', 'varchar(50)', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('sessions_username_idx').on('sessions').column('username').execute();
+      },
+    },
+  };
+}
+
+class StaticMigrations implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations() {
+    return migrations(this.dialect);
+  }
+}
+
+/** Brings the schema up to date; safe to call on every start. */
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticMigrations(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new ConfigError(`database migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
+  }
+}

@@ -1,0 +1,31 @@
+import type { IncomingMessage } from 'node:http';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+
+/** Secrets never reach a log line, whichever service writes it. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  'password',
+];
+
+export function createLogger(name: string): Logger {
+  return pino({
+    name,
+    level: process.env.LOG_LEVEL || 'info',
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Human-readable output only for a person at a terminal; JSON lines everywhere else.
+    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
+  });
+}
+
+/** One log line per request, carrying the request id set by the requestId middleware. */
+export function requestLogger(logger: Logger) {
+  return pinoHttp({
+    logger,
+    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? '',
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+  });
+}

@@ -1,0 +1,96 @@
+import express, { type Express } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { sql } from 'kysely';
+import { loadServiceConfig, type ServiceConfig, type ServiceConfigSpec } from '../config.ts';
+import type { Database } from '../db/connect.ts';
+import { prepareDatabase } from '../db/prepare.ts';
+import { createLogger, requestLogger } from './logger.ts';
+import { closeGracefully, listen } from './listen.ts';
+import { createHttpMetrics } from './metrics.ts';
+import { requestId } from './requestId.ts';
+import { sendJson } from './api.ts';
+
+export interface ServiceContext {
+  config: ServiceConfig;
+  database: Database;
+  logger: Logger;
+}
+
+export interface ServiceSpec extends ServiceConfigSpec {
+  name: string;
+  /** Adds the service's own routes to an app that already has request ids, logs and metrics. */
+  addRoutes(app: Express, context: ServiceContext): void | Promise<void>;
+}
+
+export interface RunningService {
+  server: Server;
+  url: string;
+  context: ServiceContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a back-end process shares: configuration, database, request ids, access log,
+ * `/metrics`, `/healthz`, `/readyz`, a clear message for a taken port, and a clean stop.
+ */
+export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+  const config = loadServiceConfig(spec, env);
+  const logger = createLogger(spec.name);
+  const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData });
+  const context = { config, database, logger };
+  const app = createServiceApp(spec.name, context);
+  await spec.addRoutes(app, context);
+  let server: Server;
+  try {
+    server = await listen(app, { port: config.port, host: config.host, portVariable: spec.portVariable });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url, database: config.database.kind }, `${spec.name} listening on ${url}`);
+  return {
+    server,
+    url,
+    context,
+    async close() {
+      await closeGracefully(server);
+      await database.close();
+    },
+  };
+}
+
+function createServiceApp(name: string, { database, logger }: ServiceContext): Express {
+  const metrics = createHttpMetrics(name);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('strict routing', true);
+  app.set('case sensitive routing', true);
+  app.use(requestId(), requestLogger(logger), metrics.middleware);
+  app.get('/metrics', metrics.handler);
+  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await sql`select 1`.execute(database.db);
+      sendJson(res, 200, { status: 'ready' });
+    } catch (error) {
+      sendJson(res, 503, { status: 'database unavailable', error: (error as Error).message });
+    }
+  });
+  return app;
+}
+
+/** Runs a service as its own process: stops cleanly on SIGTERM and Ctrl-C. */
+export async function runServiceProcess(spec: ServiceSpec): Promise<void> {
+  const service = await startService(spec);
+  const stop = async (signal: string) => {
+    service.context.logger.info(`${signal}: finishing open requests`);
+    await service.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
