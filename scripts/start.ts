@@ -1,0 +1,105 @@
+// `npm start`: the whole system on the embedded default, one supervisor, prefixed logs.
+// Prepares the SQLite database and dev keys once, then starts every process, waits until
+// each answers its health check and prints the URLs. Ctrl-C (or SIGTERM) stops them all.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { prettyFactory } from 'pino-pretty';
+import { loadServiceConfig, REPO_ROOT } from '@mythoughts/shared/config';
+import { prepareDatabase } from '@mythoughts/shared/db/prepare';
+import { ConfigError, runMain } from '@mythoughts/shared/errors';
+import { resolveKeyFiles } from '@mythoughts/shared/keys';
+
+interface ProcessSpec {
+  name: string;
+  entry: string[];
+  healthUrl: string;
+  publicUrl: string;
+  what: string;
+}
+
+const env = process.env;
+const port = (variable: string, fallback: number) => env[variable] || String(fallback);
+
+function processes(): ProcessSpec[] {
+  const list: ProcessSpec[] = [
+    { name: 'legacy', entry: ['legacy-monolith/src/main.ts'], healthUrl: `http://127.0.0.1:${port('LEGACY_PORT', 8001)}/healthz`, publicUrl: `http://127.0.0.1:${port('LEGACY_PORT', 8001)}/`, what: 'legacy monolith (HTML site + JSON API)' },
+    { name: 'users', entry: ['services/users/src/main.ts'], healthUrl: `http://127.0.0.1:${port('USERS_PORT', 8002)}/healthz`, publicUrl: `http://127.0.0.1:${port('USERS_PORT', 8002)}/`, what: 'users service (Swagger UI)' },
+    { name: 'thoughts', entry: ['services/thoughts/src/main.ts'], healthUrl: `http://127.0.0.1:${port('THOUGHTS_PORT', 8003)}/healthz`, publicUrl: `http://127.0.0.1:${port('THOUGHTS_PORT', 8003)}/`, what: 'thoughts service (Swagger UI)' },
+  ];
+  if (existsSync(path.join(REPO_ROOT, 'gateway/src/cli.ts'))) {
+    const admin = `http://127.0.0.1:${port('GATEWAY_ADMIN_PORT', 9901)}`;
+    list.push({ name: 'gateway', entry: ['gateway/src/cli.ts', 'serve'], healthUrl: `${admin}/healthz`, publicUrl: `http://127.0.0.1:${port('GATEWAY_PORT', 8080)}/`, what: `gateway — the public entry (admin: ${admin}/)` });
+  }
+  return list;
+}
+
+async function main() {
+  // Keys and schema are prepared here, once, so the processes never race to create them.
+  const dataDir = path.resolve(env.DATA_DIR || path.join(REPO_ROOT, 'data'));
+  const keys = resolveKeyFiles(env, dataDir);
+  const childEnv: NodeJS.ProcessEnv = { ...env, DATA_DIR: dataDir, JWT_PUBLIC_KEY_FILE: keys.publicKeyFile, JWT_PRIVATE_KEY_FILE: keys.privateKeyFile };
+  const config = loadServiceConfig({ portVariable: 'LEGACY_PORT', defaultPort: 8001, needsPrivateKey: false }, childEnv);
+  const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData });
+  await database.close();
+
+  const specs = processes();
+  const children = specs.map((spec) => startChild(spec, childEnv));
+  let stopping = false;
+  const stopAll = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+  };
+  children.forEach((child, i) => child.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`${specs[i]!.name} stopped (${signal ?? `exit ${code}`}); stopping the others\n`);
+    stopAll(1);
+  }));
+  process.on('SIGINT', () => stopAll(0));
+  process.on('SIGTERM', () => stopAll(0));
+
+  try {
+    await Promise.all(specs.map((spec) => waitHealthy(spec, () => stopping)));
+  } catch (error) {
+    for (const child of children) child.kill('SIGTERM');
+    throw error;
+  }
+  if (stopping) return;
+  const width = Math.max(...specs.map((s) => s.publicUrl.length));
+  process.stdout.write(`\nMyThoughts is up (${config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL'}):\n`);
+  for (const spec of [...specs].reverse()) process.stdout.write(`  ${spec.publicUrl.padEnd(width)}  ${spec.what}\n`);
+  process.stdout.write('Demo users: bruce / password, stephen / password. Ctrl-C stops everything.\n\n');
+}
+
+const pretty = prettyFactory({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss' });
+
+function startChild(spec: ProcessSpec, childEnv: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...spec.entry], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = `[${spec.name}]`.padEnd(11);
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      const text = line.startsWith('{') ? pretty(line).trimEnd() : line;
+      process.stdout.write(`${prefix}${text}\n`);
+    });
+  }
+  return child;
+}
+
+async function waitHealthy(spec: ProcessSpec, stopped: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!stopped()) {
+    try {
+      const response = await fetch(spec.healthUrl);
+      if (response.ok) return;
+    } catch {
+      // not listening yet: try again below
+    }
+    if (Date.now() > deadline) throw new ConfigError(`${spec.name} did not answer ${spec.healthUrl} within 60 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+runMain('npm start', main);

@@ -1,0 +1,3 @@
+import { describeContractOn } from './describeContract.ts';
+
+describeContractOn('postgres');
