@@ -7,6 +7,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**', 'data/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    globalSetup: ['tests/support/globalSetup.ts'],
     pool: 'forks',
     maxWorkers: 2,
   },

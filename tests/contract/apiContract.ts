@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { expect, it } from 'vitest';
 import { send, type RequestOptions } from './client.ts';
@@ -207,7 +207,11 @@ export function defineApiContract(target: () => ApiTarget): void {
     const now = Math.floor(Date.now() / 1000);
     const key = target().privateKeyPem;
     const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const header = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const claims = part({ username: 'bruce', iat: now, exp: now + 60 });
+    // The classic confusion attack: HS256 with the RSA public key as the HMAC secret.
+    const hsInput = `${part({ alg: 'HS256', typ: 'JWT' })}.${claims}`;
+    const hsSignature = createHmac('sha256', target().publicKeyPem).update(hsInput).digest('base64url');
     const cases: Record<string, string | undefined> = {
       'no header': undefined,
       'wrong scheme': 'Basic YnJ1Y2U6cGFzc3dvcmQ=',
@@ -217,11 +221,11 @@ export function defineApiContract(target: () => ApiTarget): void {
       expired: `Bearer ${jwt.sign({ username: 'bruce', iat: now - 7200, exp: now - 3600 }, key, { algorithm: 'RS256' })}`,
       'no exp': `Bearer ${jwt.sign({ username: 'bruce', iat: now }, key, { algorithm: 'RS256' })}`,
       'no username': `Bearer ${jwt.sign({ iat: now, exp: now + 60 }, key, { algorithm: 'RS256' })}`,
-      'alg none': `Bearer ${header({ alg: 'none', typ: 'JWT' })}.${header({ username: 'bruce', iat: now, exp: now + 60 })}.`,
-      'HS256 signed with the public key': `Bearer ${jwt.sign({ username: 'bruce', iat: now, exp: now + 60 }, Buffer.from(target().publicKeyPem), { algorithm: 'HS256' })}`,
+      'alg none': `Bearer ${part({ alg: 'none', typ: 'JWT' })}.${claims}.`,
+      'HS256 signed with the public key': `Bearer ${hsInput}.${hsSignature}`,
     };
     for (const [name, authorization] of Object.entries(cases)) {
-      const headers = authorization === undefined ? {} : { authorization };
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
       const response = await call('GET', '/api/me/thoughts/', { headers });
       expect(response.status, name).toBe(401);
       expect(response.text, name).toBe(UNAUTHORIZED);
