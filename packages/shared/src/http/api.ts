@@ -15,6 +15,7 @@ export const MESSAGES = {
   missingParameter: 'Missing required parameter in the JSON body or the post body or the query string',
   invalidPayload: 'Input payload validation failed',
   tooLarge: 'The data value transmitted exceeds the capacity limit.',
+  badRequest: 'The browser (or proxy) sent a request that this server could not understand.',
   internal: 'The server encountered an internal error and was unable to complete your request.',
 } as const;
 
@@ -97,7 +98,11 @@ export function apiRoute(router: Router, path: string, handlers: Partial<Record<
   const route = router.route(path);
   for (const method of methods) {
     const handler = handlers[method]!;
-    route[method.toLowerCase() as 'get' | 'post' | 'delete'](async (req, res) => handler(req, res));
+    route[method.toLowerCase() as 'get' | 'post' | 'delete'](async (req, res) => {
+      // Recorded now: by the time the response finishes, an error may have unwound baseUrl.
+      res.locals.routePattern = `${req.baseUrl}${path}`;
+      await handler(req, res);
+    });
   }
   route.options((_req, res) => {
     res.setHeader('Allow', allow);
@@ -141,6 +146,8 @@ export function apiErrorHandler(logger: Logger) {
     if (e?.type === 'entity.too.large') return sendJson(res, 413, { message: MESSAGES.tooLarge });
     if (e?.status === 400 && Array.isArray(e.errors)) return sendJson(res, 400, validationBody(e.errors));
     if (e?.status === 404) return sendJson(res, 404, { message: MESSAGES.notFound });
+    // e.g. a path with broken percent-encoding, which Express marks as the client's fault.
+    if (e?.status === 400) return sendJson(res, 400, { message: MESSAGES.badRequest });
     logger.error({ err: error, reqId: (req as Request & { id?: string }).id }, 'unhandled error');
     return sendJson(res, 500, { message: MESSAGES.internal });
   };

@@ -11,10 +11,11 @@ export const REDACTED_PATHS = [
   'password',
 ];
 
-export function createLogger(name: string): Logger {
+/** `level` defaults to LOG_LEVEL of the process (a service started in-process passes its own env's). */
+export function createLogger(name: string, level: string = process.env.LOG_LEVEL || 'info'): Logger {
   return pino({
     name,
-    level: process.env.LOG_LEVEL || 'info',
+    level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     // Human-readable output only for a person at a terminal; JSON lines everywhere else.
     ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),

@@ -26,7 +26,7 @@ export function createHttpMetrics(service: string) {
   function middleware(req: Request, res: Response, next: NextFunction) {
     const stop = duration.startTimer();
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const route = routeLabel(req, res);
       requests.inc({ method: req.method, route, code: String(res.statusCode) });
       stop({ method: req.method, route });
     });
@@ -39,4 +39,9 @@ export function createHttpMetrics(service: string) {
   }
 
   return { registry, middleware, handler };
+}
+
+function routeLabel(req: Request, res: Response): string {
+  if (typeof res.locals.routePattern === 'string') return res.locals.routePattern;
+  return req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
 }

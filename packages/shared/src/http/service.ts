@@ -37,7 +37,7 @@ export interface RunningService {
  */
 export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
   const config = loadServiceConfig(spec, env);
-  const logger = createLogger(spec.name);
+  const logger = createLogger(spec.name, env.LOG_LEVEL || undefined);
   const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData });
   const context = { config, database, logger };
   const app = createServiceApp(spec.name, context);

@@ -1,0 +1,5 @@
+import { runMain } from '@mythoughts/shared/errors';
+import { runServiceProcess } from '@mythoughts/shared/http/service';
+import { thoughtsService } from './service.ts';
+
+runMain('thoughts', () => runServiceProcess(thoughtsService));

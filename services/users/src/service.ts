@@ -1,0 +1,29 @@
+import { ConfigError } from '@mythoughts/shared/errors';
+import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
+import type { ServiceSpec } from '@mythoughts/shared/http/service';
+import { UserStore } from '@mythoughts/shared/stores/users';
+import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { adminNamespace } from './routes/adminNamespace.ts';
+import { apiNamespace } from './routes/apiNamespace.ts';
+
+/** The users back end: login (it signs the tokens) and user administration. */
+export const usersService: ServiceSpec = {
+  name: 'users',
+  portVariable: 'USERS_PORT',
+  defaultPort: 8002,
+  needsPrivateKey: true,
+  addRoutes(app, { config, database, logger }) {
+    const { privateKeyPem } = config.keys;
+    // loadServiceConfig already refuses to start without it (needsPrivateKey); this narrows the type.
+    if (!privateKeyPem) throw new ConfigError('the users service signs tokens: set JWT_PRIVATE_KEY_FILE');
+    const users = new UserStore(database.db);
+    const signer = createTokenSigner(privateKeyPem);
+    addDocumentedApi(app, logger, {
+      documentFile: new URL('./openapi.yaml', import.meta.url),
+      routers: [
+        ['/api', apiNamespace({ users, signer })],
+        ['/admin', adminNamespace({ users })],
+      ],
+    });
+  },
+};
