@@ -39,7 +39,16 @@ async function main() {
   // Keys and schema are prepared here, once, so the processes never race to create them.
   const dataDir = path.resolve(env.DATA_DIR || path.join(REPO_ROOT, 'data'));
   const keys = resolveKeyFiles(env, dataDir);
-  const childEnv: NodeJS.ProcessEnv = { ...env, DATA_DIR: dataDir, JWT_PUBLIC_KEY_FILE: keys.publicKeyFile, JWT_PRIVATE_KEY_FILE: keys.privateKeyFile };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env,
+    DATA_DIR: dataDir,
+    JWT_PUBLIC_KEY_FILE: keys.publicKeyFile,
+    JWT_PRIVATE_KEY_FILE: keys.privateKeyFile,
+    // The gateway reaches the back ends on the ports they were given here, whatever routes.yaml says.
+    GATEWAY_BACKEND_LEGACY_URL: env.GATEWAY_BACKEND_LEGACY_URL || `http://127.0.0.1:${port('LEGACY_PORT', 8001)}`,
+    GATEWAY_BACKEND_USERS_URL: env.GATEWAY_BACKEND_USERS_URL || `http://127.0.0.1:${port('USERS_PORT', 8002)}`,
+    GATEWAY_BACKEND_THOUGHTS_URL: env.GATEWAY_BACKEND_THOUGHTS_URL || `http://127.0.0.1:${port('THOUGHTS_PORT', 8003)}`,
+  };
   const config = loadServiceConfig({ portVariable: 'LEGACY_PORT', defaultPort: 8001, needsPrivateKey: false }, childEnv);
   const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData });
   await database.close();
@@ -74,7 +83,22 @@ async function main() {
   process.stdout.write('Demo users: bruce / password, stephen / password. Ctrl-C stops everything.\n\n');
 }
 
-const pretty = prettyFactory({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss' });
+interface LogLine {
+  msg?: string;
+  req?: { method?: string; url?: string };
+  res?: { statusCode?: number };
+  responseTime?: number;
+}
+
+// Access-log lines become one short line each; other fields of a record are still shown.
+const pretty = prettyFactory({
+  colorize: process.stdout.isTTY,
+  singleLine: true,
+  ignore: 'pid,hostname,name,req,res,responseTime,reqId',
+  translateTime: 'HH:MM:ss',
+  messageFormat: (log: LogLine, messageKey: string) =>
+    log.req ? `${log.req.method} ${log.req.url} → ${log.res?.statusCode} in ${log.responseTime} ms` : String(log[messageKey as 'msg'] ?? ''),
+});
 
 function startChild(spec: ProcessSpec, childEnv: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ...spec.entry], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });

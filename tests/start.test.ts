@@ -12,15 +12,16 @@ const root = path.resolve(import.meta.dirname, '..');
 interface Started {
   child: ChildProcess;
   output: () => string;
-  exited: Promise<number | null>;
+  exited: Promise<number | NodeJS.Signals | null>;
 }
 
 function npmStart(env: NodeJS.ProcessEnv): Started {
-  const child = spawn('npm', ['start', '--silent'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so the test can press "Ctrl-C" the way a terminal does: SIGINT to the group.
+  const child = spawn('npm', ['start', '--silent'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   return { child, output: () => output, exited };
 }
 
@@ -63,9 +64,19 @@ describe('npm start', () => {
     expect(fromService).toBe(fromLegacy);
   });
 
+  it('puts the gateway in front: the API answers through it and /admin is not public', async () => {
+    const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
+    const thought = await fetch(`${gateway}/api/thoughts/1/`);
+    expect(thought.status).toBe(200);
+    expect(((await thought.json()) as { username: string }).username).toBe('bruce');
+    expect((await fetch(`${gateway}/admin/users/`, { method: 'POST' })).status).toBe(404);
+  });
+
   it('stops every process on Ctrl-C', async () => {
-    started.child.kill('SIGINT');
-    expect(await started.exited).toBe(0);
+    process.kill(-started.child.pid!, 'SIGINT');
+    // npm, having seen the SIGINT itself, ends by that signal once the supervisor has exited.
+    expect(await started.exited).toBeOneOf([0, 'SIGINT']);
+    expect(started.output()).not.toContain('stopped (');
     for (const port of Object.values(ports)) {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     }

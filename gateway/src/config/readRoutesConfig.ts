@@ -1,0 +1,59 @@
+import { LineCounter, parseDocument } from 'yaml';
+import type { ConfigProblem } from './problems.ts';
+import type { RoutesConfig, RouteConfig } from './routesConfig.ts';
+import { validateBackends, type UrlOverride } from './validateBackends.ts';
+import { validateCohort } from './validateCohort.ts';
+import { validateOutlier, validateReplay } from './validatePolicies.ts';
+import { validateReachability } from './validateReachability.ts';
+import { validateRoute } from './validateRoute.ts';
+import { YamlReader } from './yamlReader.ts';
+
+const TOP_KEYS = ['backends', 'cohort', 'outlier', 'replay', 'routes'] as const;
+
+export type ReadResult = { readonly ok: true; readonly config: RoutesConfig } | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+/**
+ * routes.yaml text → validated RoutesConfig, or every problem found (not just the first),
+ * each with file, line, field and what is allowed.
+ */
+export function readRoutesConfig(text: string, file: string, urlOverride: UrlOverride): ReadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const reader = new YamlReader(file, lineCounter);
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const line = error.linePos?.[0].line ?? 1;
+      reader.problems.push({ file, line, field: '', message: `YAML syntax: ${error.message.split('\n')[0]}` });
+    }
+    return { ok: false, problems: reader.problems };
+  }
+  const top = reader.map(doc.contents, '', 'the file must be a mapping with backends: and routes:');
+  if (!top) return { ok: false, problems: reader.problems };
+  const entries = reader.knownEntries(top, '', TOP_KEYS);
+  if (!entries.has('backends')) reader.report(top, 'backends', 'is required: the back ends, one of them with legacy: true');
+  if (!entries.has('routes')) reader.report(top, 'routes', 'is required: the list of routes, tried in order');
+
+  const backends = validateBackends(reader, entries.get('backends')?.value, urlOverride);
+  const cohort = validateCohort(reader, entries.get('cohort')?.value);
+  const outlier = validateOutlier(reader, entries.get('outlier')?.value);
+  const replay = validateReplay(reader, entries.get('replay')?.value);
+  const names = { all: backends.map((b) => b.name), legacy: backends.find((b) => b.legacy)?.name };
+
+  const routes: RouteConfig[] = [];
+  const routesNode = entries.get('routes')?.value;
+  if (routesNode !== undefined) {
+    const seq = reader.seq(routesNode, 'routes', 'routes, tried in order; the first match wins');
+    seq?.items.forEach((item, index) => {
+      const route = validateRoute(reader, item, index, names);
+      if (route) routes.push(route);
+    });
+    if (seq && seq.items.length === 0) reader.report(seq, 'routes', 'needs at least one route, e.g. - { name: site, match: { path: /** }, split: {} }');
+  }
+  validateReachability(reader, routes);
+
+  if (reader.problems.length > 0) {
+    const sorted = [...reader.problems].sort((a, b) => a.line - b.line);
+    return { ok: false, problems: sorted };
+  }
+  return { ok: true, config: { file, backends, cohort, outlier, replay, routes } };
+}

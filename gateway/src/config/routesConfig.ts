@@ -1,0 +1,78 @@
+import type { Pattern } from '../match/pattern.ts';
+
+/**
+ * What the user wrote in routes.yaml, validated, with the line of each piece so later checks
+ * (reachability) can still point at the file. The runtime form is RouteTable.
+ */
+export interface RoutesConfig {
+  readonly file: string;
+  readonly backends: readonly BackendConfig[];
+  readonly cohort: CohortConfig;
+  readonly outlier: OutlierConfig;
+  readonly replay: ReplayConfig;
+  readonly routes: readonly RouteConfig[];
+}
+
+export interface BackendConfig {
+  readonly name: string;
+  /** `http://host:port`, no path. */
+  readonly origin: string;
+  readonly legacy: boolean;
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  readonly line: number;
+}
+
+export type CohortKeySpec = { readonly kind: 'jwt'; readonly text: 'jwt:username' } | { readonly kind: 'cookie'; readonly name: string; readonly text: string };
+
+export interface CohortConfig {
+  /** First present wins. */
+  readonly keys: readonly CohortKeySpec[];
+  readonly salt: string;
+  /** Lower-case header naming a backend for the request (testing aid), or null when off. */
+  readonly overrideHeader: string | null;
+}
+
+export interface OutlierConfig {
+  /** Consecutive failures that eject a (non-legacy) backend; 0 turns ejection off. */
+  readonly consecutiveFailures: number;
+  readonly cooldownMs: number;
+}
+
+export interface ReplayConfig {
+  /** Bodies up to this size are buffered so the request can be replayed on the fallback. */
+  readonly maxBodyBytes: number;
+}
+
+export interface SplitShare {
+  readonly backend: string;
+  /** Percent, 0..100, at most two decimals (the bucket resolution is 0.01 %). */
+  readonly percent: number;
+}
+
+export interface RouteConfig {
+  readonly name: string;
+  /** Position in the file's `routes:` list. */
+  readonly index: number;
+  readonly line: number;
+  readonly patterns: readonly (Pattern & { readonly line: number })[];
+  readonly methods: ReadonlySet<string> | null;
+  readonly headers: readonly (readonly [string, string])[] | null;
+  readonly group: string;
+  readonly action: { readonly kind: 'deny'; readonly status: number } | { readonly kind: 'split'; readonly shares: readonly SplitShare[] };
+  readonly fallback: string | null;
+}
+
+export const DEFAULTS = {
+  connectTimeoutMs: 2_000,
+  responseTimeoutMs: 30_000,
+  consecutiveFailures: 5,
+  cooldownSeconds: 30,
+  maxBodyBytes: 64 * 1024,
+  salt: 'mythoughts',
+  cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
+} as const;
+
+/** Backend and route names become metric labels and log fields: keep them plain. */
+export const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+export const NAME_RULE = 'a lower-case name: a letter, then letters, digits, - or _ (e.g. thoughts-api)';

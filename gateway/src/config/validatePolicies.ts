@@ -1,0 +1,39 @@
+import { DEFAULTS, type OutlierConfig, type ReplayConfig } from './routesConfig.ts';
+import { join, type YamlReader } from './yamlReader.ts';
+
+/** `outlier:` — when a failing new backend is taken out of splits, and for how long. */
+export function validateOutlier(reader: YamlReader, node: unknown): OutlierConfig {
+  const defaults = { consecutiveFailures: DEFAULTS.consecutiveFailures, cooldownMs: DEFAULTS.cooldownSeconds * 1000 };
+  if (node === undefined) return defaults;
+  const map = reader.map(node, 'outlier', '{ consecutive_failures: 5, cooldown_seconds: 30 }');
+  if (!map) return defaults;
+  const entries = reader.knownEntries(map, 'outlier', ['consecutive_failures', 'cooldown_seconds']);
+  const failures = wholeNumber(reader, entries.get('consecutive_failures')?.value, 'outlier.consecutive_failures', 0, 1000, '0 turns ejection off');
+  const cooldown = wholeNumber(reader, entries.get('cooldown_seconds')?.value, 'outlier.cooldown_seconds', 1, 3600, 'seconds');
+  return {
+    consecutiveFailures: failures ?? defaults.consecutiveFailures,
+    cooldownMs: cooldown === undefined ? defaults.cooldownMs : cooldown * 1000,
+  };
+}
+
+/** `replay:` — the body size up to which a request is buffered so it can go to the fallback. */
+export function validateReplay(reader: YamlReader, node: unknown): ReplayConfig {
+  if (node === undefined) return { maxBodyBytes: DEFAULTS.maxBodyBytes };
+  const map = reader.map(node, 'replay', '{ max_body_bytes: 65536 }');
+  if (!map) return { maxBodyBytes: DEFAULTS.maxBodyBytes };
+  const entries = reader.knownEntries(map, 'replay', ['max_body_bytes']);
+  const bytes = wholeNumber(reader, entries.get('max_body_bytes')?.value, join('replay', 'max_body_bytes'), 0, 16 * 1024 * 1024, '0 turns body buffering off');
+  return { maxBodyBytes: bytes ?? DEFAULTS.maxBodyBytes };
+}
+
+function wholeNumber(reader: YamlReader, node: unknown, field: string, min: number, max: number, note: string): number | undefined {
+  if (node === undefined) return undefined;
+  const rule = `a whole number from ${min} to ${max} (${note})`;
+  const value = reader.number(node, field, rule);
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    reader.report(node, field, `${value} is not allowed: ${rule}`);
+    return undefined;
+  }
+  return value;
+}

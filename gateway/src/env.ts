@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '@mythoughts/shared/errors';
+import type { GatewayOptions } from './gateway.ts';
+
+/** `<repo root>/routes.yaml`, the live migration plan `npm start` runs. */
+export const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../../routes.yaml', import.meta.url));
+
+export const ENVIRONMENT_HELP = `Environment:
+  GATEWAY_ROUTES               routes file (default: <repo>/routes.yaml)
+  GATEWAY_PORT                 public port (default 8080)
+  GATEWAY_HOST                 public interface (default 0.0.0.0)
+  GATEWAY_ADMIN_PORT           admin port: /metrics, /healthz, /readyz (default 9901)
+  GATEWAY_ADMIN_HOST           admin interface (default 127.0.0.1; another one needs GATEWAY_ADMIN_TOKEN)
+  GATEWAY_ADMIN_TOKEN          if set, /metrics needs Authorization: Bearer <token>
+  GATEWAY_BACKEND_<NAME>_URL   replaces backend <name>'s url (e.g. GATEWAY_BACKEND_THOUGHTS_URL)
+  GATEWAY_TRUST_FORWARDED      true: keep client X-Forwarded-* (only behind a trusted proxy)
+  GATEWAY_SHUTDOWN_TIMEOUT_MS  bound on finishing in-flight requests at SIGTERM (default 10000)
+  JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
+  LOG_LEVEL                    pino level (default info)`;
+
+/** Gateway options from the environment; a bad value is a ConfigError naming the variable. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
+  return {
+    routesFile: env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE,
+    port: port(env, 'GATEWAY_PORT', 8080),
+    host: env.GATEWAY_HOST || '0.0.0.0',
+    adminPort: port(env, 'GATEWAY_ADMIN_PORT', 9901),
+    adminHost: env.GATEWAY_ADMIN_HOST || '127.0.0.1',
+    adminToken: env.GATEWAY_ADMIN_TOKEN || null,
+    jwtPublicKeyPem: env.JWT_PUBLIC_KEY_FILE ? readKey(env.JWT_PUBLIC_KEY_FILE) : null,
+    trustForwarded: flag(env, 'GATEWAY_TRUST_FORWARDED'),
+    shutdownTimeoutMs: whole(env, 'GATEWAY_SHUTDOWN_TIMEOUT_MS', 10_000),
+  };
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = whole(env, name, fallback);
+  if (value > 65_535) throw new ConfigError(`${name}=${env[name]} is not a port: use a number from 0 to 65535`);
+  return value;
+}
+
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (!/^\d+$/.test(text)) throw new ConfigError(`${name}=${text} is not a whole number`);
+  return Number(text);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const text = (env[name] ?? '').toLowerCase();
+  if (text === '' || text === 'false' || text === '0') return false;
+  if (text === 'true' || text === '1') return true;
+  throw new ConfigError(`${name}=${env[name]} must be true or false`);
+}
+
+function readKey(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read JWT_PUBLIC_KEY_FILE ${file}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,24 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * The gateway's own answers are JSON `{"message": …}` like the back ends' errors, and carry
+ * the request id so a user's report can be found in the logs. If part of a response has
+ * already gone out, a status can no longer be sent: the connection is cut instead, which
+ * the client sees as an incomplete response rather than a silently truncated success.
+ */
+export function sendJsonError(res: ServerResponse, status: number, message: string, requestId: string, closeConnection = false): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ message });
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+  };
+  if (closeConnection) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(body);
+}

@@ -1,0 +1,196 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { ConfigError } from '@mythoughts/shared/errors';
+import { createTokenVerifier } from '@mythoughts/shared/tokens';
+import { createAdminApp } from './admin/adminApp.ts';
+import { ConfigWatcher } from './config/configWatcher.ts';
+import { LivePlan, type ReloadResult } from './config/livePlan.ts';
+import { describeProblems } from './config/loadRouteTable.ts';
+import { formatProblem } from './config/problems.ts';
+import type { RouteTable } from './config/routeTable.ts';
+import { urlOverridesFromEnv, type UrlOverride } from './config/validateBackends.ts';
+import { OutlierDetector } from './decide/outlierDetector.ts';
+import { CachedTokenVerifier } from './decide/tokenCache.ts';
+import { AgentPool } from './forward/agents.ts';
+import { Forwarder } from './forward/forwarder.ts';
+import { listen, urlOf } from './listen.ts';
+import { createGatewayLogger } from './observe/logger.ts';
+import { GatewayMetrics } from './observe/metrics.ts';
+import { createPublicHandler } from './publicHandler.ts';
+import { closeNow, drain } from './drain.ts';
+
+export interface GatewayOptions {
+  /** The routes.yaml to run (and watch). */
+  routesFile: string;
+  /** Public port; 0 picks a free one (tests). Default 8080. */
+  port?: number;
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** Admin port; 0 picks a free one; null runs no admin server. Default 9901. */
+  adminPort?: number | null;
+  /** Default 127.0.0.1; anything else requires adminToken. */
+  adminHost?: string;
+  adminToken?: string | null;
+  /** Replacement backend URLs by backend name (default: GATEWAY_BACKEND_<NAME>_URL from process.env). */
+  backendUrls?: Readonly<Record<string, string>>;
+  /** PEM of the RS256 public key; without it the `jwt:username` cohort key never applies. */
+  jwtPublicKeyPem?: string | null;
+  /** Keep client-sent X-Forwarded-* (only behind a trusted proxy). Default false. */
+  trustForwarded?: boolean;
+  /** Watch routesFile for changes. Default true. */
+  watch?: boolean;
+  /** Bound on waiting for in-flight requests at close. Default 10 000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Default: JSON lines to stdout, asynchronously. */
+  logger?: Logger;
+  /** Node process metrics on /metrics. Default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface Gateway {
+  /** `http://127.0.0.1:<port>` of the public port. */
+  readonly url: string;
+  readonly port: number;
+  readonly adminUrl: string | null;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** The plan running now. */
+  table(): RouteTable;
+  /** Re-reads routes.yaml now (what SIGHUP does). */
+  reload(): Promise<ReloadResult>;
+  /** Stops accepting, lets in-flight requests finish (bounded), then releases everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a gateway: loads the plan (an invalid file is a ConfigError listing every problem),
+ * opens the public and admin ports, and watches the file. Signals are the caller's business
+ * (see cli.ts), so tests can run several gateways in one process.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const logger = options.logger ?? createGatewayLogger();
+  const metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const adminHost = options.adminHost ?? '127.0.0.1';
+  const adminToken = options.adminToken || null;
+  if (!isLoopback(adminHost) && adminToken === null) {
+    throw new ConfigError(`the admin port would listen on ${adminHost} without a token: set GATEWAY_ADMIN_TOKEN, or leave GATEWAY_ADMIN_HOST unset (127.0.0.1)`);
+  }
+  const urlOverride: UrlOverride = options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env);
+
+  const loaded = await LivePlan.load(options.routesFile, urlOverride, {
+    applied(table, trigger) {
+      metrics.showPlan(table);
+      if (trigger !== 'start') metrics.reloads.inc({ result: 'success' });
+      logger.info({ file: table.file, trigger, routes: table.summary() }, trigger === 'start' ? 'routes loaded' : 'routes reloaded: new plan running');
+    },
+    rejected(problems, trigger) {
+      metrics.reloads.inc({ result: 'failure' });
+      logger.error({ file: options.routesFile, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
+    },
+  });
+  if (!(loaded instanceof LivePlan)) throw new ConfigError(`${options.routesFile} is not a valid routes file:\n${describeProblems(loaded)}`);
+  const plan = loaded;
+
+  let tokens: CachedTokenVerifier | null = null;
+  if (options.jwtPublicKeyPem) tokens = new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem));
+  else logger.warn('no JWT public key (JWT_PUBLIC_KEY_FILE unset): the jwt:username cohort key is never used; clients are recognised by cookies only');
+
+  let draining = false;
+  let inFlight = 0;
+  const agents = new AgentPool();
+  const outliers = new OutlierDetector((backend, cooldownMs) => {
+    metrics.ejections.inc({ backend: backend.name });
+    logger.warn({ backend: backend.name, cooldownMs }, `backend ${backend.name} ejected from splits after consecutive failures`);
+  });
+  const forwarder = new Forwarder(
+    agents,
+    {
+      failed(_exchange, backend, reason) {
+        metrics.upstreamErrors.inc({ backend: backend.name, reason });
+        outliers.recordFailure(backend, plan.table.outlier);
+      },
+      answered(_exchange, backend) {
+        outliers.recordSuccess(backend);
+      },
+    },
+    () => draining,
+  );
+  const handler = createPublicHandler({
+    plan: () => plan.table,
+    forwarder,
+    tokens,
+    outliers,
+    metrics,
+    logger,
+    trustForwarded: options.trustForwarded ?? false,
+    draining: () => draining,
+    onFinished() {
+      inFlight -= 1;
+      if (draining) server.closeIdleConnections();
+    },
+  });
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    inFlight += 1;
+    handler(req, res);
+  });
+  // A malformed request never reaches the handler: answer it like the gateway's other errors.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    const body = JSON.stringify({ message: `Bad request: ${error.code ?? 'malformed HTTP'}` });
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+
+  const host = options.host ?? '0.0.0.0';
+  const port = await listen(server, options.port ?? 8080, host, 'GATEWAY_PORT');
+
+  let admin: Server | null = null;
+  let adminUrl: string | null = null;
+  if (options.adminPort !== null) {
+    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining });
+    admin = createServer(app);
+    try {
+      const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
+      adminUrl = urlOf(adminHost, adminPort);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
+
+  const watcher = options.watch === false ? null : new ConfigWatcher(
+    options.routesFile,
+    () => void plan.reload('file change', true),
+    (error) => logger.error({ err: error }, 'watching the routes file failed: changes now need SIGHUP'),
+  );
+  watcher?.start();
+
+  const url = urlOf(host, port);
+  logger.info({ url, adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
+
+  let closing: Promise<void> | null = null;
+  async function shutdown(): Promise<void> {
+    draining = true;
+    watcher?.stop();
+    logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
+    await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
+    if (admin) await closeNow(admin);
+    agents.destroyAll();
+    logger.info('gateway stopped');
+    logger.flush();
+  }
+
+  return {
+    url,
+    port,
+    adminUrl,
+    metrics,
+    logger,
+    table: () => plan.table,
+    reload: () => plan.reload('reload request'),
+    close: () => (closing ??= shutdown()),
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === '::1' || host === 'localhost';
+}

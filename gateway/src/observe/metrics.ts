@@ -1,0 +1,88 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RouteTable } from '../config/routeTable.ts';
+
+/**
+ * The migration's metrics (names and labels as in shared/docs/architecture.md), on a
+ * registry of their own so several gateways can live in one process (tests). Label values
+ * come only from configured names plus a few fixed words, never from request data.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'gateway_requests_total',
+    help: 'Requests answered, by route, backend that answered (none = the gateway itself), decision and status class',
+    labelNames: ['route', 'backend', 'decision', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly duration = new Histogram({
+    name: 'gateway_request_duration_seconds',
+    help: 'Time from request received to response finished, by route and backend',
+    labelNames: ['route', 'backend'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly weights = new Gauge({
+    name: 'gateway_route_weight_ratio',
+    help: 'Configured share of a route going to a backend (0..1), from the running routes.yaml',
+    labelNames: ['route', 'backend'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamErrors = new Counter({
+    name: 'gateway_upstream_errors_total',
+    help: 'Failed attempts to a backend: refused (no connection), reset, timeout, 5xx (answered 500-599)',
+    labelNames: ['backend', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shadowComparisons = new Counter({
+    name: 'gateway_shadow_comparisons_total',
+    help: 'Shadow traffic comparisons by route and result (match, mismatch, error, skipped); shadowing is not implemented yet',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reloads = new Counter({
+    name: 'gateway_config_reloads_total',
+    help: 'routes.yaml reloads by result: success (new plan running) or failure (rejected, old plan kept)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly lastReloadSuccess = new Gauge({
+    name: 'gateway_config_last_reload_success_timestamp_seconds',
+    help: 'Unix time at which the running plan was loaded',
+    registers: [this.registry],
+  });
+
+  readonly ejections = new Counter({
+    name: 'gateway_backend_ejections_total',
+    help: 'Times a backend was taken out of splits after consecutive failures (outlier detection)',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics: boolean }) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    // Present from the start, so a dashboard shows 0 rather than "no data".
+    this.reloads.inc({ result: 'success' }, 0);
+    this.reloads.inc({ result: 'failure' }, 0);
+  }
+
+  /** Publishes the configured shares of a newly running plan (old routes disappear). */
+  showPlan(table: RouteTable): void {
+    this.weights.reset();
+    for (const route of table.routes) {
+      for (const share of route.shares) this.weights.set({ route: route.name, backend: share.backend.name }, share.ratio);
+    }
+    this.lastReloadSuccess.set(Date.now() / 1000);
+  }
+}
+
+/** `2xx` … `5xx`, the code label. */
+export function statusClass(status: number): string {
+  return status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : status >= 200 ? '2xx' : '1xx';
+}

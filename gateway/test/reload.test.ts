@@ -1,0 +1,162 @@
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileRouteTable } from '../src/config/loadRouteTable.ts';
+import type { RouteTable } from '../src/config/routeTable.ts';
+import { chooseBackend } from '../src/decide/chooseBackend.ts';
+import { startBackend, type TestBackend } from './helpers/backends.ts';
+import { scrape, startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { send } from './helpers/http.ts';
+import { routesYaml, sample } from './helpers/routes.ts';
+
+let legacy: TestBackend;
+let thoughts: TestBackend;
+
+beforeAll(async () => {
+  [legacy, thoughts] = await Promise.all([startBackend('legacy'), startBackend('thoughts')]);
+});
+
+afterAll(async () => {
+  await Promise.all([legacy.close(), thoughts.close()]);
+});
+
+function planText(percent: number): string {
+  return routesYaml(
+    { legacy: legacy.url, thoughts: thoughts.url },
+    `  - { name: api, match: { path: /api/** }, split: { thoughts: ${percent} }, fallback: legacy }
+  - { name: site, match: { path: /** }, split: {} }`,
+    'cohort: { salt: reload-test }',
+  );
+}
+
+function tableOf(text: string): RouteTable {
+  const result = compileRouteTable(text, 'routes.yaml');
+  if (!result.ok) throw new Error('test plan invalid');
+  return result.table;
+}
+
+const CLIENTS = Array.from({ length: 40 }, (_, i) => `client-${i}`);
+
+/** Where each test client must land under a plan: computed independently of the running gateway. */
+function expectedSides(text: string): string[] {
+  const table = tableOf(text);
+  const route = table.match('/api/thoughts/', 'GET', {})!;
+  return CLIENTS.map((key) => chooseBackend(table, route, {}, () => key, () => false).backend.name);
+}
+
+async function actualSides(gateway: TestGateway): Promise<string[]> {
+  const sides: string[] = [];
+  for (const key of CLIENTS) sides.push((await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: `gw_cohort=${key}` } })).json<{ backend: string }>().backend);
+  return sides;
+}
+
+/** Polls the admin /metrics until `predicate` holds; fails after `withinMs`. */
+async function until(gateway: TestGateway, predicate: (metrics: Map<string, number>) => boolean, withinMs = 1_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if (predicate(await scrape(gateway))) return;
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const weightOf = (metrics: Map<string, number>) => metrics.get(sample('gateway_route_weight_ratio', { route: 'api', backend: 'thoughts' }));
+const reloads = (metrics: Map<string, number>, result: string) => metrics.get(sample('gateway_config_reloads_total', { result })) ?? 0;
+
+/** Requests from a few concurrent clients until stopped; counts every answer that is not 200. */
+function loadLoop(gateway: TestGateway, workers = 3) {
+  let running = true;
+  let ok = 0;
+  const failed: string[] = [];
+  const loops = Array.from({ length: workers }, async (_, w) => {
+    for (let i = 0; running; i++) {
+      try {
+        const reply = await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: `gw_cohort=load-${w}-${i % 50}` } });
+        if (reply.status === 200) ok++;
+        else failed.push(`${reply.status} ${reply.body}`);
+      } catch (error) {
+        failed.push(String(error));
+      }
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return { ok, failed };
+    },
+  };
+}
+
+describe('hot reload', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway(planText(0));
+  });
+
+  afterAll(async () => {
+    await gateway.stop();
+  });
+
+  it('applies 20 rewrites under load within a second each, with zero failed requests, and clients follow the weights', async () => {
+    const load = loadLoop(gateway);
+    const weights = [100, 30, 70, 10, 90, 50, 0, 100, 25, 75, 5, 95, 40, 60, 20, 80, 35, 65, 15, 45];
+    const successBefore = reloads(await scrape(gateway), 'success');
+    for (const percent of weights) {
+      const text = planText(percent);
+      gateway.rewrite(text);
+      await until(gateway, (m) => weightOf(m) === percent / 100);
+      const sides = await actualSides(gateway);
+      expect(sides).toEqual(expectedSides(text));
+    }
+    const { ok, failed } = await load.stop();
+    expect(failed).toEqual([]);
+    expect(ok).toBeGreaterThan(100);
+    const metrics = await scrape(gateway);
+    expect(reloads(metrics, 'success') - successBefore).toBe(20);
+    expect(reloads(metrics, 'failure')).toBe(0);
+  });
+
+  it('keeps the running plan when the new file is invalid, logs the problem with its line, and counts a failure', async () => {
+    const good = planText(50);
+    gateway.rewrite(good);
+    await until(gateway, (m) => weightOf(m) === 0.5);
+    const failuresBefore = reloads(await scrape(gateway), 'failure');
+
+    gateway.rewrite(good.replace('thoughts: 50', 'thougts: 80'));
+    await until(gateway, (m) => reloads(m, 'failure') === failuresBefore + 1);
+
+    expect(weightOf(await scrape(gateway))).toBe(0.5);
+    expect(await actualSides(gateway)).toEqual(expectedSides(good));
+    const rejection = gateway.logLines().find((line) => line.msg === 'routes.yaml rejected: the running plan stays in force');
+    expect(rejection?.problems).toEqual([expect.stringMatching(/routes\.yaml:\d+: routes\[0\] \(api\)\.split\.thougts: unknown backend 'thougts'/)]);
+  });
+
+  it('picks up a file written in place (not replaced) too', async () => {
+    writeFileSync(gateway.routesFile, planText(20));
+    await until(gateway, (m) => weightOf(m) === 0.2);
+    expect(await actualSides(gateway)).toEqual(expectedSides(planText(20)));
+  });
+});
+
+describe('reload on request (the SIGHUP path)', () => {
+  it('re-reads the file when asked, applying a valid one and rejecting an invalid one', async () => {
+    const gateway = await startTestGateway(planText(0), { watch: false });
+    try {
+      writeFileSync(gateway.routesFile, planText(100));
+      expect(await actualSides(gateway)).toEqual(CLIENTS.map(() => 'legacy')); // not watching: nothing changed yet
+      const applied = await gateway.reload();
+      expect(applied.ok).toBe(true);
+      expect(await actualSides(gateway)).toEqual(CLIENTS.map(() => 'thoughts'));
+
+      writeFileSync(gateway.routesFile, 'routes: [');
+      const rejected = await gateway.reload();
+      expect(rejected.ok).toBe(false);
+      expect(await actualSides(gateway)).toEqual(CLIENTS.map(() => 'thoughts'));
+      const metrics = await scrape(gateway);
+      expect([reloads(metrics, 'success'), reloads(metrics, 'failure')]).toEqual([1, 1]);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
