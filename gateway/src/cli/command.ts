@@ -1,0 +1,28 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from '@mythoughts/shared/errors';
+
+/** One `gateway <name>` command: its help text and what it does; returns the exit code. */
+export interface Command {
+  name: string;
+  /** One line for the command list of `gateway --help`. */
+  summary: string;
+  /** The whole text of `gateway <name> --help`. */
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses a command's arguments; `--help` prints the help and sets `values.help`. A bad
+ * argument is a ConfigError carrying the help text, so the user sees what is allowed.
+ */
+export function parseCommandArgs<O extends Options>(args: string[], help: string, options: O, allowPositionals = false) {
+  try {
+    const parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    if ((parsed.values as { help?: boolean }).help) process.stdout.write(`${help}\n`);
+    return parsed;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n\n${help}`);
+  }
+}
