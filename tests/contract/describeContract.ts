@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { startSystem, type DatabaseKind, type MyThoughtsSystem } from '../support/system.ts';
 import { defineApiContract } from './apiContract.ts';
-import { TARGET_NAMES, targetOn, type ApiTarget } from './targets.ts';
+import { openTarget, TARGET_NAMES, type ApiTarget } from './targets.ts';
 
 /** The contract suite against every implementation, each on its own fresh database of this kind. */
 export function describeContractOn(database: DatabaseKind): void {
@@ -11,9 +11,12 @@ export function describeContractOn(database: DatabaseKind): void {
       let target: ApiTarget;
       beforeAll(async () => {
         system = await startSystem(database, database === 'postgres' ? inject('postgresAdminUrl') : undefined);
-        target = targetOn(name, system);
+        target = await openTarget(name, system);
       });
-      afterAll(() => system?.stop());
+      afterAll(async () => {
+        await target?.close();
+        await system?.stop();
+      });
       defineApiContract(() => target);
     });
   }
