@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrape, type TestGateway } from '../../gateway/test/helpers/gateway.ts';
 import { startGatewayInFront } from '../support/gatewayInFront.ts';
 import { freePort } from '../support/ports.ts';
+import { waitHealthy } from '../support/processes.ts';
 import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -14,18 +15,11 @@ async function spawnThoughtsService(system: MyThoughtsSystem): Promise<{ url: st
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/thoughts/src/main.ts'], {
     cwd: root,
     env: { ...process.env, ...system.env, THOUGHTS_PORT: String(port) },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, child };
-    } catch {
-      if (Date.now() > deadline) throw new Error('the thoughts service did not start within 30 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await waitHealthy(`${url}/healthz`, child);
+  return { url, child };
 }
 
 describe('the thoughts service dies under load (thoughts at 100 %, fallback legacy)', () => {

@@ -12,11 +12,11 @@ export interface Shares {
   thoughts: number;
 }
 
-/** The shipped routes.yaml with every split's `users` and `thoughts` shares replaced. */
-export function shippedPlanWith(shares: Shares): string {
-  const doc = parseDocument(readFileSync(SHIPPED_ROUTES, 'utf8'));
+/** A routes file's text with every split's `users` and `thoughts` shares replaced (comments kept). */
+export function planWith(file: string, shares: Shares): string {
+  const doc = parseDocument(readFileSync(file, 'utf8'));
   const routes = doc.get('routes');
-  if (!isSeq(routes)) throw new Error(`${SHIPPED_ROUTES}: routes is not a list`);
+  if (!isSeq(routes)) throw new Error(`${file}: routes is not a list`);
   for (const route of routes.items) {
     const split = isMap(route) ? route.get('split') : null;
     if (!isMap(split)) continue;
@@ -27,7 +27,7 @@ export function shippedPlanWith(shares: Shares): string {
 
 /** The real gateway, running the shipped plan at the given shares, in front of the system. */
 export function startGatewayInFront(system: MyThoughtsSystem, shares: Shares): Promise<TestGateway> {
-  return startTestGateway(shippedPlanWith(shares), {
+  return startTestGateway(planWith(SHIPPED_ROUTES, shares), {
     backendUrls: { legacy: system.legacyUrl, users: system.usersUrl, thoughts: system.thoughtsUrl },
     jwtPublicKeyPem: system.publicKeyPem,
   });

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { makeDevSecrets } from '../../deploy/make-dev-secrets.mjs';
+import { PROCESSES } from '../../deploy/docker/processes.mjs';
+import { planWith } from '../support/gatewayInFront.ts';
+import { freePort } from '../support/ports.ts';
+import { waitHealthy } from '../support/processes.ts';
+import { createDatabase } from '../support/postgres.ts';
+import { appServices, nativeEnv, readCompose, REPO_ROOT } from './composeEnv.ts';
+
+/**
+ * The system as docker-compose runs it, without Docker: each of the four processes natively,
+ * with exactly the environment its compose service gives it (PostgreSQL via DATABASE_URL,
+ * keys and the admin token from secret files), then a smoke flow through the gateway.
+ */
+describe('production-shaped: the compose environment, run natively on PostgreSQL', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mythoughts-prod-'));
+  const children: ChildProcess[] = [];
+  const ports: Record<string, number> = {};
+  let gatewayUrl = '';
+  let adminUrl = '';
+  let adminToken = '';
+
+  beforeAll(async () => {
+    const secretsDir = path.join(dir, 'secrets');
+    makeDevSecrets(secretsDir);
+    const databaseUrl = await createDatabase(inject('postgresAdminUrl'));
+    const routesFile = path.join(dir, 'routes.yaml');
+    writeFileSync(routesFile, planWith(path.join(REPO_ROOT, 'deploy/compose/routes.yaml'), { users: 100, thoughts: 100 }));
+    const services = appServices(readCompose());
+    for (const name of Object.keys(services)) ports[name] = await freePort();
+    const gatewayAdminPort = await freePort();
+    // The monolith first: it is the one compose lets seed the demo data.
+    const order = Object.keys(services).sort((a, b) => Number(services[b] === 'legacy-monolith') - Number(services[a] === 'legacy-monolith'));
+    for (const name of order) {
+      const env = nativeEnv(name, { secretsDir, ports, gatewayAdminPort, databaseUrl, dataDir: path.join(dir, 'data'), routesFile });
+      const spec = PROCESSES[services[name]!];
+      const child = spawn(process.execPath, ['--import', 'tsx', ...spec.entry], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(child);
+      const port = services[name] === 'gateway' ? gatewayAdminPort : ports[name]!;
+      await waitHealthy(`http://127.0.0.1:${port}${spec.healthPath}`, child);
+      if (services[name] === 'gateway') {
+        gatewayUrl = `http://127.0.0.1:${ports[name]}`;
+        adminUrl = `http://127.0.0.1:${gatewayAdminPort}`;
+        adminToken = env.GATEWAY_ADMIN_TOKEN!;
+      }
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM'))))));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the smoke flow through the gateway, with the new services taking the API', async () => {
+    const login = await fetch(`${gatewayUrl}/api/login/`, { method: 'POST', body: new URLSearchParams({ username: 'bruce', password: 'password' }) });
+    expect(login.status).toBe(200);
+    const { Authorized } = (await login.json()) as { Authorized: string };
+    const mine = (await (await fetch(`${gatewayUrl}/api/me/thoughts/`, { headers: { authorization: Authorized } })).json()) as unknown[];
+    expect(mine).toHaveLength(3);
+    const posted = await fetch(`${gatewayUrl}/api/me/thoughts/`, { method: 'POST', headers: { authorization: Authorized }, body: new URLSearchParams({ text: 'in production' }) });
+    expect(posted.status).toBe(201);
+    const { id } = (await posted.json()) as { id: number };
+    // Written through the thoughts service, read back from the monolith: one database.
+    const fromLegacy = await fetch(`http://127.0.0.1:${ports['legacy-monolith']}/api/thoughts/${id}/`);
+    expect(((await fromLegacy.json()) as { text: string }).text).toBe('in production');
+    expect(await (await fetch(`${gatewayUrl}/login/`)).text()).toMatch(/<legend[^>]*>Login<\/legend>/);
+    expect((await fetch(`${gatewayUrl}/admin/users/`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('keeps the admin port behind the token from its secret file', async () => {
+    expect((await fetch(`${adminUrl}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('gateway_requests_total{route="thoughts-api",backend="thoughts"');
+  });
+});
