@@ -176,7 +176,8 @@ export function describeDocumentedService(expected: DocumentedServiceExpectation
       expect(JSON.parse(answer.text).body[field]).toBe('42');
     });
 
-    it.runIf(expected.wrongTypeAfterMissingField)('leaves a wrong type after a missing field to the handler, which names the missing one first', async () => {
+    // Only services with two fields have a field after a missing one.
+    if (expected.wrongTypeAfterMissingField) it('leaves a wrong type after a missing field to the handler, which names the missing one first', async () => {
       const { method, path: p } = expected.wrongType;
       const answer = await send(url(p), { method, headers: JSON_HEADERS, body: JSON.stringify(expected.wrongTypeAfterMissingField) });
       expect(reached(answer)).toBe(true);
