@@ -1,9 +1,8 @@
 import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
+import { thoughtAdminRoutes, thoughtsRoutes } from '@mythoughts/shared/api/thoughts';
 import { ThoughtStore } from '@mythoughts/shared/stores/thoughts';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
-import { adminNamespace } from './routes/adminNamespace.ts';
-import { apiNamespace } from './routes/apiNamespace.ts';
 
 /** The thoughts back end: reading, searching, posting and deleting thoughts. It only verifies tokens. */
 export const thoughtsService: ServiceSpec = {
@@ -17,8 +16,8 @@ export const thoughtsService: ServiceSpec = {
     addDocumentedApi(app, logger, {
       documentFile: new URL('./openapi.yaml', import.meta.url),
       routers: [
-        ['/api', apiNamespace({ thoughts, verifier })],
-        ['/admin', adminNamespace({ thoughts })],
+        ['/api', thoughtsRoutes({ thoughts, verifier })],
+        ['/admin', thoughtAdminRoutes({ thoughts })],
       ],
     });
   },

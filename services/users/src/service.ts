@@ -1,10 +1,9 @@
 import { ConfigError } from '@mythoughts/shared/errors';
 import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
+import { loginRoutes, userAdminRoutes } from '@mythoughts/shared/api/users';
 import { UserStore } from '@mythoughts/shared/stores/users';
 import { createTokenSigner } from '@mythoughts/shared/tokens';
-import { adminNamespace } from './routes/adminNamespace.ts';
-import { apiNamespace } from './routes/apiNamespace.ts';
 
 /** The users back end: login (it signs the tokens) and user administration. */
 export const usersService: ServiceSpec = {
@@ -21,8 +20,8 @@ export const usersService: ServiceSpec = {
     addDocumentedApi(app, logger, {
       documentFile: new URL('./openapi.yaml', import.meta.url),
       routers: [
-        ['/api', apiNamespace({ users, signer })],
-        ['/admin', adminNamespace({ users })],
+        ['/api', loginRoutes({ users, signer })],
+        ['/admin', userAdminRoutes({ users })],
       ],
     });
   },
