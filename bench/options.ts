@@ -1,15 +1,8 @@
 import { parseArgs } from 'node:util';
+import type { RoundSettings } from './rounds.ts';
 
-/** What one `npm run bench` does, from its command line. */
-export interface BenchOptions {
-  readonly rounds: number;
-  /** Seconds per measurement (each c50 run, each fixed-rate run, each c200 run). */
-  readonly duration: number;
-  readonly connections: number;
-  readonly saturationConnections: number;
-  /** Requests per second of the fixed-rate (added latency) runs. */
-  readonly rate: number;
-  readonly warmup: number;
+/** What one `npm run bench` does, from its command line (the round settings, then the rest). */
+export interface BenchOptions extends RoundSettings {
   /** Target names to run (direct, nginx, bare, gateway, gateway variants, route-scaling); empty = all. */
   readonly only: readonly string[];
   /** Seconds of the RSS soak of the gateway, 0 = no soak. */

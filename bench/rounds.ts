@@ -22,9 +22,11 @@ export interface Sample {
 
 export interface RoundSettings {
   readonly rounds: number;
+  /** Seconds per measurement (each c50 run, each fixed-rate run, each c200 run). */
   readonly duration: number;
   readonly connections: number;
   readonly saturationConnections: number;
+  /** Requests per second of the fixed-rate (added latency) runs. */
   readonly rate: number;
   readonly warmup: number;
 }

@@ -1,23 +1,31 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
+import { createOpsApi, type OpsDeps } from './opsApi.ts';
 
 export interface AdminDeps {
   readonly registry: Registry;
   /** Null when the admin port is loopback-only, which is then its protection. */
   readonly token: string | null;
   readonly ready: () => boolean;
+  /** The admin API and dashboard; without it the port serves only probes and metrics. */
+  readonly ops?: Omit<OpsDeps, 'tokenRequired'>;
+  readonly logger?: Logger;
 }
 
 /**
  * The gateway's own endpoints, on a separate port (Express is fine here: this is not the
  * proxied path). /healthz = the process answers; /readyz = it has a plan and is not shutting
- * down; /metrics = Prometheus. With a token configured, everything but the probes needs
- * `Authorization: Bearer <token>`.
+ * down; / = the dashboard (static files, no data); /metrics = Prometheus; /api = the admin
+ * API. With a token configured, /metrics and /api need `Authorization: Bearer <token>`.
  */
 export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(securityHeaders);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -25,13 +33,19 @@ export function createAdminApp(deps: AdminDeps): Express {
     if (deps.ready()) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'shutting down' });
   });
+  if (deps.ops) app.use(dashboardFiles());
   if (deps.token !== null) app.use(requireToken(deps.token));
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', deps.registry.contentType);
     res.end(await deps.registry.metrics());
   });
+  if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, tokenRequired: deps.token !== null }));
   app.use((_req, res) => {
-    res.status(404).json({ message: 'Not found: the admin port serves /metrics, /healthz and /readyz' });
+    res.status(404).json({ status: 404, message: 'Not found: the admin port serves / (dashboard), /api, /metrics, /healthz and /readyz' });
+  });
+  app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
+    deps.logger?.error({ err: error }, 'admin request failed');
+    res.status(500).json({ status: 500, message: `internal error: ${error.message}` });
   });
   return app;
 }
@@ -41,6 +55,6 @@ function requireToken(token: string) {
   return (req: Request, res: Response, next: NextFunction) => {
     const given = Buffer.from(req.headers.authorization ?? '');
     if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
-    res.status(401).json({ message: 'Unauthorized: send Authorization: Bearer <GATEWAY_ADMIN_TOKEN>' });
+    res.status(401).json({ status: 401, message: 'Unauthorized: send Authorization: Bearer <GATEWAY_ADMIN_TOKEN>' });
   };
 }
