@@ -27,13 +27,9 @@ COPY legacy-monolith/package.json legacy-monolith/
 COPY services/users/package.json services/users/
 COPY services/thoughts/package.json services/thoughts/
 COPY gateway/package.json gateway/
-# tsx (and its esbuild) at the versions the lockfile pins, in a prefix of their own: npm
-# would leave a root devDependency out of an --omit=dev tree. node_modules/tsx links there.
+# tsx is a production dependency: it runs the TypeScript sources (no build step).
 RUN npm ci --omit=dev --no-audit --no-fund \
- && lock() { node -p "require('./package-lock.json').packages['node_modules/$1'].version"; } \
- && npm install --prefix /opt/tsx --no-package-lock --no-audit --no-fund "tsx@$(lock tsx)" "esbuild@$(lock esbuild)" \
- && ln -s /opt/tsx/node_modules/tsx node_modules/tsx \
- && node -e "require('better-sqlite3')" \
+ && node -e "require('better-sqlite3'); require.resolve('tsx')" \
  && npm cache clean --force
 
 # ---- runtime: the sources, the production node_modules, an init, a non-root user ---------
@@ -53,7 +49,6 @@ ENV NODE_ENV=production \
 # Owned by root and read-only for the process: the code cannot be changed at run time.
 # node_modules at the root and any nested in a workspace, then the sources over them.
 COPY --from=deps /app /app
-COPY --from=deps /opt/tsx /opt/tsx
 COPY . .
 RUN chmod 0755 deploy/docker/entrypoint.sh \
  && node -e "for (const f of ['gateway/src/cli.ts','legacy-monolith/src/main.ts','services/users/src/main.ts','services/thoughts/src/main.ts']) require('fs').accessSync(f)"
