@@ -1,10 +1,23 @@
 import { runMain } from '@mythoughts/shared/errors';
 import type { Command } from './cli/command.ts';
+import { compareCommand } from './cli/compare.ts';
+import { overrideTokenCommand } from './cli/overrideToken.ts';
+import { panicCommand } from './cli/panic.ts';
+import { routesCommand } from './cli/routes.ts';
 import { serveCommand } from './cli/serve.ts';
+import { shiftCommand } from './cli/shift.ts';
 import { validateCommand } from './cli/validate.ts';
 
 /** Every `gateway` command; each lives in its own file under cli/. */
-const COMMANDS: readonly Command[] = [serveCommand, validateCommand];
+const COMMANDS: readonly Command[] = [
+  serveCommand,
+  validateCommand,
+  routesCommand,
+  shiftCommand,
+  panicCommand,
+  compareCommand,
+  overrideTokenCommand,
+];
 
 const USAGE = `Usage: gateway <command> [options]
 

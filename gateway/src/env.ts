@@ -12,8 +12,10 @@ export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_HOST                 public interface (default 0.0.0.0)
   GATEWAY_ADMIN_PORT           admin port: /metrics, /healthz, /readyz (default 9901)
   GATEWAY_ADMIN_HOST           admin interface (default 127.0.0.1; another one needs GATEWAY_ADMIN_TOKEN)
-  GATEWAY_ADMIN_TOKEN          if set, /metrics needs Authorization: Bearer <token>
+  GATEWAY_ADMIN_TOKEN          if set, /metrics and /api need Authorization: Bearer <token>
+  GATEWAY_AUDIT_LOG            audit log of shifts and panics (default: routes.audit.jsonl beside the routes file)
   GATEWAY_BACKEND_<NAME>_URL   replaces backend <name>'s url (e.g. GATEWAY_BACKEND_THOUGHTS_URL)
+  GATEWAY_OVERRIDE_SECRET      HMAC secret (32+ characters) of X-Gateway-Override tokens (gateway override-token)
   GATEWAY_TRUST_FORWARDED      true: keep client X-Forwarded-* (only behind a trusted proxy)
   GATEWAY_SHUTDOWN_TIMEOUT_MS  bound on finishing in-flight requests at SIGTERM (default 10000)
   JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
@@ -29,6 +31,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     adminHost: env.GATEWAY_ADMIN_HOST || '127.0.0.1',
     adminToken: env.GATEWAY_ADMIN_TOKEN || null,
     jwtPublicKeyPem: env.JWT_PUBLIC_KEY_FILE ? readKey(env.JWT_PUBLIC_KEY_FILE) : null,
+    overrideSecret: env.GATEWAY_OVERRIDE_SECRET || null,
     trustForwarded: flag(env, 'GATEWAY_TRUST_FORWARDED'),
     shutdownTimeoutMs: whole(env, 'GATEWAY_SHUTDOWN_TIMEOUT_MS', 10_000),
   };

@@ -1,6 +1,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Backend, Route, RouteTable } from './config/routeTable.ts';
 import type { Decision } from './decide/chooseBackend.ts';
+import type { ResponseTap } from './shadow/capturedResponse.ts';
 
 /**
  * One client request's way through the gateway: what was decided and what happened, read
@@ -32,6 +33,10 @@ export class Exchange {
   setCookie: string | null = null;
   /** Last upstream failure reason, for the access log. */
   failure: string | null = null;
+  /** Why an X-Gateway-Backend request was not honoured, for the access log; null if none was made. */
+  overrideRefused: string | null = null;
+  /** Reads the answer sent to the client for shadow comparison; null when not mirrored (the usual case). */
+  tap: ResponseTap | null = null;
   finished = false;
 
   constructor(

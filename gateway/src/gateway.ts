@@ -10,13 +10,22 @@ import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
 import { urlOverridesFromEnv, type UrlOverride } from './config/validateBackends.ts';
 import { OutlierDetector } from './decide/outlierDetector.ts';
+import { OverrideGate } from './decide/override.ts';
+import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
 import { CachedTokenVerifier } from './decide/tokenCache.ts';
 import { AgentPool } from './forward/agents.ts';
 import { Forwarder } from './forward/forwarder.ts';
 import { listen, urlOf } from './listen.ts';
+import { auditLogFileFor } from './ops/auditLog.ts';
+import { RecentTraffic } from './ops/recentTraffic.ts';
 import { createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
 import { createPublicHandler } from './publicHandler.ts';
+import type { ShadowFindings } from './shadow/mismatchRouter.ts';
+import { MismatchStore } from './shadow/mismatchStore.ts';
+import { NoiseModel } from './shadow/noiseModel.ts';
+import { ShadowClient } from './shadow/shadowClient.ts';
+import { ShadowMirror } from './shadow/shadowMirror.ts';
 import { closeNow, drain } from './drain.ts';
 
 export interface GatewayOptions {
@@ -45,6 +54,10 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Node process metrics on /metrics. Default true. */
   defaultMetrics?: boolean;
+  /** HMAC secret of override tokens (GATEWAY_OVERRIDE_SECRET); without it only tester JWTs can override. */
+  overrideSecret?: string | null;
+  /** Where shifts and panics are recorded. Default: $GATEWAY_AUDIT_LOG, else routes.audit.jsonl beside routesFile. */
+  auditLogFile?: string;
 }
 
 export interface Gateway {
@@ -54,6 +67,8 @@ export interface Gateway {
   readonly adminUrl: string | null;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Shadow traffic's last mismatches and learnt noise (also on the admin API). */
+  readonly shadowFindings: ShadowFindings;
   /** The plan running now. */
   table(): RouteTable;
   /** Re-reads routes.yaml now (what SIGHUP does). */
@@ -94,6 +109,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let tokens: CachedTokenVerifier | null = null;
   if (options.jwtPublicKeyPem) tokens = new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem));
   else logger.warn('no JWT public key (JWT_PUBLIC_KEY_FILE unset): the jwt:username cohort key is never used; clients are recognised by cookies only');
+  const traffic = new RecentTraffic(tokens);
+  const overrideSecret = options.overrideSecret || null;
+  if (overrideSecret !== null && overrideSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`GATEWAY_OVERRIDE_SECRET is ${overrideSecret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
+  }
+  const overrides = new OverrideGate(overrideSecret, tokens);
+  const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
+  const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger });
 
   let draining = false;
   let inFlight = 0;
@@ -120,7 +143,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     forwarder,
     tokens,
     outliers,
+    overrides,
+    shadow,
     metrics,
+    traffic,
     logger,
     trustForwarded: options.trustForwarded ?? false,
     draining: () => draining,
@@ -146,7 +172,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let admin: Server | null = null;
   let adminUrl: string | null = null;
   if (options.adminPort !== null) {
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining });
+    const ops = {
+      table: () => plan.table,
+      routesFile: options.routesFile,
+      auditFile: options.auditLogFile ?? auditLogFileFor(options.routesFile),
+      urlOverride,
+      reload: () => plan.reload('admin API change'),
+      traffic,
+      metrics,
+    };
+    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining, ops, logger, shadowFindings });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
@@ -173,6 +208,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     watcher?.stop();
     logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
+    await shadow.close();
     if (admin) await closeNow(admin);
     agents.destroyAll();
     logger.info('gateway stopped');
@@ -185,6 +221,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     adminUrl,
     metrics,
     logger,
+    shadowFindings,
     table: () => plan.table,
     reload: () => plan.reload('reload request'),
     close: () => (closing ??= shutdown()),

@@ -6,6 +6,7 @@ import { chooseBackend } from './decide/chooseBackend.ts';
 import { cohortKeyOf } from './decide/cohortKey.ts';
 import { COHORT_COOKIE, newCohortCookie } from './decide/cookies.ts';
 import type { OutlierDetector } from './decide/outlierDetector.ts';
+import type { OverrideGate } from './decide/override.ts';
 import type { CachedTokenVerifier } from './decide/tokenCache.ts';
 import { attachExchange, Exchange } from './exchange.ts';
 import { sendJsonError } from './forward/errorResponse.ts';
@@ -15,6 +16,8 @@ import { planBody, readBody } from './forward/replayBody.ts';
 import { normaliseTarget } from './match/normalisePath.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { recordExchange } from './observe/observer.ts';
+import type { RecentTraffic } from './ops/recentTraffic.ts';
+import type { ShadowMirror } from './shadow/shadowMirror.ts';
 
 export interface PublicHandlerDeps {
   /** The running plan; read once per request, so a reload never changes a request midway. */
@@ -22,7 +25,13 @@ export interface PublicHandlerDeps {
   readonly forwarder: Forwarder;
   readonly tokens: CachedTokenVerifier | null;
   readonly outliers: OutlierDetector;
+  /** Decides X-Gateway-Backend requests (signed token or tester JWT). */
+  readonly overrides: OverrideGate;
+  /** Copies of shadowed routes' requests to their candidate, compared off the client's path. */
+  readonly shadow: ShadowMirror;
   readonly metrics: GatewayMetrics;
+  /** The last minutes of traffic, for the admin API and the dashboard. */
+  readonly traffic: RecentTraffic;
   readonly logger: Logger;
   readonly trustForwarded: boolean;
   readonly draining: () => boolean;
@@ -44,6 +53,7 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
       exchange.finished = true;
       if (exchange.timer !== null) clearTimeout(exchange.timer);
       recordExchange(exchange, res, deps.metrics, deps.logger);
+      deps.traffic.record(exchange, req, res);
       deps.onFinished();
     });
 
@@ -63,21 +73,35 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
     exchange.routeName = route.name;
     if (route.deny !== null) return sendJsonError(res, route.deny, route.deny === 404 ? 'Not found' : 'Request denied', exchange.requestId, deps.draining());
 
-    // decide
-    const choice = chooseBackend(table, route, req.headers, () => clientKey(exchange, req, deps.tokens), isEjected);
+    // decide: a tester's proven override, else the client's cohort
+    const override = deps.overrides.check(req.headers, route, table.testers);
+    if (override?.kind === 'refused') exchange.overrideRefused = override.reason;
+    const choice = override?.kind === 'granted' ? override : chooseBackend(route, () => clientKey(exchange, req, deps.tokens), isEjected);
     exchange.decision = choice.decision;
 
     // forward: the back end receives the normalised path, so both sides see the same one.
     prepareRequestHeaders(req, exchange.requestId, deps.trustForwarded);
     req.url = target.path + target.query;
+    const shadow = route.shadow === null ? null : deps.shadow.prepare(exchange, req, res, route.shadow, choice.backend);
     const replayWanted = route.fallback !== null && route.fallback !== choice.backend;
-    const body = planBody(req, table.replay.maxBodyBytes, replayWanted);
-    if (body.kind === 'stream') exchange.bodyReplayable = false;
-    if (body.kind !== 'buffer') return deps.forwarder.forward(exchange, req, res, choice.backend);
+    // A mirrored body is read once, within the larger cap, and serves both uses.
+    const bodyCap = shadow === null ? table.replay.maxBodyBytes : Math.max(table.replay.maxBodyBytes, shadow.plan.maxBodyBytes);
+    const body = planBody(req, bodyCap, replayWanted || shadow !== null);
+    if (body.kind === 'stream' || (body.kind === 'buffer' && body.length > table.replay.maxBodyBytes)) exchange.bodyReplayable = false;
+    if (body.kind !== 'buffer') {
+      deps.forwarder.forward(exchange, req, res, choice.backend);
+      if (body.kind === 'none') shadow?.send(null);
+      else shadow?.skip('the request body is streamed (chunked, or larger than the body caps)');
+      return;
+    }
     void readBody(req, body.length).then((buffer) => {
-      if (buffer === null || exchange.finished) return; // client went away; the close records it
+      if (buffer === null || exchange.finished) {
+        shadow?.skip('the client left before its body was read');
+        return; // client went away; the close records it
+      }
       exchange.body = buffer;
       deps.forwarder.forward(exchange, req, res, choice.backend);
+      shadow?.send(buffer);
     });
   };
 }

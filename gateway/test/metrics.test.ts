@@ -3,6 +3,9 @@ import { startBackend, type TestBackend } from './helpers/backends.ts';
 import { scrape, startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { send, sendRaw } from './helpers/http.ts';
 import { routesYaml, sample } from './helpers/routes.ts';
+import { signOverrideToken } from '../src/decide/overrideToken.ts';
+
+const OVERRIDE_SECRET = 'metrics-test-override-secret-0123456789';
 
 let legacy: TestBackend;
 let thoughts: TestBackend;
@@ -21,9 +24,8 @@ beforeAll(async () => {
   - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: 100 } }
   - { name: canary, match: { path: /api/me/** }, split: { thoughts: 12.5 } }
   - { name: site, match: { path: /** }, split: {} }`,
-      'cohort: { override_header: x-gateway-backend }',
     ),
-    { defaultMetrics: true },
+    { defaultMetrics: true, overrideSecret: OVERRIDE_SECRET },
   );
 });
 
@@ -38,9 +40,10 @@ describe('metrics', () => {
     await send(`${gateway.url}/api/thoughts/`);
     await send(`${gateway.url}/api/thoughts/boom/`);
     await send(`${gateway.url}/thoughts/`);
-    // The override header may only pick a backend of the route's own split.
-    await send(`${gateway.url}/thoughts/`, { headers: { 'x-gateway-backend': 'thoughts' } });
-    await send(`${gateway.url}/api/me/thoughts/`, { headers: { 'x-gateway-backend': 'thoughts' } });
+    // A signed override may only pick a backend the route names.
+    const override = { 'x-gateway-backend': 'thoughts', 'x-gateway-override': signOverrideToken(OVERRIDE_SECRET, 'thoughts', Date.now() / 1000 + 600) };
+    await send(`${gateway.url}/thoughts/`, { headers: override });
+    await send(`${gateway.url}/api/me/thoughts/`, { headers: override });
     await send(`${gateway.url}/admin/users/`);
     await sendRaw(gateway.port, '/admin%2Fusers/');
     const metrics = await scrape(gateway);

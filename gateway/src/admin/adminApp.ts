@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
 import { createOpsApi, type OpsDeps } from './opsApi.ts';
+import { createMismatchRouter, type ShadowFindings } from '../shadow/mismatchRouter.ts';
 
 export interface AdminDeps {
   readonly registry: Registry;
@@ -13,6 +14,8 @@ export interface AdminDeps {
   /** The admin API and dashboard; without it the port serves only probes and metrics. */
   readonly ops?: Omit<OpsDeps, 'tokenRequired'>;
   readonly logger?: Logger;
+  /** Shadow mismatches and noise, served at /api/shadow/mismatches. */
+  readonly shadowFindings?: ShadowFindings;
 }
 
 /**
@@ -39,6 +42,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.setHeader('Content-Type', deps.registry.contentType);
     res.end(await deps.registry.metrics());
   });
+  if (deps.shadowFindings) app.use('/api/shadow', createMismatchRouter(deps.shadowFindings));
   if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, tokenRequired: deps.token !== null }));
   app.use((_req, res) => {
     res.status(404).json({ status: 404, message: 'Not found: the admin port serves / (dashboard), /api, /metrics, /healthz and /readyz' });

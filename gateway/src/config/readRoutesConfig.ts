@@ -6,9 +6,10 @@ import { validateCohort } from './validateCohort.ts';
 import { validateOutlier, validateReplay } from './validatePolicies.ts';
 import { validateReachability } from './validateReachability.ts';
 import { validateRoute } from './validateRoute.ts';
+import { validateTesters } from './validateTesters.ts';
 import { YamlReader } from './yamlReader.ts';
 
-const TOP_KEYS = ['backends', 'cohort', 'outlier', 'replay', 'routes'] as const;
+const TOP_KEYS = ['backends', 'cohort', 'outlier', 'replay', 'testers', 'routes'] as const;
 
 export type ReadResult = { readonly ok: true; readonly config: RoutesConfig } | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
@@ -37,6 +38,7 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
   const cohort = validateCohort(reader, entries.get('cohort')?.value);
   const outlier = validateOutlier(reader, entries.get('outlier')?.value);
   const replay = validateReplay(reader, entries.get('replay')?.value);
+  const testers = validateTesters(reader, entries.get('testers')?.value);
   const names = { all: backends.map((b) => b.name), legacy: backends.find((b) => b.legacy)?.name };
 
   const routes: RouteConfig[] = [];
@@ -55,5 +57,5 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
     const sorted = [...reader.problems].sort((a, b) => a.line - b.line);
     return { ok: false, problems: sorted };
   }
-  return { ok: true, config: { file, backends, cohort, outlier, replay, routes } };
+  return { ok: true, config: { file, backends, cohort, outlier, replay, routes, testers } };
 }

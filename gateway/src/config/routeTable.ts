@@ -3,6 +3,7 @@ import { BUCKETS, groupSeed } from '../decide/bucket.ts';
 import { Matcher } from '../match/matcher.ts';
 import type { Pattern } from '../match/pattern.ts';
 import type { CohortConfig, OutlierConfig, ReplayConfig, RouteConfig, RoutesConfig } from './routesConfig.ts';
+import type { ShadowConfig } from './validateShadow.ts';
 
 /** A back end as the proxy uses it. */
 export interface Backend {
@@ -12,6 +13,9 @@ export interface Backend {
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
 }
+
+/** A route's shadow traffic as the gateway runs it: the candidate resolved to its backend. */
+export type ShadowPlan = Omit<ShadowConfig, 'to' | 'line'> & { readonly to: Backend };
 
 /** Buckets `[previous slice's upTo, upTo)` go to `backend`. */
 export interface Slice {
@@ -40,6 +44,8 @@ export interface Route {
   readonly overridable: ReadonlyMap<string, Backend>;
   /** The configured share per backend (0..1), legacy included, for metrics and summaries. */
   readonly shares: readonly { readonly backend: Backend; readonly ratio: number }[];
+  /** Copies of this route's requests sent to a candidate and compared, or null (the usual case). */
+  readonly shadow: ShadowPlan | null;
 }
 
 /**
@@ -56,12 +62,15 @@ export class RouteTable {
   readonly cohort: CohortConfig;
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
+  /** Users whose valid JWT may pick a backend with X-Gateway-Backend. */
+  readonly testers: ReadonlySet<string>;
 
   constructor(config: RoutesConfig) {
     this.file = config.file;
     this.cohort = Object.freeze({ ...config.cohort, keys: Object.freeze([...config.cohort.keys]) });
     this.outlier = Object.freeze({ ...config.outlier });
     this.replay = Object.freeze({ ...config.replay });
+    this.testers = new Set(config.testers);
     this.backends = config.backends.map((b) => Object.freeze({ name: b.name, origin: b.origin, legacy: b.legacy, connectTimeoutMs: b.connectTimeoutMs, responseTimeoutMs: b.responseTimeoutMs }));
     const byName = new Map(this.backends.map((b) => [b.name, b]));
     this.legacy = this.backends.find((b) => b.legacy)!;
@@ -87,7 +96,11 @@ export class RouteTable {
       const methods = route.methods ? ` [${[...route.methods].join(',')}]` : '';
       if (route.deny !== null) return `${route.name}: ${paths}${methods} → deny ${route.deny}`;
       const shares = route.shares.map((s) => `${s.backend.name} ${Math.round(s.ratio * 10_000) / 100}%`).join(', ');
-      const extras = [route.group !== route.name ? `group ${route.group}` : '', route.fallback ? `fallback ${route.fallback.name}` : ''].filter(Boolean);
+      const extras = [
+        route.group !== route.name ? `group ${route.group}` : '',
+        route.fallback ? `fallback ${route.fallback.name}` : '',
+        route.shadow ? `shadow ${route.shadow.percent}% to ${route.shadow.to.name}` : '',
+      ].filter(Boolean);
       return `${route.name}: ${paths}${methods} → ${shares}${extras.length ? ` (${extras.join(', ')})` : ''}`;
     });
   }
@@ -105,7 +118,7 @@ function compileRoute(route: RouteConfig, config: RoutesConfig, byName: Map<stri
     seed: groupSeed(config.cohort.salt, route.group),
   };
   if (route.action.kind === 'deny') {
-    return { ...common, deny: route.action.status, slices: [], fallback: null, needsCohort: false, overridable: new Map(), shares: [] };
+    return { ...common, deny: route.action.status, slices: [], fallback: null, needsCohort: false, overridable: new Map(), shares: [], shadow: null };
   }
   const percentOf = new Map(route.action.shares.map((s) => [s.backend, s.percent]));
   const slices: Slice[] = [];
@@ -123,9 +136,11 @@ function compileRoute(route: RouteConfig, config: RoutesConfig, byName: Map<stri
     { backend: legacy, ratio: (BUCKETS - upTo) / BUCKETS },
   ];
   const fallback = route.fallback ? byName.get(route.fallback)! : null;
-  const overridable = new Map([...slices.map((s) => s.backend), legacy, ...(fallback ? [fallback] : [])].map((b) => [b.name, b]));
+  const shadow = route.shadow === null ? null : { ...route.shadow, to: byName.get(route.shadow.to)! };
+  // A tester may pick any backend the route names, also one at 0 %: that is when testing it matters most.
+  const overridable = new Map([...listed, legacy, ...(fallback ? [fallback] : []), ...(shadow ? [shadow.to] : [])].map((b) => [b.name, b]));
   const needsCohort = !(slices.length === 0 || (slices.length === 1 && upTo === BUCKETS));
-  return { ...common, deny: null, slices, fallback, needsCohort, overridable, shares };
+  return { ...common, deny: null, slices, fallback, needsCohort, overridable, shares, shadow };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,4 +1,5 @@
 import type { Pattern } from '../match/pattern.ts';
+import type { ShadowConfig } from './validateShadow.ts';
 
 /**
  * What the user wrote in routes.yaml, validated, with the line of each piece so later checks
@@ -11,6 +12,8 @@ export interface RoutesConfig {
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
   readonly routes: readonly RouteConfig[];
+  /** Users whose valid JWT may pick a backend with X-Gateway-Backend. */
+  readonly testers: readonly string[];
 }
 
 export interface BackendConfig {
@@ -29,8 +32,6 @@ export interface CohortConfig {
   /** First present wins. */
   readonly keys: readonly CohortKeySpec[];
   readonly salt: string;
-  /** Lower-case header naming a backend for the request (testing aid), or null when off. */
-  readonly overrideHeader: string | null;
 }
 
 export interface OutlierConfig {
@@ -61,6 +62,8 @@ export interface RouteConfig {
   readonly group: string;
   readonly action: { readonly kind: 'deny'; readonly status: number } | { readonly kind: 'split'; readonly shares: readonly SplitShare[] };
   readonly fallback: string | null;
+  /** Copies of the route's requests to compare against, or null. */
+  readonly shadow: ShadowConfig | null;
 }
 
 export const DEFAULTS = {

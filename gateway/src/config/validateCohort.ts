@@ -4,11 +4,10 @@ import { join, type YamlReader } from './yamlReader.ts';
 const COHORT_KEYS = ['keys', 'salt', 'override_header'] as const;
 const KEY_RULE = "'jwt:username' or 'cookie:<name>'";
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
-const HEADER_NAME = /^[a-z0-9-]+$/;
 
 /** `cohort:` — how a client is identified (first key present wins) and the hash salt. */
 export function validateCohort(reader: YamlReader, node: unknown): CohortConfig {
-  const defaults: CohortConfig = { keys: DEFAULTS.cohortKeys.map((text) => parseKey(text)!), salt: DEFAULTS.salt, overrideHeader: null };
+  const defaults: CohortConfig = { keys: DEFAULTS.cohortKeys.map((text) => parseKey(text)!), salt: DEFAULTS.salt };
   if (node === undefined) return defaults;
   const map = reader.map(node, 'cohort', '{ keys: [...], salt: <text> }');
   if (!map) return defaults;
@@ -31,17 +30,17 @@ export function validateCohort(reader: YamlReader, node: unknown): CohortConfig 
   const saltEntry = entries.get('salt');
   const salt = saltEntry ? reader.string(saltEntry.value, 'cohort.salt', 'a non-empty text (change it to re-deal every client)') : defaults.salt;
 
-  let overrideHeader: string | null = null;
+  // The unsigned override header let any client pick a backend; it is gone, and a file that
+  // still asks for it is refused with the way to the signed one rather than silently ignored.
   const overrideEntry = entries.get('override_header');
   if (overrideEntry) {
-    const header = reader.string(overrideEntry.value, join('cohort', 'override_header'), 'a header name, e.g. x-gateway-backend');
-    if (header !== undefined && !HEADER_NAME.test(header.toLowerCase())) {
-      reader.report(overrideEntry.value, 'cohort.override_header', `'${header}' is not a header name (letters, digits and '-')`);
-    } else if (header !== undefined) {
-      overrideHeader = header.toLowerCase();
-    }
+    reader.report(
+      overrideEntry.keyNode,
+      join('cohort', 'override_header'),
+      'is no longer supported (any client could pick a backend): remove it; X-Gateway-Backend is honoured only with a signed token (GATEWAY_OVERRIDE_SECRET, gateway override-token) or the JWT of a user listed under testers:',
+    );
   }
-  return { keys, salt: salt ?? defaults.salt, overrideHeader };
+  return { keys, salt: salt ?? defaults.salt };
 }
 
 function parseKey(text: string): CohortKeySpec | undefined {

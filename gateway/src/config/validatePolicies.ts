@@ -26,7 +26,7 @@ export function validateReplay(reader: YamlReader, node: unknown): ReplayConfig 
   return { maxBodyBytes: bytes ?? DEFAULTS.maxBodyBytes };
 }
 
-function wholeNumber(reader: YamlReader, node: unknown, field: string, min: number, max: number, note: string): number | undefined {
+export function wholeNumber(reader: YamlReader, node: unknown, field: string, min: number, max: number, note: string): number | undefined {
   if (node === undefined) return undefined;
   const rule = `a whole number from ${min} to ${max} (${note})`;
   const value = reader.number(node, field, rule);

@@ -1,11 +1,12 @@
 import { isMap, type YAMLMap } from 'yaml';
 import { parsePattern } from '../match/pattern.ts';
 import { NAME, NAME_RULE, type RouteConfig, type SplitShare } from './routesConfig.ts';
+import { validateShadow } from './validateShadow.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
-const ROUTE_KEYS = ['name', 'match', 'group', 'split', 'fallback', 'deny'] as const;
+const ROUTE_KEYS = ['name', 'match', 'group', 'split', 'fallback', 'deny', 'shadow'] as const;
 const MATCH_KEYS = ['path', 'methods', 'headers'] as const;
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const PERCENT_RULE = 'a number of percent from 0 to 100 with at most two decimals, e.g. 25 or 0.5';
 
 export interface BackendNames {
@@ -47,8 +48,12 @@ export function validateRoute(reader: YamlReader, node: unknown, index: number, 
     }
   }
 
-  if (name === undefined || !NAME.test(name) || !match || group === undefined || !action) return undefined;
-  return { name, index, line: reader.lineOf(map), ...match, group, action, fallback };
+  const shadowEntry = entries.get('shadow');
+  const shadow = shadowEntry ? validateShadow(reader, shadowEntry.value, join(field, 'shadow'), backends) : null;
+  if (shadowEntry && action?.kind === 'deny') reader.report(shadowEntry.value, join(field, 'shadow'), 'a deny route forwards nothing, so there is nothing to shadow');
+
+  if (name === undefined || !NAME.test(name) || !match || group === undefined || !action || shadow === undefined) return undefined;
+  return { name, index, line: reader.lineOf(map), ...match, group, action, fallback, shadow };
 }
 
 function validateMatch(reader: YamlReader, node: unknown, field: string): Pick<RouteConfig, 'patterns' | 'methods' | 'headers'> | undefined {
@@ -77,7 +82,7 @@ function validateMatch(reader: YamlReader, node: unknown, field: string): Pick<R
   return { patterns, methods, headers };
 }
 
-function validateMethods(reader: YamlReader, node: unknown, field: string): ReadonlySet<string> | undefined {
+export function validateMethods(reader: YamlReader, node: unknown, field: string): ReadonlySet<string> | undefined {
   const written = reader.strings(node, field, `a list of ${METHODS.join(', ')}`);
   if (!written) return undefined;
   const methods = new Set<string>();

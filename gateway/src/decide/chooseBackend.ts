@@ -1,5 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Backend, Route, RouteTable } from '../config/routeTable.ts';
+import type { Backend, Route } from '../config/routeTable.ts';
 import { bucketOf } from './bucket.ts';
 
 /** The `decision` label: why a request went where it went. */
@@ -11,21 +10,11 @@ export interface Choice {
 }
 
 /**
- * Picks the backend of a forwarding route. The client key is asked for only when the split
- * actually has a boundary (a 0 % or 100 % split needs no key, no token check, no cookie).
+ * Picks the backend of a forwarding route by the client's cohort (a tester's override is
+ * decided before, in override.ts). The client key is asked for only when the split actually
+ * has a boundary (a 0 % or 100 % split needs no key, no token check, no cookie).
  */
-export function chooseBackend(
-  table: RouteTable,
-  route: Route,
-  headers: IncomingHttpHeaders,
-  clientKey: () => string,
-  isEjected: (backend: Backend) => boolean,
-): Choice {
-  if (table.cohort.overrideHeader !== null) {
-    const wanted = headers[table.cohort.overrideHeader];
-    const backend = typeof wanted === 'string' ? route.overridable.get(wanted) : undefined;
-    if (backend) return { backend, decision: 'override' };
-  }
+export function chooseBackend(route: Route, clientKey: () => string, isEjected: (backend: Backend) => boolean): Choice {
   const backend = route.needsCohort ? backendForBucket(route, bucketOf(route.seed, clientKey())) : (route.slices[0]?.backend ?? route.legacy);
   if (!backend.legacy && isEjected(backend)) return { backend: route.fallback ?? route.legacy, decision: 'fallback' };
   return { backend, decision: 'weight' };

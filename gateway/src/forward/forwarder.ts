@@ -146,6 +146,8 @@ export class Forwarder {
       this.forward(exchange, req, res, exchange.route!.fallback!);
       return;
     }
+    // Shadow comparison reads this final answer on the side while it streams (trap 10).
+    if (exchange.tap !== null) exchange.tap.capture(backend.name, status, proxyRes.headers, proxyRes, exchange.upstreamMs);
     const headers = proxyRes.headers;
     stripResponseHopByHop(headers);
     if (exchange.setCookie !== null) headers['set-cookie'] = [...(headers['set-cookie'] ?? []), exchange.setCookie];

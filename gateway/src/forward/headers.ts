@@ -7,6 +7,9 @@ const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'pr
 // A client may name any header in `Connection`; these it may not remove that way.
 const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 const UNTRUSTED_FORWARDING = ['x-forwarded-port', 'x-real-ip', 'forwarded'];
+// The gateway's own control headers: read by the gateway (decide/override.ts), never passed
+// on, so no back end acts on what a client claims (the shadow marker included).
+const GATEWAY_CONTROL = ['x-gateway-backend', 'x-gateway-override', 'x-gateway-shadow'];
 
 function stripConnectionTokens(headers: IncomingHttpHeaders | OutgoingHttpHeaders): void {
   const connection = headers.connection;
@@ -32,6 +35,7 @@ export function prepareRequestHeaders(req: IncomingMessage, requestId: string, t
   const headers = req.headers;
   stripConnectionTokens(headers);
   deleteAll(headers, REQUEST_HOP_BY_HOP);
+  deleteAll(headers, GATEWAY_CONTROL);
   headers['x-request-id'] = requestId;
   const client = req.socket.remoteAddress ?? '';
   if (trustForwarded) {

@@ -40,7 +40,14 @@ export class GatewayMetrics {
 
   readonly shadowComparisons = new Counter({
     name: 'gateway_shadow_comparisons_total',
-    help: 'Shadow traffic comparisons by route and result (match, mismatch, error, skipped); shadowing is not implemented yet',
+    help: 'Shadow traffic by route and result: match, mismatch (differences beyond ignore rules and noise), error (an answer missing), skipped (over max_in_flight or body cap)',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shadowNoiseSamples = new Counter({
+    name: 'gateway_shadow_noise_samples_total',
+    help: 'Shadowed requests also sent twice to the primary to learn noise, by route and result: stable (same answer twice) or noisy',
     labelNames: ['route', 'result'] as const,
     registers: [this.registry],
   });
@@ -77,6 +84,8 @@ export class GatewayMetrics {
     this.weights.reset();
     for (const route of table.routes) {
       for (const share of route.shares) this.weights.set({ route: route.name, backend: share.backend.name }, share.ratio);
+      // A shadowed route shows 0 per result from the start rather than "no data".
+      if (route.shadow !== null) for (const result of ['match', 'mismatch', 'error', 'skipped']) this.shadowComparisons.inc({ route: route.name, result }, 0);
     }
     this.lastReloadSuccess.set(Date.now() / 1000);
   }

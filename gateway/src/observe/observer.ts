@@ -28,6 +28,7 @@ export function recordExchange(exchange: Exchange, res: ServerResponse, metrics:
       upstreamMs: exchange.upstreamMs < 0 ? null : round(exchange.upstreamMs),
       attempts: exchange.attempts,
       ...(exchange.failure === null ? {} : { failure: exchange.failure }),
+      ...(exchange.overrideRefused === null ? {} : { overrideRefused: exchange.overrideRefused }),
       ...(res.writableFinished ? {} : { incomplete: true }),
     },
     'request',

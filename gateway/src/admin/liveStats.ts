@@ -1,0 +1,78 @@
+import type { RouteTable } from '../config/routeTable.ts';
+import type { GatewayMetrics } from '../observe/metrics.ts';
+import type { BackendTraffic, TrafficWindow } from '../ops/trafficWindow.ts';
+import { routeView, type RouteView } from './planView.ts';
+
+export interface ShadowCounts {
+  readonly match: number;
+  readonly mismatch: number;
+  readonly error: number;
+  readonly skipped: number;
+  /** match / (match + mismatch), null before any comparison. */
+  readonly matchRate: number | null;
+}
+
+export interface RouteStats extends RouteView {
+  readonly requests: number;
+  readonly requestsPerSecond: number;
+  /** One entry per backend of the split (configured, realised) plus any other that answered (fallbacks). */
+  readonly backends: readonly (BackendTraffic & { readonly configured: number | null })[];
+  /** Since the gateway started, from gateway_shadow_comparisons_total. */
+  readonly shadow: ShadowCounts;
+}
+
+export interface LiveStats {
+  readonly generatedAt: string;
+  readonly windowSeconds: number;
+  /** Share of forwarded requests answered by a new backend, 0..1 (null: nothing forwarded) — gateway:migrated_ratio. */
+  readonly migratedShare: number | null;
+  readonly requestsPerSecond: number;
+  readonly routes: readonly RouteStats[];
+}
+
+const NO_TRAFFIC = { requests: 0, requestsPerSecond: 0, share: null, errorRate: null, p95Ms: null } as const;
+
+/** GET /api/stats: the running plan beside what the last minutes of traffic did. */
+export async function liveStats(table: RouteTable, window: TrafficWindow, metrics: GatewayMetrics): Promise<LiveStats> {
+  const traffic = window.snapshot();
+  const shadow = await shadowByRoute(metrics);
+  let forwarded = 0;
+  let migrated = 0;
+  let requests = 0;
+  const routes = table.routes.map((route) => {
+    const view = routeView(route);
+    const seen = traffic.routes.find((r) => r.route === route.name);
+    const configured = view.split ?? {};
+    const names = [...Object.keys(configured), ...(seen?.backends.map((b) => b.backend) ?? [])].filter((name, i, all) => all.indexOf(name) === i);
+    const backends = names.map((name) => ({ backend: name, configured: configured[name] ?? null, ...(seen?.backends.find((b) => b.backend === name) ?? NO_TRAFFIC) }));
+    for (const b of backends) {
+      if (b.backend === 'none') continue;
+      forwarded += b.requests;
+      if (b.backend !== table.legacy.name) migrated += b.requests;
+    }
+    requests += seen?.requests ?? 0;
+    return { ...view, requests: seen?.requests ?? 0, requestsPerSecond: (seen?.requests ?? 0) / traffic.seconds, backends, shadow: shadow.get(route.name) ?? countsOf({}) };
+  });
+  return {
+    generatedAt: new Date().toISOString(),
+    windowSeconds: traffic.seconds,
+    migratedShare: forwarded === 0 ? null : migrated / forwarded,
+    requestsPerSecond: requests / traffic.seconds,
+    routes,
+  };
+}
+
+async function shadowByRoute(metrics: GatewayMetrics): Promise<Map<string, ShadowCounts>> {
+  const raw = new Map<string, Record<string, number>>();
+  for (const { labels, value } of (await metrics.shadowComparisons.get()).values) {
+    const route = String(labels.route);
+    raw.set(route, { ...raw.get(route), [String(labels.result)]: value });
+  }
+  return new Map([...raw].map(([route, counts]) => [route, countsOf(counts)]));
+}
+
+function countsOf(counts: Record<string, number>): ShadowCounts {
+  const match = counts.match ?? 0;
+  const mismatch = counts.mismatch ?? 0;
+  return { match, mismatch, error: counts.error ?? 0, skipped: counts.skipped ?? 0, matchRate: match + mismatch === 0 ? null : match / (match + mismatch) };
+}

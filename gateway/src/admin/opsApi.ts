@@ -1,0 +1,173 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { ReloadResult } from '../config/livePlan.ts';
+import { formatProblem } from '../config/problems.ts';
+import type { RouteTable } from '../config/routeTable.ts';
+import type { UrlOverride } from '../config/validateBackends.ts';
+import type { GatewayMetrics } from '../observe/metrics.ts';
+import { readRecentAudit } from '../ops/auditLog.ts';
+import { changeRoutesFile, type ChangeResult } from '../ops/changeRoutesFile.ts';
+import { estimateChange, reportRecentClients } from '../ops/estimate.ts';
+import type { ChangeRequest } from '../ops/planChange.ts';
+import type { RecentTraffic } from '../ops/recentTraffic.ts';
+import { parsePercent } from '../ops/splitPercents.ts';
+import { liveStats } from './liveStats.ts';
+import { planView } from './planView.ts';
+
+export interface OpsDeps {
+  readonly table: () => RouteTable;
+  readonly routesFile: string;
+  readonly auditFile: string;
+  readonly urlOverride: UrlOverride;
+  /** Applies the file now rather than waiting for the file watch, so the answer shows the new plan. */
+  readonly reload: () => Promise<ReloadResult>;
+  readonly traffic: RecentTraffic;
+  readonly metrics: GatewayMetrics;
+  /** Whether callers proved themselves with the admin token (else: loopback only). */
+  readonly tokenRequired: boolean;
+}
+
+/** An error the handlers throw on purpose: answered as `{ status, message }`. */
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The admin API under /api (mounted behind the token check): read the plan and the live
+ * numbers, change a split or panic (the same code path as the CLI: validation, write-back
+ * to routes.yaml, audit), read the audit log and the recent clients' buckets.
+ */
+export function createOpsApi(deps: OpsDeps): Router {
+  const api = Router();
+  api.use(refuseCrossSiteWrites);
+  api.use(express.json({ limit: '16kb' }));
+
+  api.get('/plan', (_req, res) => {
+    res.json(planView(deps.table()));
+  });
+
+  api.get('/stats', async (_req, res) => {
+    res.json(await liveStats(deps.table(), deps.traffic.window, deps.metrics));
+  });
+
+  api.get('/recent-clients', (_req, res) => {
+    res.json(reportRecentClients(deps.table(), deps.traffic.clients));
+  });
+
+  api.get('/audit', async (req, res) => {
+    const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpProblem(400, `limit=${String(req.query.limit)} is not allowed: a whole number from 1 to 1000`);
+    res.json({ file: deps.auditFile, ...(await readRecentAudit(deps.auditFile, limit)) });
+  });
+
+  api.post('/routes/:route/split', async (req, res) => {
+    const body = bodyOf(req);
+    if (typeof body.backend !== 'string' || body.backend === '') throw new HttpProblem(400, 'backend is required: the new backend whose share to set, e.g. { "backend": "thoughts", "percent": 25 }');
+    const percent = parsePercent(body.percent, `the share of ${body.backend}`);
+    if (!percent.ok) throw new HttpProblem(400, percent.message);
+    const request: ChangeRequest = { kind: 'shift', route: String(req.params.route), backend: body.backend, percent: percent.value, only: body.only === true };
+    await answerChange(res, request, body);
+  });
+
+  api.post('/panic', async (req, res) => {
+    const body = bodyOf(req);
+    if ((body.all === true) === (typeof body.route === 'string')) {
+      throw new HttpProblem(400, 'say what goes back to legacy: { "route": "<name>" } (its whole group) or { "all": true }');
+    }
+    const request: ChangeRequest = body.all === true ? { kind: 'panic-all' } : { kind: 'panic', route: String(body.route), only: body.only === true };
+    await answerChange(res, request, body);
+  });
+
+  async function answerChange(res: Response, request: ChangeRequest, body: Record<string, unknown>): Promise<void> {
+    const dryRun = body.dryRun === true;
+    const result: ChangeResult = await changeRoutesFile({
+      file: deps.routesFile,
+      request,
+      who: whoOf(body, deps.tokenRequired),
+      via: 'admin',
+      reason: optionalText(body.reason, 'reason', 500),
+      dryRun,
+      auditFile: deps.auditFile,
+      urlOverride: deps.urlOverride,
+    });
+    if (!result.ok) throw new HttpProblem(result.status, result.message);
+    const estimate = estimateChange(result, reportRecentClients(deps.table(), deps.traffic.clients));
+    let reload: { ok: boolean; problems?: string[] } | null = null;
+    if (result.applied) {
+      const reloaded = await deps.reload();
+      reload = reloaded.ok ? { ok: true } : { ok: false, problems: reloaded.problems.map(formatProblem) };
+    }
+    res.status(200).json({
+      applied: result.applied,
+      dryRun,
+      changes: result.changes,
+      notes: result.notes,
+      diff: result.diff,
+      estimate,
+      reload,
+      plan: planView(deps.table()),
+    });
+  }
+
+  api.use((req, _res, next) => next(new HttpProblem(404, `no admin API endpoint ${req.method} /api${req.path}; see gateway/README.md "Shifting traffic"`)));
+  api.use(answerProblem);
+  return api;
+}
+
+function bodyOf(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpProblem(400, 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function optionalText(value: unknown, name: string, max: number): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw new HttpProblem(400, `${name} must be text`);
+  if (value.length > max) throw new HttpProblem(400, `${name} is longer than ${max} characters`);
+  return value.trim();
+}
+
+/** The audit's "who": the name the caller gives, marked with how it got in (the token, or loopback access). */
+function whoOf(body: Record<string, unknown>, tokenRequired: boolean): string {
+  const by = optionalText(body.by, 'by', 80);
+  const proof = tokenRequired ? 'admin token' : 'loopback admin';
+  return by ? `${by} (${proof})` : proof;
+}
+
+/**
+ * Without a token the admin port relies on being reachable only from this machine — but a
+ * web page open in the operator's browser can reach 127.0.0.1 too. Writes therefore must be
+ * JSON (a cross-site page cannot send that without a CORS preflight, which is never
+ * granted) and, when the browser names an Origin, come from the admin page itself.
+ */
+function refuseCrossSiteWrites(req: Request, _res: Response, next: NextFunction): void {
+  if (req.method === 'GET' || req.method === 'HEAD') return next();
+  if (!req.is('application/json')) return next(new HttpProblem(415, 'send the body as JSON with Content-Type: application/json'));
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host}`) {
+    return next(new HttpProblem(403, `cross-origin write from ${origin} refused: use the dashboard on this port, the CLI or curl`));
+  }
+  next();
+}
+
+function answerProblem(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(error);
+  if (error instanceof HttpProblem) {
+    res.status(error.status).json({ status: error.status, message: error.message });
+    return;
+  }
+  const parseError = error as { type?: string; status?: number; message?: string };
+  if (parseError.type === 'entity.parse.failed') {
+    res.status(400).json({ status: 400, message: `the body is not valid JSON: ${parseError.message}` });
+    return;
+  }
+  if (parseError.type === 'entity.too.large') {
+    res.status(413).json({ status: 413, message: 'the body is larger than 16 kB' });
+    return;
+  }
+  next(error);
+}

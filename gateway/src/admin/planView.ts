@@ -1,0 +1,44 @@
+import path from 'node:path';
+import type { Route, RouteTable } from '../config/routeTable.ts';
+import { splitOf, type SplitPercents } from '../ops/splitPercents.ts';
+
+export interface RouteView {
+  readonly name: string;
+  readonly group: string;
+  readonly match: readonly string[];
+  readonly methods: readonly string[] | null;
+  /** The status a deny route answers with; null for a forwarding route. */
+  readonly deny: number | null;
+  /** Effective percent per backend (legacy included); null for a deny route. */
+  readonly split: SplitPercents | null;
+  readonly fallback: string | null;
+}
+
+export interface PlanView {
+  readonly file: string;
+  readonly salt: string;
+  readonly backends: readonly { readonly name: string; readonly url: string; readonly legacy: boolean }[];
+  readonly routes: readonly RouteView[];
+}
+
+/** The running plan as JSON (GET /api/plan): what routes.yaml says, as the gateway understood it. */
+export function planView(table: RouteTable): PlanView {
+  return {
+    file: path.resolve(table.file),
+    salt: table.cohort.salt,
+    backends: table.backends.map((b) => ({ name: b.name, url: b.origin, legacy: b.legacy })),
+    routes: table.routes.map(routeView),
+  };
+}
+
+export function routeView(route: Route): RouteView {
+  return {
+    name: route.name,
+    group: route.group,
+    match: route.patterns.map((p) => p.text),
+    methods: route.methods ? [...route.methods] : null,
+    deny: route.deny,
+    split: route.deny === null ? splitOf(route) : null,
+    fallback: route.fallback?.name ?? null,
+  };
+}

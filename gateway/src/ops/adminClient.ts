@@ -1,0 +1,45 @@
+/**
+ * The CLI's view of a running gateway: its admin API at GATEWAY_ADMIN_URL (default
+ * http://127.0.0.1:9901) with GATEWAY_ADMIN_TOKEN. Every failure comes back as a sentence
+ * saying what to do, because the CLI must still work (without live numbers) when no gateway
+ * runs.
+ */
+export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9901';
+
+export type AdminReply<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+export class AdminClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string | null,
+    private readonly timeoutMs = 2_000,
+  ) {}
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): AdminClient {
+    return new AdminClient((env.GATEWAY_ADMIN_URL || DEFAULT_ADMIN_URL).replace(/\/+$/, ''), env.GATEWAY_ADMIN_TOKEN || null);
+  }
+
+  async get<T>(path: string): Promise<AdminReply<T>> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (error as Error).message;
+      return { ok: false, reason: `cannot reach the gateway's admin API at ${this.baseUrl} (${why}): is the gateway running? (set GATEWAY_ADMIN_URL if it listens elsewhere)` };
+    }
+    const text = await response.text();
+    if (response.status === 401) {
+      return { ok: false, reason: `the admin API at ${this.baseUrl} wants a token: set GATEWAY_ADMIN_TOKEN${this.token ? ' (the one set was refused)' : ''}` };
+    }
+    if (!response.ok) return { ok: false, reason: `the admin API at ${this.baseUrl}${path} answered ${response.status}: ${text.slice(0, 200)}` };
+    try {
+      return { ok: true, value: JSON.parse(text) as T };
+    } catch {
+      return { ok: false, reason: `the admin API at ${this.baseUrl}${path} answered something that is not JSON (is GATEWAY_ADMIN_URL the admin port?)` };
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { SplitPercents } from './splitPercents.ts';
+
+/** One applied change of one route, as a line of the audit log. */
+export interface AuditEntry {
+  /** ISO 8601. */
+  readonly time: string;
+  /** `--by`, $USER, or the admin API's caller. */
+  readonly who: string;
+  readonly via: 'cli' | 'admin';
+  readonly action: 'shift' | 'panic';
+  readonly route: string;
+  readonly group: string;
+  readonly old: SplitPercents;
+  readonly new: SplitPercents;
+  readonly reason: string | null;
+  /** The routes file changed. */
+  readonly file: string;
+}
+
+/** GATEWAY_AUDIT_LOG, else `routes.audit.jsonl` next to the routes file. */
+export function auditLogFileFor(routesFile: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.GATEWAY_AUDIT_LOG || path.join(path.dirname(path.resolve(routesFile)), 'routes.audit.jsonl');
+}
+
+/**
+ * The append-only audit log (JSON lines). `openForAppend` comes first so that a log that
+ * cannot be written stops a change BEFORE routes.yaml is touched: no change goes unrecorded.
+ */
+export class AuditLog {
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly file: string,
+  ) {}
+
+  static async openForAppend(file: string): Promise<AuditLog> {
+    return new AuditLog(await open(file, 'a', 0o640), file);
+  }
+
+  /** One write call for all the lines of a change, so concurrent writers never interleave within it. */
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    await this.handle.appendFile(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''), 'utf8');
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+export interface RecentAudit {
+  /** Newest first. */
+  readonly entries: readonly AuditEntry[];
+  /** Lines that are not JSON (a hand edit, a torn write): counted, so nobody is misled by a short list. */
+  readonly unreadableLines: number;
+}
+
+/** The last `limit` entries; a log that does not exist yet is empty. */
+export async function readRecentAudit(file: string, limit: number): Promise<RecentAudit> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], unreadableLines: 0 };
+    throw error;
+  }
+  const entries: AuditEntry[] = [];
+  let unreadableLines = 0;
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  for (const line of lines.slice(-limit).reverse()) {
+    try {
+      entries.push(JSON.parse(line) as AuditEntry);
+    } catch {
+      unreadableLines += 1; // reported to the caller in unreadableLines
+    }
+  }
+  return { entries, unreadableLines };
+}

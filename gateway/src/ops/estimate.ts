@@ -1,0 +1,106 @@
+import path from 'node:path';
+import type { RouteTable } from '../config/routeTable.ts';
+import { estimateMovedClients, expectedMovedShare, type MovedClients } from './movedClients.ts';
+import type { RouteChange } from './planChange.ts';
+import type { RecentClients } from './recentClients.ts';
+
+/** What the running gateway tells about its recent clients (GET /api/recent-clients). */
+export interface RecentClientsReport {
+  /** The routes file the gateway runs (absolute). */
+  readonly file: string;
+  readonly salt: string;
+  readonly windowSeconds: number;
+  /** group → one cohort bucket per distinct recent client. */
+  readonly groups: Readonly<Record<string, readonly number[]>>;
+}
+
+export function reportRecentClients(table: RouteTable, clients: RecentClients): RecentClientsReport {
+  const groups: Record<string, number[]> = {};
+  for (const route of table.routes) if (route.deny === null && !(route.group in groups)) groups[route.group] = clients.buckets(route.seed);
+  return { file: path.resolve(table.file), salt: table.cohort.salt, windowSeconds: clients.windowMs / 1000, groups };
+}
+
+export interface GroupEstimate {
+  /** The routes that move as one: same group, same split before and after. */
+  readonly routes: readonly string[];
+  readonly group: string;
+  /** Share of the group's clients expected to change side (uniform buckets), 0..1. */
+  readonly expectedShare: number;
+  /** From the recent clients, when they are known. */
+  readonly recent: MovedClients | null;
+}
+
+export interface ClientEstimate {
+  /** Null when the recent clients are known; otherwise why there is no estimate from them. */
+  readonly unavailable: string | null;
+  readonly windowSeconds: number | null;
+  readonly groups: readonly GroupEstimate[];
+}
+
+/**
+ * How many clients a change moves. From the running gateway's recent clients when it runs
+ * this very file with the same salt (other buckets would be meaningless), always with the
+ * expected share beside it. Clients are dealt per group, so routes of a group that change
+ * alike are one line, not one per route.
+ */
+export function estimateChange(
+  change: { readonly changes: readonly RouteChange[]; readonly before: RouteTable; readonly after: RouteTable },
+  recent: RecentClientsReport | { readonly unavailable: string },
+): ClientEstimate {
+  let unavailable = 'unavailable' in recent ? recent.unavailable : null;
+  if (unavailable === null && 'file' in recent) {
+    if (recent.file !== path.resolve(change.before.file)) unavailable = `the running gateway runs ${recent.file}, not ${path.resolve(change.before.file)}`;
+    else if (recent.salt !== change.before.cohort.salt) unavailable = `the running gateway deals clients with salt '${recent.salt}', the file says '${change.before.cohort.salt}' (not reloaded yet?)`;
+  }
+  const alike = new Map<string, RouteChange[]>();
+  for (const c of change.changes) {
+    const key = JSON.stringify([c.group, c.before, c.after]);
+    alike.set(key, [...(alike.get(key) ?? []), c]);
+  }
+  const groups = [...alike.values()].map((changes) => {
+    const first = changes[0]!;
+    const before = change.before.routes.find((r) => r.name === first.route)!;
+    const after = change.after.routes.find((r) => r.name === first.route)!;
+    const buckets = unavailable === null && 'groups' in recent ? recent.groups[before.group] ?? [] : null;
+    return {
+      routes: changes.map((c) => c.route),
+      group: first.group,
+      expectedShare: expectedMovedShare(before, after),
+      recent: buckets === null ? null : estimateMovedClients(before, after, buckets),
+    };
+  });
+  return { unavailable, windowSeconds: unavailable === null && 'windowSeconds' in recent ? recent.windowSeconds : null, groups };
+}
+
+/** `group thoughts (my-thoughts, thoughts)` or just `login`. */
+export function describeGroup(estimate: GroupEstimate): string {
+  if (estimate.routes.length === 1 && estimate.routes[0] === estimate.group) return estimate.routes[0]!;
+  return `group ${estimate.group} (${estimate.routes.join(', ')})`;
+}
+
+/** The estimate in a few lines for a terminal. */
+export function formatEstimate(estimate: ClientEstimate, source: string): string[] {
+  const lines: string[] = [];
+  if (estimate.unavailable !== null) {
+    lines.push(`No estimate from recent clients: ${estimate.unavailable}.`);
+  } else {
+    lines.push(`Recent clients (last ${Math.round(estimate.windowSeconds! / 60)} min, from ${source}):`);
+  }
+  for (const group of estimate.groups) {
+    const name = describeGroup(group);
+    const expected = `${percent(group.expectedShare)} of the group's clients expected to change backend`;
+    if (group.recent === null) {
+      lines.push(`  ${name}: ${expected}`);
+    } else if (group.recent.clients === 0) {
+      lines.push(`  ${name}: no recent clients with a cohort key; ${expected}`);
+    } else {
+      const flows = group.recent.flows.map((f) => `${f.from} → ${f.to} ${f.clients}`).join(', ');
+      lines.push(`  ${name}: ${group.recent.moved} of ${group.recent.clients} recent clients (${percent(group.recent.moved / group.recent.clients)}) would change backend${flows ? ` (${flows})` : ''}; ${percent(group.expectedShare)} expected`);
+    }
+  }
+  return lines;
+}
+
+function percent(ratio: number): string {
+  return `${Math.round(ratio * 1000) / 10}%`;
+}

@@ -1,0 +1,23 @@
+import { scrape, type TestGateway } from './gateway.ts';
+import { sample } from './routes.ts';
+
+/** `gateway_shadow_comparisons_total{route,result}` now (0 when absent). */
+export async function shadowCount(gateway: TestGateway, route: string, result: string): Promise<number> {
+  return (await scrape(gateway)).get(sample('gateway_shadow_comparisons_total', { route, result })) ?? 0;
+}
+
+/**
+ * Waits until the route's comparisons (all results together) reach `total`: comparisons end
+ * after the client's answer, so a test must wait for them rather than sleep a guessed time.
+ */
+export async function waitForComparisons(gateway: TestGateway, route: string, total: number, timeoutMs = 5_000): Promise<Record<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const metrics = await scrape(gateway);
+    const counts: Record<string, number> = {};
+    for (const result of ['match', 'mismatch', 'error', 'skipped']) counts[result] = metrics.get(sample('gateway_shadow_comparisons_total', { route, result })) ?? 0;
+    if (Object.values(counts).reduce((a, b) => a + b, 0) >= total) return counts;
+    if (Date.now() > deadline) throw new Error(`route ${route}: ${JSON.stringify(counts)} after ${timeoutMs} ms, expected ${total} comparisons`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
