@@ -2,6 +2,7 @@
 // Creates the secret files docker-compose.yaml mounts, under deploy/secrets/ (git-ignored):
 //   jwt-private.pem, jwt-public.pem   RS256 key pair (users and monolith sign, all verify)
 //   gateway-admin-token               bearer token for the gateway's admin port (and Prometheus)
+//   gateway-override-secret           HMAC secret of the testers' override tokens (gateway override-token)
 //   grafana-admin-password            Grafana's admin password
 // Existing files are kept (so tokens already issued stay valid); --force replaces them.
 // Usage: node deploy/make-dev-secrets.mjs [--force] [--out DIR]
@@ -10,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SECRET_FILES = ['jwt-private.pem', 'jwt-public.pem', 'gateway-admin-token', 'grafana-admin-password'];
+export const SECRET_FILES = ['jwt-private.pem', 'jwt-public.pem', 'gateway-admin-token', 'gateway-override-secret', 'grafana-admin-password'];
 
 /** Writes the missing secret files into `dir` (all of them with `force`); returns the files written. */
 export function makeDevSecrets(dir, { force = false } = {}) {
@@ -39,6 +40,8 @@ export function makeDevSecrets(dir, { force = false } = {}) {
   for (const name of ['gateway-admin-token', 'grafana-admin-password']) {
     if (force || !existsSync(file(name))) write(name, randomBytes(24).toString('base64url'));
   }
+  // The gateway wants 32+ characters for an HMAC secret.
+  if (force || !existsSync(file('gateway-override-secret'))) write('gateway-override-secret', randomBytes(32).toString('hex'));
   return written;
 }
 

@@ -229,6 +229,7 @@ describe('docker-compose.yaml', () => {
     // Listening beyond loopback inside the container needs the token (the gateway refuses otherwise).
     expect(env.GATEWAY_ADMIN_HOST).toBe('0.0.0.0');
     expect(secretTargets(gateway).get(env.GATEWAY_ADMIN_TOKEN_FILE!)).toBe('gateway-admin-token');
+    expect(secretTargets(gateway).get(env.GATEWAY_OVERRIDE_SECRET_FILE!)).toBe('gateway-override-secret');
     expect(ports.every((p) => p === publicPort || p.hostIp === '127.0.0.1')).toBe(true);
     for (const name of ['legacy-monolith', 'users', 'thoughts', 'postgres']) expect(compose.services[name]!.ports, name).toBeUndefined();
     for (const name of ['prometheus', 'grafana']) {

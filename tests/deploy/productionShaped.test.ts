@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeDevSecrets } from '../../deploy/make-dev-secrets.mjs';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
+import { signOverrideToken } from '../../gateway/src/decide/overrideToken.ts';
 import { planWith } from '../support/gatewayInFront.ts';
 import { freePort } from '../support/ports.ts';
 import { waitHealthy } from '../support/processes.ts';
@@ -23,6 +24,7 @@ describe('production-shaped: the compose environment, run natively on PostgreSQL
   let gatewayUrl = '';
   let adminUrl = '';
   let adminToken = '';
+  let overrideSecret = '';
 
   beforeAll(async () => {
     const secretsDir = path.join(dir, 'secrets');
@@ -46,6 +48,7 @@ describe('production-shaped: the compose environment, run natively on PostgreSQL
         gatewayUrl = `http://127.0.0.1:${ports[name]}`;
         adminUrl = `http://127.0.0.1:${gatewayAdminPort}`;
         adminToken = env.GATEWAY_ADMIN_TOKEN!;
+        overrideSecret = env.GATEWAY_OVERRIDE_SECRET!;
       }
     }
   }, 90_000);
@@ -69,6 +72,14 @@ describe('production-shaped: the compose environment, run natively on PostgreSQL
     expect(((await fromLegacy.json()) as { text: string }).text).toBe('in production');
     expect(await (await fetch(`${gatewayUrl}/login/`)).text()).toMatch(/<legend[^>]*>Login<\/legend>/);
     expect((await fetch(`${gatewayUrl}/admin/users/`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('honours a tester override signed with the secret from its secret file', async () => {
+    const token = signOverrideToken(overrideSecret, 'legacy', Math.floor(Date.now() / 1000) + 60);
+    const asked = await fetch(`${gatewayUrl}/api/thoughts/1/`, { headers: { 'x-gateway-backend': 'legacy', 'x-gateway-override': token } });
+    expect(asked.status).toBe(200);
+    const metrics = await (await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
+    expect(metrics).toMatch(/gateway_requests_total\{route="thoughts-api",backend="legacy",decision="override",code="2xx"\} 1/);
   });
 
   it('keeps the admin port behind the token from its secret file', async () => {
