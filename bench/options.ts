@@ -28,7 +28,7 @@ Options:
   --warmup S          seconds of warm-up per target before round 1             (default 3)
   --only a,b          only these targets: direct, nginx, bare, gateway, the gateway
                       variants (gateway-no-log, gateway-no-metrics, gateway-no-cohort,
-                      gateway-jwt, gateway-shadow) and route-scaling
+                      gateway-jwt, gateway-shadow, gateway-2-workers) and route-scaling
   --soak S            also run an S-second soak of the gateway (RSS growth), e.g. 300
   --out FILE          where to write the report                   (default bench/RESULTS.md)
   --keep-temp         keep the generated configs and logs (the temp dir is printed)

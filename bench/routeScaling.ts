@@ -99,7 +99,7 @@ export async function runRouteScaling(): Promise<ScalingResult> {
       writeFileSync(file, generateRoutes(count));
       const loads: number[] = [];
       let table = null;
-      // 10 000 routes take seconds to validate (reachability compares every pair): load once.
+      // 10 000 routes take about a second to load and validate: once is enough.
       const repeats = count >= 10_000 ? 1 : 6;
       for (let r = 0; r < repeats; r++) {
         const started = performance.now();

@@ -17,9 +17,13 @@ export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_BACKEND_<NAME>_URL   replaces backend <name>'s url (e.g. GATEWAY_BACKEND_THOUGHTS_URL)
   GATEWAY_OVERRIDE_SECRET      HMAC secret (32+ characters) of X-Gateway-Override tokens (gateway override-token)
   GATEWAY_TRUST_FORWARDED      true: keep client X-Forwarded-* (only behind a trusted proxy)
+  GATEWAY_WORKERS              worker processes sharing the public port (node:cluster; default 1 = no cluster)
   GATEWAY_SHUTDOWN_TIMEOUT_MS  bound on finishing in-flight requests at SIGTERM (default 10000)
   JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
-  LOG_LEVEL                    pino level (default info)`;
+  LOG_LEVEL                    pino level (default info)
+Diagnostic switches (to measure what a feature costs; leave unset in production):
+  GATEWAY_ACCESS_LOG           off: no access-log line per request; a file path: access lines go there instead of stdout
+  GATEWAY_METRICS              off: no per-request counter/histogram (the admin /metrics still answers)`;
 
 /** Gateway options from the environment; a bad value is a ConfigError naming the variable. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
@@ -34,7 +38,16 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     overrideSecret: env.GATEWAY_OVERRIDE_SECRET || null,
     trustForwarded: flag(env, 'GATEWAY_TRUST_FORWARDED'),
     shutdownTimeoutMs: whole(env, 'GATEWAY_SHUTDOWN_TIMEOUT_MS', 10_000),
+    accessLog: env.GATEWAY_ACCESS_LOG || undefined,
+    requestMetrics: onOff(env, 'GATEWAY_METRICS'),
   };
+}
+
+/** GATEWAY_WORKERS: how many processes serve the public port (1 = this process, no cluster). */
+export function workersFromEnv(env: NodeJS.ProcessEnv): number {
+  const workers = whole(env, 'GATEWAY_WORKERS', 1);
+  if (workers < 1 || workers > 64) throw new ConfigError(`GATEWAY_WORKERS=${env.GATEWAY_WORKERS} must be from 1 to 64`);
+  return workers;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -55,6 +68,13 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   if (text === '' || text === 'false' || text === '0') return false;
   if (text === 'true' || text === '1') return true;
   throw new ConfigError(`${name}=${env[name]} must be true or false`);
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
+  const text = (env[name] ?? '').toLowerCase();
+  if (text === '' || text === 'on') return true;
+  if (text === 'off') return false;
+  throw new ConfigError(`${name}=${env[name]} must be on or off`);
 }
 
 function readKey(file: string): string {

@@ -29,6 +29,11 @@ export class Exchange {
   /** Whether the body can be sent a second time: absent, or buffered here. */
   bodyReplayable = true;
   body: Buffer | null = null;
+  /**
+   * The client's cohort key as read while deciding (null: none sent), kept so the traffic
+   * window does not parse cookies or look up the token again; undefined: not read.
+   */
+  cohortKey: string | null | undefined = undefined;
   /** `Set-Cookie` to add to the response (a new gw_cohort id), or null. */
   setCookie: string | null = null;
   /** Last upstream failure reason, for the access log. */

@@ -18,7 +18,7 @@ import { Forwarder } from './forward/forwarder.ts';
 import { listen, urlOf } from './listen.ts';
 import { auditLogFileFor } from './ops/auditLog.ts';
 import { RecentTraffic } from './ops/recentTraffic.ts';
-import { createGatewayLogger } from './observe/logger.ts';
+import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
 import { createPublicHandler } from './publicHandler.ts';
 import type { ShadowFindings } from './shadow/mismatchRouter.ts';
@@ -52,6 +52,13 @@ export interface GatewayOptions {
   shutdownTimeoutMs?: number;
   /** Default: JSON lines to stdout, asynchronously. */
   logger?: Logger;
+  /**
+   * Diagnostic switches, to measure what a feature costs (bench/variants.ts): `false` stops
+   * the per-request counter and histogram (GATEWAY_METRICS=off). Default true.
+   */
+  requestMetrics?: boolean;
+  /** Access log: unset = through `logger`; 'off' = none (GATEWAY_ACCESS_LOG=off); else a file to append to. */
+  accessLog?: string;
   /** Node process metrics on /metrics. Default true. */
   defaultMetrics?: boolean;
   /** HMAC secret of override tokens (GATEWAY_OVERRIDE_SECRET); without it only tester JWTs can override. */
@@ -118,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
   const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger });
 
+  const accessLog = options.accessLog === 'off' ? null : options.accessLog ? createAccessLogger(options.accessLog) : logger;
   let draining = false;
   let inFlight = 0;
   const agents = new AgentPool();
@@ -145,9 +153,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     outliers,
     overrides,
     shadow,
-    metrics,
+    counters: options.requestMetrics === false ? null : metrics.counters,
+    accessLog,
     traffic,
-    logger,
     trustForwarded: options.trustForwarded ?? false,
     draining: () => draining,
     onFinished() {
@@ -212,6 +220,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (admin) await closeNow(admin);
     agents.destroyAll();
     logger.info('gateway stopped');
+    if (accessLog !== null && accessLog !== logger) accessLog.flush();
     logger.flush();
   }
 

@@ -14,8 +14,8 @@ import type { Forwarder } from './forward/forwarder.ts';
 import { prepareRequestHeaders } from './forward/headers.ts';
 import { planBody, readBody } from './forward/replayBody.ts';
 import { normaliseTarget } from './match/normalisePath.ts';
-import type { GatewayMetrics } from './observe/metrics.ts';
 import { recordExchange } from './observe/observer.ts';
+import type { RequestCounters } from './observe/requestCounters.ts';
 import type { RecentTraffic } from './ops/recentTraffic.ts';
 import type { ShadowMirror } from './shadow/shadowMirror.ts';
 
@@ -29,10 +29,12 @@ export interface PublicHandlerDeps {
   readonly overrides: OverrideGate;
   /** Copies of shadowed routes' requests to their candidate, compared off the client's path. */
   readonly shadow: ShadowMirror;
-  readonly metrics: GatewayMetrics;
+  /** Per-request metrics; null when switched off (GATEWAY_METRICS=off, for measuring). */
+  readonly counters: RequestCounters | null;
+  /** The access log; null when switched off (GATEWAY_ACCESS_LOG=off, for measuring). */
+  readonly accessLog: Logger | null;
   /** The last minutes of traffic, for the admin API and the dashboard. */
   readonly traffic: RecentTraffic;
-  readonly logger: Logger;
   readonly trustForwarded: boolean;
   readonly draining: () => boolean;
   readonly onFinished: () => void;
@@ -52,7 +54,7 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
     res.once('close', () => {
       exchange.finished = true;
       if (exchange.timer !== null) clearTimeout(exchange.timer);
-      recordExchange(exchange, res, deps.metrics, deps.logger);
+      recordExchange(exchange, res, deps.counters, deps.accessLog);
       deps.traffic.record(exchange, req, res);
       deps.onFinished();
     });
@@ -110,6 +112,7 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
 function clientKey(exchange: Exchange, req: IncomingMessage, tokens: CachedTokenVerifier | null): string {
   const keys = exchange.table.cohort.keys;
   const key = cohortKeyOf(keys, req.headers, tokens);
+  exchange.cohortKey = key;
   if (key !== null) return key;
   const cookie = newCohortCookie();
   // Without cookie:gw_cohort among the keys the id would not come back: the client is then

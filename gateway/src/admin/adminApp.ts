@@ -1,13 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
 import { createOpsApi, type OpsDeps } from './opsApi.ts';
 import { createMismatchRouter, type ShadowFindings } from '../shadow/mismatchRouter.ts';
 
+/** Where /metrics comes from: a prom-client Registry, or the cluster primary's aggregate of its workers. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 export interface AdminDeps {
-  readonly registry: Registry;
+  readonly registry: MetricsSource;
   /** Null when the admin port is loopback-only, which is then its protection. */
   readonly token: string | null;
   readonly ready: () => boolean;

@@ -1,11 +1,17 @@
-import { ENVIRONMENT_HELP, optionsFromEnv } from '../env.ts';
+import cluster from 'node:cluster';
+import { ENVIRONMENT_HELP, optionsFromEnv, workersFromEnv } from '../env.ts';
+import { runClusterPrimary } from '../cluster/primary.ts';
+import { serveMetricsToPrimary } from '../cluster/workerMetrics.ts';
 import { startGateway } from '../gateway.ts';
+import { createGatewayLogger } from '../observe/logger.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
 const HELP = `Usage: gateway serve
 
 Runs the gateway: public port (8080), admin port (9901, 127.0.0.1). Re-reads the routes
 file when it changes and on SIGHUP; SIGTERM/SIGINT finish in-flight requests and exit 0.
+With GATEWAY_WORKERS=N (N > 1), N worker processes share the public port and the admin
+port serves their summed /metrics and the probes.
 
 ${ENVIRONMENT_HELP}`;
 
@@ -16,7 +22,12 @@ export const serveCommand: Command = {
   async run(args) {
     const { values } = parseCommandArgs(args, HELP, {});
     if (values.help) return 0;
-    const gateway = await startGateway(optionsFromEnv(process.env));
+    const options = optionsFromEnv(process.env);
+    const workers = workersFromEnv(process.env);
+    if (cluster.isPrimary && workers > 1) return runClusterPrimary(workers, options, createGatewayLogger());
+    // A worker serves the public port only: the primary owns the admin port.
+    const gateway = await startGateway(cluster.isWorker ? { ...options, adminPort: null } : options);
+    if (cluster.isWorker) serveMetricsToPrimary(gateway.metrics.registry);
     process.on('SIGHUP', () => {
       gateway.logger.info('SIGHUP: re-reading the routes file');
       void gateway.reload();
@@ -30,6 +41,8 @@ export const serveCommand: Command = {
       process.once('SIGINT', stop);
     });
     await gateway.close();
+    // The metrics listener keeps the cluster channel open: let go of it so the worker exits.
+    if (cluster.isWorker) process.disconnect();
     return 0;
   },
 };

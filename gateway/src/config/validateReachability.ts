@@ -1,4 +1,4 @@
-import { patternCovers } from '../match/pattern.ts';
+import { CoveringIndex } from './coveringIndex.ts';
 import type { RouteConfig } from './routesConfig.ts';
 import type { YamlReader } from './yamlReader.ts';
 
@@ -9,14 +9,18 @@ import type { YamlReader } from './yamlReader.ts';
  */
 export function validateReachability(reader: YamlReader, routes: readonly RouteConfig[]): void {
   const seen = new Map<string, RouteConfig>();
+  const earlierPatterns = new CoveringIndex();
   routes.forEach((route, position) => {
     const index = route.index;
     const twin = seen.get(route.name);
     if (twin) reader.problems.push(problem(reader, route.line, index, route, 'name', `route name '${route.name}' is already used on line ${twin.line}; names must be unique (they label metrics)`));
     seen.set(route.name, route);
     for (const pattern of route.patterns) {
-      const shadow = routes.slice(0, position).find((earlier) => takesEverything(earlier, route, pattern));
-      if (!shadow) continue;
+      // The first earlier route whose path covers this pattern and whose method and header
+      // conditions are no narrower than this route's.
+      const shadowAt = earlierPatterns.coverersOf(pattern).find((at) => conditionsCover(routes[at]!, route));
+      if (shadowAt === undefined) continue;
+      const shadow = routes[shadowAt]!;
       reader.problems.push({
         file: reader.file,
         line: pattern.line,
@@ -26,12 +30,12 @@ export function validateReachability(reader: YamlReader, routes: readonly RouteC
           `move '${route.name}' above '${shadow.name}' or narrow '${shadow.name}'`,
       });
     }
+    for (const pattern of route.patterns) earlierPatterns.add(pattern, position);
   });
 }
 
-/** True when `earlier` matches every request that `pattern` of `later` would match. */
-function takesEverything(earlier: RouteConfig, later: RouteConfig, pattern: RouteConfig['patterns'][number]): boolean {
-  if (!earlier.patterns.some((outer) => patternCovers(outer, pattern))) return false;
+/** True when `earlier`'s methods and headers take every request `later`'s would (paths aside). */
+function conditionsCover(earlier: RouteConfig, later: RouteConfig): boolean {
   if (earlier.methods !== null && (later.methods === null || [...later.methods].some((m) => !earlier.methods!.has(m)))) return false;
   if (earlier.headers !== null && !earlier.headers.every(([n, v]) => later.headers?.some(([n2, v2]) => n === n2 && v === v2))) return false;
   return true;

@@ -44,18 +44,3 @@ export function parsePattern(text: string): Pattern | { problem: string } {
   }
   return { text, segments };
 }
-
-/** True when every path that `inner` matches is also matched by `outer`. */
-export function patternCovers(outer: Pattern, inner: Pattern): boolean {
-  const a = outer.segments;
-  const b = inner.segments;
-  for (let i = 0; ; i++) {
-    const sa = a[i];
-    const sb = b[i];
-    if (sa === undefined) return sb === undefined;
-    if (sa.kind === 'rest') return true;
-    if (sb === undefined || sb.kind === 'rest') return false;
-    if (sa.kind === 'star') continue;
-    if (sb.kind === 'star' || sa.text !== sb.text) return false;
-  }
-}

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RouteTable } from '../config/routeTable.ts';
+import { RequestCounters } from './requestCounters.ts';
 
 /**
  * The migration's metrics (names and labels as in shared/docs/architecture.md), on a
@@ -29,6 +30,8 @@ export class GatewayMetrics {
     help: 'Configured share of a route going to a backend (0..1), from the running routes.yaml',
     labelNames: ['route', 'backend'] as const,
     registers: [this.registry],
+    // Every worker of a cluster runs the same plan: its share, not the sum over workers.
+    aggregator: 'max',
   });
 
   readonly upstreamErrors = new Counter({
@@ -63,6 +66,7 @@ export class GatewayMetrics {
     name: 'gateway_config_last_reload_success_timestamp_seconds',
     help: 'Unix time at which the running plan was loaded',
     registers: [this.registry],
+    aggregator: 'max',
   });
 
   readonly ejections = new Counter({
@@ -71,6 +75,9 @@ export class GatewayMetrics {
     labelNames: ['backend'] as const,
     registers: [this.registry],
   });
+
+  /** The per-request counter and histogram updates (labelled children cached). */
+  readonly counters = new RequestCounters(this.requests, this.duration);
 
   constructor(options: { defaultMetrics: boolean }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });

@@ -1,0 +1,89 @@
+import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { ConfigError } from '@mythoughts/shared/errors';
+import { createAdminApp } from '../admin/adminApp.ts';
+import { describeProblems, loadRouteTable } from '../config/loadRouteTable.ts';
+import { urlOverridesFromEnv } from '../config/validateBackends.ts';
+import { closeNow } from '../drain.ts';
+import type { GatewayOptions } from '../gateway.ts';
+import { listen, urlOf } from '../listen.ts';
+
+/** How long after SIGTERM a worker that has not exited is killed (on top of its own drain bound). */
+const EXIT_GRACE_MS = 5_000;
+/** A worker that dies on its own is replaced after this pause (no busy crash loop). */
+const RESTART_DELAY_MS = 1_000;
+
+/**
+ * The primary of `GATEWAY_WORKERS=N`: forks N workers that share the public port (each one a
+ * whole gateway: plan, file watch, forwarding, its own metrics) and serves the admin port
+ * itself with the workers' metrics summed (prom-client's AggregatorRegistry asks each worker
+ * over the cluster channel). SIGHUP is passed to every worker; SIGTERM/SIGINT stop them all
+ * and resolve once they have exited. The admin API and dashboard read per-process state
+ * (recent traffic, shadow findings), so with workers the admin port serves only probes and
+ * /metrics.
+ */
+export async function runClusterPrimary(workers: number, options: GatewayOptions, logger: Logger): Promise<number> {
+  // Fail fast, once, with every problem, rather than N workers each dying on the same file.
+  const loaded = await loadRouteTable(options.routesFile, options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env));
+  if (!loaded.ok) throw new ConfigError(`${options.routesFile} is not a valid routes file:\n${describeProblems(loaded.problems)}`);
+
+  const aggregator = new AggregatorRegistry();
+  let stopping = false;
+  const listening = new Set<number>();
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.once('listening', () => listening.add(worker.id));
+    return worker;
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    listening.delete(worker.id);
+    if (stopping) return;
+    logger.error({ workerPid: worker.process.pid, code, signal }, 'gateway worker died: starting another');
+    setTimeout(() => !stopping && fork(), RESTART_DELAY_MS).unref();
+  });
+  for (let i = 0; i < workers; i++) fork();
+
+  let admin: Server | null = null;
+  if (options.adminPort !== null) {
+    const app = createAdminApp({
+      registry: { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+      token: options.adminToken || null,
+      ready: () => !stopping && listening.size > 0,
+    });
+    admin = createServer(app);
+    const adminHost = options.adminHost ?? '127.0.0.1';
+    const port = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
+    logger.info({ adminUrl: urlOf(adminHost, port), workers }, `gateway primary: ${workers} workers, admin port ${urlOf(adminHost, port)}`);
+  }
+
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: every worker re-reads the routes file');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+  });
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  stopping = true;
+  logger.info({ signal }, 'stopping every worker');
+  const codes = await Promise.all(Object.values(cluster.workers ?? {}).map((worker) => stopWorker(worker!, (options.shutdownTimeoutMs ?? 10_000) + EXIT_GRACE_MS)));
+  if (admin) await closeNow(admin);
+  logger.info({ codes }, 'gateway stopped');
+  logger.flush();
+  return codes.every((code) => code === 0) ? 0 : 1;
+}
+
+/** SIGTERM (the worker drains itself), then SIGKILL if it outlives `graceMs`; its exit code. */
+function stopWorker(worker: Worker, graceMs: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (worker.isDead()) return resolve(worker.process.exitCode);
+    const killer = setTimeout(() => worker.process.kill('SIGKILL'), graceMs);
+    worker.once('exit', (code) => {
+      clearTimeout(killer);
+      resolve(code);
+    });
+    worker.process.kill('SIGTERM');
+  });
+}
