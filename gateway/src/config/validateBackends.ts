@@ -41,11 +41,8 @@ function validateBackend(
   const map = reader.map(node, field, '{ url: http://host:port, legacy: true|false }');
   if (!map) return undefined;
   const keys = reader.knownEntries(map, field, BACKEND_KEYS);
-  const urlEntry = keys.get('url');
-  if (!urlEntry) {
-    reader.report(map, join(field, 'url'), 'is required: the back end\'s origin, e.g. http://127.0.0.1:8003');
-    return undefined;
-  }
+  const urlEntry = reader.required(keys, map, field, 'url', "the back end's origin, e.g. http://127.0.0.1:8003");
+  if (!urlEntry) return undefined;
   const written = reader.string(urlEntry.value, join(field, 'url'), "an origin like 'http://127.0.0.1:8003'");
   if (written === undefined) return undefined;
   const origin = parseOrigin(reader, urlOverride ?? written, urlEntry.value, join(field, 'url'), urlOverride !== undefined, name);

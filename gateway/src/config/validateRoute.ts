@@ -60,11 +60,8 @@ function validateMatch(reader: YamlReader, node: unknown, field: string): Pick<R
   const map = reader.map(node, field, '{ path: /api/** , methods: [GET, POST], headers: { name: value } }');
   if (!map) return undefined;
   const entries = reader.knownEntries(map, field, MATCH_KEYS);
-  const pathEntry = entries.get('path');
-  if (!pathEntry) {
-    reader.report(map, join(field, 'path'), "is required: a path pattern or a list of them, e.g. '/api/thoughts/**'");
-    return undefined;
-  }
+  const pathEntry = reader.required(entries, map, field, 'path', "a path pattern or a list of them, e.g. '/api/thoughts/**'");
+  if (!pathEntry) return undefined;
   const patterns: RouteConfig['patterns'][number][] = [];
   let ok = true;
   for (const { value, node: item } of reader.strings(pathEntry.value, join(field, 'path'), 'a path pattern like /api/**') ?? []) {

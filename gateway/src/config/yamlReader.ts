@@ -62,6 +62,13 @@ export class YamlReader {
     return known;
   }
 
+  /** The entry `key` of `entries`; when it is missing, reports `field.key` as required and says what goes there. */
+  required(entries: Map<string, Entry>, map: YAMLMap, field: string, key: string, what: string): Entry | undefined {
+    const entry = entries.get(key);
+    if (!entry) this.report(map, join(field, key), `is required: ${what}`);
+    return entry;
+  }
+
   map(node: unknown, field: string, what: string): YAMLMap | undefined {
     if (isMap(node)) return node;
     this.report(node, field, `must be a mapping (${what})`);
