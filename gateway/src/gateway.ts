@@ -136,11 +136,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const forwarder = new Forwarder(
     agents,
     {
-      failed(_exchange, backend, reason) {
+      failed(exchange, backend, reason) {
         metrics.upstreamErrors.inc({ backend: backend.name, reason });
+        metrics.countAttempt(exchange.routeName, backend.name, reason);
         outliers.recordFailure(backend, plan.table.outlier);
       },
-      answered(_exchange, backend) {
+      answered(exchange, backend) {
+        metrics.countAttempt(exchange.routeName, backend.name, 'ok');
         outliers.recordSuccess(backend);
       },
     },

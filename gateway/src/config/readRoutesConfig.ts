@@ -5,6 +5,7 @@ import { validateBackends, type UrlOverride } from './validateBackends.ts';
 import { validateCohort } from './validateCohort.ts';
 import { validateOutlier, validateReplay } from './validatePolicies.ts';
 import { validateReachability } from './validateReachability.ts';
+import { validateRolloutGroups } from './validateRollout.ts';
 import { validateRoute } from './validateRoute.ts';
 import { validateTesters } from './validateTesters.ts';
 import { YamlReader } from './yamlReader.ts';
@@ -52,6 +53,7 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
     if (seq && seq.items.length === 0) reader.report(seq, 'routes', 'needs at least one route, e.g. - { name: site, match: { path: /** }, split: {} }');
   }
   validateReachability(reader, routes);
+  validateRolloutGroups(reader, routes);
 
   if (reader.problems.length > 0) {
     const sorted = [...reader.problems].sort((a, b) => a.line - b.line);

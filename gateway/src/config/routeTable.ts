@@ -3,6 +3,7 @@ import { BUCKETS, groupSeed } from '../decide/bucket.ts';
 import { Matcher } from '../match/matcher.ts';
 import type { Pattern } from '../match/pattern.ts';
 import type { CohortConfig, OutlierConfig, ReplayConfig, RouteConfig, RoutesConfig } from './routesConfig.ts';
+import type { RolloutConfig } from './validateRollout.ts';
 import type { ShadowConfig } from './validateShadow.ts';
 
 /** A back end as the proxy uses it. */
@@ -46,6 +47,8 @@ export interface Route {
   readonly shares: readonly { readonly backend: Backend; readonly ratio: number }[];
   /** Copies of this route's requests sent to a candidate and compared, or null (the usual case). */
   readonly shadow: ShadowPlan | null;
+  /** The progressive rollout of the route's group (rollout/ runs it), or null. */
+  readonly rollout: RolloutConfig | null;
 }
 
 /**
@@ -116,6 +119,7 @@ function compileRoute(route: RouteConfig, config: RoutesConfig, byName: Map<stri
     group: route.group,
     legacy,
     seed: groupSeed(config.cohort.salt, route.group),
+    rollout: route.rollout,
   };
   if (route.action.kind === 'deny') {
     return { ...common, deny: route.action.status, slices: [], fallback: null, needsCohort: false, overridable: new Map(), shares: [], shadow: null };

@@ -1,4 +1,5 @@
 import type { Pattern } from '../match/pattern.ts';
+import type { RolloutConfig } from './validateRollout.ts';
 import type { ShadowConfig } from './validateShadow.ts';
 
 /**
@@ -64,6 +65,8 @@ export interface RouteConfig {
   readonly fallback: string | null;
   /** Copies of the route's requests to compare against, or null. */
   readonly shadow: ShadowConfig | null;
+  /** Steps the route's group advances by itself while its gates hold, or null. */
+  readonly rollout: RolloutConfig | null;
 }
 
 export const DEFAULTS = {
