@@ -20,6 +20,8 @@ import { RecentTraffic } from './ops/recentTraffic.ts';
 import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
 import { createPublicHandler } from './publicHandler.ts';
+import type { RolloutController } from './rollout/rolloutController.ts';
+import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
 import type { ShadowFindings } from './shadow/mismatchRouter.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
@@ -62,6 +64,8 @@ export interface GatewayOptions {
   defaultMetrics?: boolean;
   /** HMAC secret of override tokens (GATEWAY_OVERRIDE_SECRET); without it only tester JWTs can override. */
   overrideSecret?: string | null;
+  /** The rollout controller (routes with a `rollout:` block); false: another process runs it (GATEWAY_ROLLOUT=off). Default on, gates from this process. */
+  rollout?: RolloutSetup | false;
   /** Where shifts and panics are recorded. Default: $GATEWAY_AUDIT_LOG, else routes.audit.jsonl beside routesFile. */
   auditLogFile?: string;
 }
@@ -75,6 +79,8 @@ export interface Gateway {
   readonly logger: Logger;
   /** Shadow traffic's last mismatches and learnt noise (also on the admin API). */
   readonly shadowFindings: ShadowFindings;
+  /** Null when GATEWAY_ROLLOUT=off. */
+  readonly rollout: RolloutController | null;
   /** The plan running now. */
   table(): RouteTable;
   /** Re-reads routes.yaml now (what SIGHUP does). */
@@ -99,9 +105,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const urlOverride: UrlOverride = options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env);
 
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  let rollout: RolloutController | null = null;
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
+      rollout?.planChanged();
       if (trigger !== 'start') metrics.reloads.inc({ result: 'success' });
       logger.info({ file: table.file, trigger, routes: table.summary() }, trigger === 'start' ? 'routes loaded' : 'routes reloaded: new plan running');
     },
@@ -112,6 +120,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   if (!(loaded instanceof LivePlan)) throw new ConfigError(`${options.routesFile} is not a valid routes file:\n${describeProblems(loaded)}`);
   const plan = loaded;
+  if (options.rollout !== false) {
+    rollout = await startRolloutController(options.rollout ?? {}, { store, routesFile: options.routesFile, registry: metrics.registry, localMetrics: () => metrics.registry.getMetricsAsJSON(), logger });
+  }
 
   let tokens: CachedTokenVerifier | null = null;
   if (options.jwtPublicKeyPem) tokens = new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem));
@@ -189,7 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       traffic,
       metrics,
     };
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining, ops, logger, shadowFindings });
+    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining, ops, logger, shadowFindings, rollout });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
@@ -214,6 +225,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     watcher?.stop();
     logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
+    rollout?.close();
     await shadow.close();
     if (admin) await closeNow(admin);
     agents.destroyAll();
@@ -229,6 +241,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     logger,
     shadowFindings,
+    rollout,
     table: () => plan.table,
     reload: () => plan.reload('reload request'),
     close: () => (closing ??= shutdown()),

@@ -103,6 +103,7 @@ export class RouteTable {
         route.group !== route.name ? `group ${route.group}` : '',
         route.fallback ? `fallback ${route.fallback.name}` : '',
         route.shadow ? `shadow ${route.shadow.percent}% to ${route.shadow.to.name}` : '',
+        route.rollout ? `rollout ${route.rollout.steps.join(' → ')}` : '',
       ].filter(Boolean);
       return `${route.name}: ${paths}${methods} → ${shares}${extras.length ? ` (${extras.join(', ')})` : ''}`;
     });

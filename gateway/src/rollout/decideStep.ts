@@ -73,6 +73,8 @@ function advance(state: RolloutState, config: RolloutConfig, why: string, promot
 export function startRollout(config: RolloutConfig, percent: number): RolloutDecision {
   const stepIndex = positionOf(config.steps, percent);
   const state: RolloutState = { status: 'progressing', stepIndex, percent, failures: 0 };
+  const atLast = stepIndex >= 0 && !config.steps.slice(stepIndex + 1).some((s) => s !== 'pause');
+  if (atLast) return decision({ ...state, status: 'completed' }, 'complete', null, ['started', 'completed'], `started at ${percent}%, already at the last step`);
   if (stepIndex >= 0) return { ...hold(state, `started at ${percent}% (step ${stepIndex + 1} of ${config.steps.length})`), events: ['started'] };
   const first = advance(state, config, `started at ${percent}%`);
   return { ...first, events: ['started', ...first.events] };

@@ -18,7 +18,8 @@ export interface GateReading {
   readonly mismatches: number;
 }
 
-export type GateName = 'requests' | 'error_percent' | 'p95_ms' | 'p95_ratio' | 'comparisons' | 'mismatch_percent';
+export const GATE_NAMES = ['requests', 'error_percent', 'p95_ms', 'p95_ratio', 'comparisons', 'mismatch_percent'] as const;
+export type GateName = (typeof GATE_NAMES)[number];
 export type GateVerdict = 'pass' | 'fail' | 'inconclusive';
 
 /** One gate of one check: the value seen against its threshold, and why it is judged so. */

@@ -1,10 +1,10 @@
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { MetricObjectWithValues, MetricValueWithName } from 'prom-client';
 import type { GateQuery, GateReader } from './gateReader.ts';
 import type { GateReading } from './gates.ts';
 import { histogramQuantile, type Bucket } from './histogramQuantile.ts';
 
 /** The metrics of this process (or, in a cluster primary, of its workers summed), as prom-client gives them. */
-export type MetricsJson = () => Promise<readonly MetricObjectWithValues<MetricValue<string>>[]>;
+export type MetricsJson = () => Promise<readonly MetricObjectWithValues<MetricValueWithName<string>>[]>;
 
 /** Cumulative values of one rollout's series at one moment. */
 interface Totals {
