@@ -199,7 +199,7 @@ describe('progressive rollout against the real services', () => {
     expect(gates.p95_ms!.verdict).toBe('pass');
     expect(gates.p95_ratio!.verdict).toBe('pass');
     const audit = auditLines(gw);
-    expect(audit.every((a) => a.new.thoughts < 50)).toBe(true);
+    expect(audit.every((a) => (a.new.thoughts ?? 0) < 50)).toBe(true);
     expect(audit.at(-1)).toMatchObject({ action: 'rollback', new: { thoughts: 0 } });
     expect(percentInFile(gw)).toBe(0);
     await traffic!.stop();
