@@ -3,8 +3,6 @@ import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { createAdminApp } from './admin/adminApp.ts';
-import { ConfigWatcher } from './config/configWatcher.ts';
-import { LivePlan, type ReloadResult } from './config/livePlan.ts';
 import { describeProblems } from './config/loadRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
@@ -16,7 +14,8 @@ import { CachedTokenVerifier } from './decide/tokenCache.ts';
 import { AgentPool } from './forward/agents.ts';
 import { Forwarder } from './forward/forwarder.ts';
 import { listen, urlOf } from './listen.ts';
-import { auditLogFileFor } from './ops/auditLog.ts';
+import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
+import { PlanStore } from './plan/planStore.ts';
 import { RecentTraffic } from './ops/recentTraffic.ts';
 import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
@@ -50,6 +49,11 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Bound on waiting for in-flight requests at close. Default 10 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * At close, how long /readyz answers 503 while the public port still accepts, so load
+   * balancers (a Kubernetes Service) stop sending before the listener closes. Default 0.
+   */
+  drainDelayMs?: number;
   /** Default: JSON lines to stdout, asynchronously. */
   logger?: Logger;
   /**
@@ -99,7 +103,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const urlOverride: UrlOverride = options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env);
 
-  const loaded = await LivePlan.load(options.routesFile, urlOverride, {
+  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
       if (trigger !== 'start') metrics.reloads.inc({ result: 'success' });
@@ -107,6 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     rejected(problems, trigger) {
       metrics.reloads.inc({ result: 'failure' });
+      metrics.lastReloadSuccessful.set(0);
       logger.error({ file: options.routesFile, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
     },
   });
@@ -181,15 +187,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let adminUrl: string | null = null;
   if (options.adminPort !== null) {
     const ops = {
-      table: () => plan.table,
-      routesFile: options.routesFile,
-      auditFile: options.auditLogFile ?? auditLogFileFor(options.routesFile),
-      urlOverride,
+      plan: () => plan.snapshot,
+      store,
       reload: () => plan.reload('admin API change'),
       traffic,
       metrics,
     };
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining, ops, logger, shadowFindings });
+    const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
@@ -200,12 +204,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  const watcher = options.watch === false ? null : new ConfigWatcher(
-    options.routesFile,
+  const watcher = options.watch === false ? null : store.watch(
     () => void plan.reload('file change', true),
     (error) => logger.error({ err: error }, 'watching the routes file failed: changes now need SIGHUP'),
   );
-  watcher?.start();
 
   const url = urlOf(host, port);
   logger.info({ url, adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
@@ -214,6 +216,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function shutdown(): Promise<void> {
     draining = true;
     watcher?.stop();
+    const delayMs = options.drainDelayMs ?? 0;
+    if (delayMs > 0) {
+      logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
     logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
     await shadow.close();

@@ -13,7 +13,9 @@ export type ProtectedPattern = Pattern & { readonly line: number | null };
  */
 export function validateProtect(reader: YamlReader, node: unknown): ProtectedPattern[] {
   if (node === undefined) return DEFAULTS.protect.map((text) => ({ ...(parsePattern(text) as Pattern), line: null }));
-  const written = reader.strings(node, 'protect', 'a list of path patterns no request may carry to a back end, e.g. [/admin/**, /metrics] ([] for none)') ?? [];
+  // A list only, and never an empty `protect:`: leaving the paths out protects nothing, so that must be written as [].
+  const list = reader.seq(node, 'protect', 'path patterns no request may carry to a back end, e.g. [/admin/**, /metrics], or [] for none');
+  const written = list ? (reader.strings(list, 'protect', 'a path pattern like /admin/**') ?? []) : [];
   const patterns: ProtectedPattern[] = [];
   for (const { value, node: item } of written) {
     const pattern = parsePattern(value);
