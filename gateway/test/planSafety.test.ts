@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatProblem } from '../src/config/problems.ts';
-import { startBackend, type TestBackend } from './helpers/backends.ts';
-import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { send } from './helpers/http.ts';
+import { SHIPPED_ROUTES as SHIPPED, startShippedPlan, type ShippedPlan } from './helpers/shippedPlan.ts';
 
 /**
  * What a careless edit of routes.yaml must not do: expose /admin (or /metrics) to the public,
@@ -15,7 +14,6 @@ import { send } from './helpers/http.ts';
  * checked by `gateway validate` on a real file, and is refused by a running gateway on reload.
  */
 const BIN = fileURLToPath(new URL('../bin/gateway.mjs', import.meta.url));
-const SHIPPED = readFileSync(fileURLToPath(new URL('../../routes.yaml', import.meta.url)), 'utf8');
 const dir = mkdtempSync(path.join(tmpdir(), 'gateway-plan-safety-'));
 
 function validate(file: string): Promise<{ code: number; stdout: string }> {
@@ -122,32 +120,28 @@ describe('protect: no request under /admin/** or /metrics can reach a back end',
   });
 
   describe('a running gateway', () => {
-    let legacy: TestBackend;
-    let users: TestBackend;
-    let thoughts: TestBackend;
-    let gateway: TestGateway;
+    let plan: ShippedPlan;
 
     beforeAll(async () => {
-      [legacy, users, thoughts] = await Promise.all([startBackend('legacy'), startBackend('users'), startBackend('thoughts')]);
-      gateway = await startTestGateway(SHIPPED, { backendUrls: { legacy: legacy.url, users: users.url, thoughts: thoughts.url }, watch: false });
+      plan = await startShippedPlan({ watch: false });
     });
 
     afterAll(async () => {
-      await gateway.stop();
-      await Promise.all([legacy.close(), users.close(), thoughts.close()]);
+      await plan.stop();
     });
 
     it.each(LEAKS)('refuses $name on reload, keeps the old plan, and /admin stays denied', async ({ text, leakLine }) => {
+      const { gateway } = plan;
       gateway.rewrite(text);
       const reload = await gateway.reload();
       expect(reload.ok).toBe(false);
       if (!reload.ok) expect(reload.problems.map(formatProblem).some((p) => p.startsWith(`${gateway.routesFile}:${leakLine(text)}:`) && p.includes("protected path '/admin/**'"))).toBe(true);
-      const before = legacy.seen.length + users.seen.length + thoughts.seen.length;
+      const before = plan.reached();
       for (const method of ['GET', 'POST', 'DELETE']) {
         const reply = await send(`${gateway.url}/admin/users/`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{"username":"mallory","password":"x"}' : undefined });
         expect(reply.status).toBe(404);
       }
-      expect(legacy.seen.length + users.seen.length + thoughts.seen.length).toBe(before);
+      expect(plan.reached()).toBe(before);
     });
   });
 });
