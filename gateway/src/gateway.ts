@@ -3,8 +3,6 @@ import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { createAdminApp } from './admin/adminApp.ts';
-import { ConfigWatcher } from './config/configWatcher.ts';
-import { LivePlan, type ReloadResult } from './config/livePlan.ts';
 import { describeProblems } from './config/loadRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
@@ -16,7 +14,8 @@ import { CachedTokenVerifier } from './decide/tokenCache.ts';
 import { AgentPool } from './forward/agents.ts';
 import { Forwarder } from './forward/forwarder.ts';
 import { listen, urlOf } from './listen.ts';
-import { auditLogFileFor } from './ops/auditLog.ts';
+import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
+import { PlanStore } from './plan/planStore.ts';
 import { RecentTraffic } from './ops/recentTraffic.ts';
 import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
@@ -99,7 +98,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const urlOverride: UrlOverride = options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env);
 
-  const loaded = await LivePlan.load(options.routesFile, urlOverride, {
+  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
       if (trigger !== 'start') metrics.reloads.inc({ result: 'success' });
@@ -181,10 +181,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let adminUrl: string | null = null;
   if (options.adminPort !== null) {
     const ops = {
-      table: () => plan.table,
-      routesFile: options.routesFile,
-      auditFile: options.auditLogFile ?? auditLogFileFor(options.routesFile),
-      urlOverride,
+      plan: () => plan.snapshot,
+      store,
       reload: () => plan.reload('admin API change'),
       traffic,
       metrics,
@@ -200,12 +198,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  const watcher = options.watch === false ? null : new ConfigWatcher(
-    options.routesFile,
+  const watcher = options.watch === false ? null : store.watch(
     () => void plan.reload('file change', true),
     (error) => logger.error({ err: error }, 'watching the routes file failed: changes now need SIGHUP'),
   );
-  watcher?.start();
 
   const url = urlOf(host, port);
   logger.info({ url, adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketOf } from '../src/decide/bucket.ts';
 import { RecentClients } from '../src/ops/recentClients.ts';
-import { parsePercent } from '../src/ops/splitPercents.ts';
+import { parsePercent } from '../src/plan/splitPercents.ts';
 import { TrafficWindow } from '../src/ops/trafficWindow.ts';
 import { unifiedDiff } from '../src/ops/unifiedDiff.ts';
 

@@ -4,7 +4,7 @@ import type { LiveStats, RouteStats } from '../admin/liveStats.ts';
 import { describeProblems, loadRouteTable } from '../config/loadRouteTable.ts';
 import type { Route } from '../config/routeTable.ts';
 import { AdminClient } from '../ops/adminClient.ts';
-import { formatSplit, splitOf } from '../ops/splitPercents.ts';
+import { formatSplit, splitOf } from '../plan/splitPercents.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { routesFileOf } from './routesChange.ts';
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { redactParameters, redactQuery } from './redaction.ts';
+import { traceIdsOf } from './tracing.ts';
 
 /** Secrets never reach a log line, whichever service writes it. */
 export const REDACTED_PATHS = [
@@ -36,11 +37,12 @@ interface SerializedResponse {
 }
 
 /**
- * One log line per request, carrying the request id set by the requestId middleware. Every
- * place a request's query string shows up in the line (the URL, the parsed query, a Referer,
- * the Location of a 308 that keeps the query) has its secret parameters redacted.
+ * One log line per request, carrying the request id set by the requestId middleware and,
+ * when tracing is on, the `trace_id` and `span_id` of the request's span (see traceRequests).
+ * Every place a request's query string shows up in the line (the URL, the parsed query, a
+ * Referer, the Location of a 308 that keeps the query) has its secret parameters redacted.
  */
-export function requestLogger(logger: Logger) {
+export function requestLogger(logger: Logger, traced = false) {
   return pinoHttp({
     logger,
     genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? '',
@@ -54,6 +56,7 @@ export function requestLogger(logger: Logger) {
       }),
       res: (res: SerializedResponse) => (res.headers ? { ...res, headers: redactUrlHeaders(res.headers, 'location') } : res),
     },
+    ...(traced ? { customProps: traceIdsOf } : {}),
   });
 }
 
