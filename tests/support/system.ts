@@ -25,7 +25,7 @@ export interface MyThoughtsSystem {
 
 export async function startSystem(database: DatabaseKind, postgresAdminUrl?: string): Promise<MyThoughtsSystem> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mythoughts-system-'));
-  const keys = ensureDevKeys(dataDir);
+  const keys = await ensureDevKeys(dataDir);
   const env: NodeJS.ProcessEnv = {
     DATA_DIR: dataDir,
     JWT_PRIVATE_KEY_FILE: keys.privateKeyFile,
