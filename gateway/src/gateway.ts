@@ -49,6 +49,11 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Bound on waiting for in-flight requests at close. Default 10 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * At close, how long /readyz answers 503 while the public port still accepts, so load
+   * balancers (a Kubernetes Service) stop sending before the listener closes. Default 0.
+   */
+  drainDelayMs?: number;
   /** Default: JSON lines to stdout, asynchronously. */
   logger?: Logger;
   /**
@@ -107,6 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     rejected(problems, trigger) {
       metrics.reloads.inc({ result: 'failure' });
+      metrics.lastReloadSuccessful.set(0);
       logger.error({ file: options.routesFile, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
     },
   });
@@ -187,7 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       traffic,
       metrics,
     };
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining, ops, logger, shadowFindings });
+    const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
@@ -210,6 +216,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function shutdown(): Promise<void> {
     draining = true;
     watcher?.stop();
+    const delayMs = options.drainDelayMs ?? 0;
+    if (delayMs > 0) {
+      logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
     logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
     await shadow.close();

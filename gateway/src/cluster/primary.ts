@@ -50,7 +50,7 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
     const app = createAdminApp({
       registry: { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
       token: options.adminToken || null,
-      ready: () => !stopping && listening.size > 0,
+      notReady: () => (stopping ? 'shutting down' : listening.size === 0 ? 'no worker listens yet' : null),
     });
     admin = createServer(app);
     const adminHost = options.adminHost ?? '127.0.0.1';

@@ -78,7 +78,9 @@ function createServiceApp(name: string, { database, logger, tracing }: ServiceCo
   app.set('case sensitive routing', true);
   app.use(requestId(), traceRequests(tracing), requestLogger(logger, tracing.tracer !== null), metrics.middleware);
   app.get('/metrics', metrics.handler);
-  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  // /livez is Kubernetes' name for the liveness probe, /healthz the older one: both say only
+  // that the process answers; /readyz also checks the database.
+  app.get(['/livez', '/healthz'], (_req, res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
       await sql`select 1`.execute(database.db);
