@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { createAdminApp } from './admin/adminApp.ts';
-import { describeProblems } from './config/loadRouteTable.ts';
+import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
-import { urlOverridesFromEnv, type UrlOverride } from './config/validateBackends.ts';
+import { urlOverrideOf } from './config/validateBackends.ts';
 import { OutlierDetector } from './decide/outlierDetector.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
@@ -16,7 +16,7 @@ import { Forwarder } from './forward/forwarder.ts';
 import { listen, urlOf } from './listen.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { PlanStore } from './plan/planStore.ts';
-import { RecentTraffic } from './ops/recentTraffic.ts';
+import { RecentTraffic } from './observe/recentTraffic.ts';
 import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
 import { createPublicHandler } from './publicHandler.ts';
@@ -51,6 +51,11 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Bound on waiting for in-flight requests at close. Default 10 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * At close, how long /readyz answers 503 while the public port still accepts, so load
+   * balancers (a Kubernetes Service) stop sending before the listener closes. Default 0.
+   */
+  drainDelayMs?: number;
   /** Default: JSON lines to stdout, asynchronously. */
   logger?: Logger;
   /**
@@ -102,7 +107,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!isLoopback(adminHost) && adminToken === null) {
     throw new ConfigError(`the admin port would listen on ${adminHost} without a token: set GATEWAY_ADMIN_TOKEN, or leave GATEWAY_ADMIN_HOST unset (127.0.0.1)`);
   }
-  const urlOverride: UrlOverride = options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env);
+  const urlOverride = urlOverrideOf(options.backendUrls);
 
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
   let rollout: RolloutController | null = null;
@@ -115,6 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     rejected(problems, trigger) {
       metrics.reloads.inc({ result: 'failure' });
+      metrics.lastReloadSuccessful.set(0);
       logger.error({ file: options.routesFile, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
     },
   });
@@ -200,7 +206,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       traffic,
       metrics,
     };
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining, ops, logger, shadowFindings, rollout });
+    const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings, rollout });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
@@ -223,9 +229,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function shutdown(): Promise<void> {
     draining = true;
     watcher?.stop();
+    rollout?.close();
+    const delayMs = options.drainDelayMs ?? 0;
+    if (delayMs > 0) {
+      logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
     logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
-    rollout?.close();
     await shadow.close();
     if (admin) await closeNow(admin);
     agents.destroyAll();

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import { formatProblem } from '../src/config/problems.ts';
 
 const GATEWAY_BIN = path.resolve(import.meta.dirname, '../bin/gateway.mjs');

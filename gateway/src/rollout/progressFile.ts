@@ -1,6 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomically } from '../ops/atomicWrite.ts';
+import { readTextIfExists, writeFileAtomically } from '@mythoughts/shared/files';
 import type { RolloutEventKind, RolloutState } from './decideStep.ts';
 import type { CheckVerdict, GateResult } from './gates.ts';
 
@@ -60,14 +59,8 @@ export class ProgressFile {
   constructor(readonly file: string) {}
 
   async read(): Promise<Record<string, RouteProgress>> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
-    }
-    if (text.trim() === '') return {};
+    const text = await readTextIfExists(this.file);
+    if (text === null || text.trim() === '') return {};
     try {
       return (JSON.parse(text) as { routes?: Record<string, RouteProgress> }).routes ?? {};
     } catch (error) {
@@ -76,8 +69,6 @@ export class ProgressFile {
   }
 
   async write(routes: Readonly<Record<string, RouteProgress>>): Promise<void> {
-    // The atomic write replaces an existing file (keeping its mode): create it empty the first time.
-    await writeFile(this.file, '', { flag: 'a', mode: 0o640 });
-    await writeFileAtomically(this.file, `${JSON.stringify({ version: 1, routes }, null, 2)}\n`);
+    await writeFileAtomically(this.file, `${JSON.stringify({ version: 1, routes }, null, 2)}\n`, { mode: 0o640 });
   }
 }
