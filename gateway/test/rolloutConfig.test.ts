@@ -27,7 +27,8 @@ ${rollout
   .split('\n')
   .map((line) => `      ${line}`)
   .join('\n')}
-${extraRoute}  - { name: site, match: { path: /** }, split: {} }
+${extraRoute}  - { name: internal, match: { path: [/admin/**, /metrics] }, deny: 404 }
+  - { name: site, match: { path: /** }, split: {} }
 `;
 }
 

@@ -26,7 +26,7 @@ function plan(system: MyThoughtsSystem, standIn: StandIn, hooks: HookReceiver, {
   thoughts: { url: ${standIn.url} }
 outlier: { consecutive_failures: 0 }
 routes:
-  - { name: admin, match: { path: /admin/** }, deny: 404 }
+  - { name: internal, match: { path: [/admin/**, /metrics] }, deny: 404 }
   - name: thoughts
     match: { path: /api/thoughts/** }
     group: thoughts
