@@ -20,11 +20,10 @@ import { RecentTraffic } from './observe/recentTraffic.ts';
 import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
 import { createPublicHandler } from './publicHandler.ts';
-import type { ShadowFindings } from './shadow/mismatchRouter.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
 import { ShadowClient } from './shadow/shadowClient.ts';
-import { ShadowMirror } from './shadow/shadowMirror.ts';
+import { ShadowMirror, type ShadowFindings } from './shadow/shadowMirror.ts';
 import { closeNow, drain } from './drain.ts';
 
 export interface GatewayOptions {

@@ -1,4 +1,5 @@
 import { DEFAULTS, type OutlierConfig, type ReplayConfig } from './routesConfig.ts';
+import { wholeNumber } from './fields.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
 /** `outlier:` — when a failing new backend is taken out of splits, and for how long. */
@@ -24,16 +25,4 @@ export function validateReplay(reader: YamlReader, node: unknown): ReplayConfig 
   const entries = reader.knownEntries(map, 'replay', ['max_body_bytes']);
   const bytes = wholeNumber(reader, entries.get('max_body_bytes')?.value, join('replay', 'max_body_bytes'), 0, 16 * 1024 * 1024, '0 turns body buffering off');
   return { maxBodyBytes: bytes ?? DEFAULTS.maxBodyBytes };
-}
-
-export function wholeNumber(reader: YamlReader, node: unknown, field: string, min: number, max: number, note: string): number | undefined {
-  if (node === undefined) return undefined;
-  const rule = `a whole number from ${min} to ${max} (${note})`;
-  const value = reader.number(node, field, rule);
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    reader.report(node, field, `${value} is not allowed: ${rule}`);
-    return undefined;
-  }
-  return value;
 }

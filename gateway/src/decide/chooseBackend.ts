@@ -1,5 +1,5 @@
 import type { Backend, Route } from '../config/routeTable.ts';
-import { bucketOf } from './bucket.ts';
+import { bucketOf } from '../core/bucket.ts';
 
 /** The `decision` label: why a request went where it went. */
 export type Decision = 'weight' | 'override' | 'fallback' | 'deny';

@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { createProxyServer, type ServerOptions } from 'http-proxy-3';
 import type { Backend } from '../config/routeTable.ts';
+import { SAFE_METHODS } from '../core/httpMethods.ts';
 import { exchangeOf, type Exchange } from '../exchange.ts';
 import type { AgentPool } from './agents.ts';
 import { sendJsonError } from './errorResponse.ts';
@@ -22,7 +23,6 @@ class UpstreamTimeout extends Error {
   }
 }
 
-const REPLAY_SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
@@ -173,7 +173,7 @@ export class Forwarder {
   private canReplay(exchange: Exchange, req: IncomingMessage): boolean {
     const fallback = exchange.route?.fallback;
     if (!fallback || fallback === exchange.backend || exchange.attempts > 1 || !exchange.bodyReplayable) return false;
-    return REPLAY_SAFE_METHODS.has(req.method!) || !exchange.reachedBackend;
+    return SAFE_METHODS.has(req.method!) || !exchange.reachedBackend;
   }
 
   close(): void {
