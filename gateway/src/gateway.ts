@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { createAdminApp } from './admin/adminApp.ts';
-import { describeProblems } from './config/loadRouteTable.ts';
+import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
-import { urlOverridesFromEnv, type UrlOverride } from './config/validateBackends.ts';
+import { urlOverrideOf } from './config/validateBackends.ts';
 import { OutlierDetector } from './decide/outlierDetector.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
@@ -16,7 +16,7 @@ import { Forwarder } from './forward/forwarder.ts';
 import { listen, urlOf } from './listen.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { PlanStore } from './plan/planStore.ts';
-import { RecentTraffic } from './ops/recentTraffic.ts';
+import { RecentTraffic } from './observe/recentTraffic.ts';
 import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
 import { PlanChangeCounter } from './observe/planChanges.ts';
@@ -102,7 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!isLoopback(adminHost) && adminToken === null) {
     throw new ConfigError(`the admin port would listen on ${adminHost} without a token: set GATEWAY_ADMIN_TOKEN, or leave GATEWAY_ADMIN_HOST unset (127.0.0.1)`);
   }
-  const urlOverride: UrlOverride = options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env);
+  const urlOverride = urlOverrideOf(options.backendUrls);
 
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);

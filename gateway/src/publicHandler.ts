@@ -16,7 +16,7 @@ import { planBody, readBody } from './forward/replayBody.ts';
 import { normaliseTarget } from './match/normalisePath.ts';
 import { recordExchange } from './observe/observer.ts';
 import type { RequestCounters } from './observe/requestCounters.ts';
-import type { RecentTraffic } from './ops/recentTraffic.ts';
+import type { RecentTraffic } from './observe/recentTraffic.ts';
 import type { ShadowMirror } from './shadow/shadowMirror.ts';
 
 export interface PublicHandlerDeps {

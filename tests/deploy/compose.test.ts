@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
 import { makeDevSecrets, SECRET_FILES } from '../../deploy/make-dev-secrets.mjs';
-import { compileRouteTable, describeProblems } from '../../gateway/src/config/loadRouteTable.ts';
+import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
 import {
   appServices,
   COMPOSE_FILE,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
-import { compileRouteTable, describeProblems } from '../../gateway/src/config/loadRouteTable.ts';
+import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
 import { optionsFromEnv } from '../../gateway/src/env.ts';
 import { tracingSettings } from '@mythoughts/shared/tracing/setup';
 import { REPO_ROOT } from './composeEnv.ts';

@@ -40,7 +40,7 @@ export interface RunningService {
  * `/metrics`, `/healthz`, `/readyz`, a clear message for a taken port, and a clean stop.
  */
 export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
-  const config = loadServiceConfig(spec, env);
+  const config = await loadServiceConfig(spec, env);
   const logger = createLogger(spec.name, env.LOG_LEVEL || undefined);
   const tracing = startTracing(spec.name, env);
   const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData, tracer: tracing.tracer });
