@@ -12,6 +12,8 @@ export interface RoutesConfig {
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
   readonly routes: readonly RouteConfig[];
+  /** Paths no request may carry to a back end (`protect:`). */
+  readonly protect: readonly ProtectedPattern[];
   /** Users whose valid JWT may pick a backend with X-Gateway-Backend. */
   readonly testers: readonly string[];
 }
@@ -86,6 +88,9 @@ export interface ShadowConfig {
   readonly line: number;
 }
 
+/** A pattern of `protect:`; line null for the defaults, which the file does not write. */
+export type ProtectedPattern = Pattern & { readonly line: number | null };
+
 /** The backend names declared, for the checks of what routes name. */
 export interface BackendNames {
   readonly all: readonly string[];
@@ -100,6 +105,7 @@ export const DEFAULTS = {
   maxBodyBytes: 64 * 1024,
   salt: 'mythoughts',
   cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
+  protect: ['/admin/**', '/metrics'],
 } as const;
 
 export const SHADOW_DEFAULTS = {
