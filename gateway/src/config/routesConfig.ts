@@ -11,6 +11,7 @@ export interface RoutesConfig {
   readonly cohort: CohortConfig;
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
+  readonly timeouts: TimeoutsConfig;
   readonly routes: readonly RouteConfig[];
   /** Users whose valid JWT may pick a backend with X-Gateway-Backend. */
   readonly testers: readonly string[];
@@ -45,6 +46,11 @@ export interface ReplayConfig {
   readonly maxBodyBytes: number;
 }
 
+export interface TimeoutsConfig {
+  /** A request body must arrive whole within this long, or the client gets 408. */
+  readonly clientBodyMs: number;
+}
+
 export interface SplitShare {
   readonly backend: string;
   /** Percent, 0..100, at most two decimals (the bucket resolution is 0.01 %). */
@@ -72,6 +78,7 @@ export const DEFAULTS = {
   consecutiveFailures: 5,
   cooldownSeconds: 30,
   maxBodyBytes: 64 * 1024,
+  clientBodyMs: 30_000,
   salt: 'mythoughts',
   cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
 } as const;
