@@ -4,6 +4,7 @@ import { compareCommand } from './cli/compare.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';
 import { panicCommand } from './cli/panic.ts';
 import { routesCommand } from './cli/routes.ts';
+import { schemaCommand } from './cli/schema.ts';
 import { serveCommand } from './cli/serve.ts';
 import { shiftCommand } from './cli/shift.ts';
 import { validateCommand } from './cli/validate.ts';
@@ -17,6 +18,7 @@ const COMMANDS: readonly Command[] = [
   panicCommand,
   compareCommand,
   overrideTokenCommand,
+  schemaCommand,
 ];
 
 const USAGE = `Usage: gateway <command> [options]

@@ -4,13 +4,18 @@ import { ConfigError } from '@mythoughts/shared/errors';
 import type { GatewayOptions } from './gateway.ts';
 
 /** `<repo root>/routes.yaml`, the live migration plan `npm start` runs. */
-export const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../../routes.yaml', import.meta.url));
+const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../../routes.yaml', import.meta.url));
+
+/** The routes file: the one given (a flag, an argument), else $GATEWAY_ROUTES, else <repo>/routes.yaml. */
+export function routesFileFrom(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return given || env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE;
+}
 
 export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_ROUTES               routes file (default: <repo>/routes.yaml)
   GATEWAY_PORT                 public port (default 8080)
   GATEWAY_HOST                 public interface (default 0.0.0.0)
-  GATEWAY_ADMIN_PORT           admin port: /metrics, /healthz, /readyz (default 9901)
+  GATEWAY_ADMIN_PORT           admin port: /metrics, /livez (/healthz), /readyz (default 9901)
   GATEWAY_ADMIN_HOST           admin interface (default 127.0.0.1; another one needs GATEWAY_ADMIN_TOKEN)
   GATEWAY_ADMIN_TOKEN          if set, /metrics and /api need Authorization: Bearer <token>
   GATEWAY_AUDIT_LOG            audit log of shifts and panics (default: routes.audit.jsonl beside the routes file)
@@ -19,6 +24,7 @@ export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_TRUST_FORWARDED      true: keep client X-Forwarded-* (only behind a trusted proxy)
   GATEWAY_WORKERS              worker processes sharing the public port (node:cluster; default 1 = no cluster)
   GATEWAY_SHUTDOWN_TIMEOUT_MS  bound on finishing in-flight requests at SIGTERM (default 10000)
+  GATEWAY_DRAIN_DELAY_MS       at SIGTERM, /readyz answers 503 this long before the public port closes (default 0)
   JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
   LOG_LEVEL                    pino level (default info)
 Diagnostic switches (to measure what a feature costs; leave unset in production):
@@ -28,7 +34,7 @@ Diagnostic switches (to measure what a feature costs; leave unset in production)
 /** Gateway options from the environment; a bad value is a ConfigError naming the variable. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
   return {
-    routesFile: env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE,
+    routesFile: routesFileFrom(undefined, env),
     port: port(env, 'GATEWAY_PORT', 8080),
     host: env.GATEWAY_HOST || '0.0.0.0',
     adminPort: port(env, 'GATEWAY_ADMIN_PORT', 9901),
@@ -38,6 +44,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     overrideSecret: env.GATEWAY_OVERRIDE_SECRET || null,
     trustForwarded: flag(env, 'GATEWAY_TRUST_FORWARDED'),
     shutdownTimeoutMs: whole(env, 'GATEWAY_SHUTDOWN_TIMEOUT_MS', 10_000),
+    drainDelayMs: whole(env, 'GATEWAY_DRAIN_DELAY_MS', 0),
     accessLog: env.GATEWAY_ACCESS_LOG || undefined,
     requestMetrics: onOff(env, 'GATEWAY_METRICS'),
   };

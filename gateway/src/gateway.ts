@@ -3,12 +3,10 @@ import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { createAdminApp } from './admin/adminApp.ts';
-import { ConfigWatcher } from './config/configWatcher.ts';
-import { LivePlan, type ReloadResult } from './config/livePlan.ts';
-import { describeProblems } from './config/loadRouteTable.ts';
+import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
-import { urlOverridesFromEnv, type UrlOverride } from './config/validateBackends.ts';
+import { urlOverrideOf } from './config/validateBackends.ts';
 import { OutlierDetector } from './decide/outlierDetector.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
@@ -20,8 +18,9 @@ import { UpstreamPools } from './forward/pools.ts';
 import { addRequestId, closeWhileDraining, stripHopByHop, type ResponseStep } from './forward/responseSteps.ts';
 import { TimerWheel } from './forward/timerWheel.ts';
 import { listen, urlOf } from './listen.ts';
-import { auditLogFileFor } from './ops/auditLog.ts';
-import { RecentTraffic } from './ops/recentTraffic.ts';
+import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
+import { PlanStore } from './plan/planStore.ts';
+import { RecentTraffic } from './observe/recentTraffic.ts';
 import { AccessLog } from './observe/accessLog.ts';
 import { createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
@@ -56,6 +55,11 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Bound on waiting for in-flight requests at close. Default 10 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * At close, how long /readyz answers 503 while the public port still accepts, so load
+   * balancers (a Kubernetes Service) stop sending before the listener closes. Default 0.
+   */
+  drainDelayMs?: number;
   /** Default: JSON lines to stdout, asynchronously. */
   logger?: Logger;
   /**
@@ -103,9 +107,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!isLoopback(adminHost) && adminToken === null) {
     throw new ConfigError(`the admin port would listen on ${adminHost} without a token: set GATEWAY_ADMIN_TOKEN, or leave GATEWAY_ADMIN_HOST unset (127.0.0.1)`);
   }
-  const urlOverride: UrlOverride = options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env);
+  const urlOverride = urlOverrideOf(options.backendUrls);
 
-  const loaded = await LivePlan.load(options.routesFile, urlOverride, {
+  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
       if (trigger !== 'start') metrics.reloads.inc({ result: 'success' });
@@ -113,6 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     rejected(problems, trigger) {
       metrics.reloads.inc({ result: 'failure' });
+      metrics.lastReloadSuccessful.set(0);
       logger.error({ file: options.routesFile, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
     },
   });
@@ -186,15 +192,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let adminUrl: string | null = null;
   if (options.adminPort !== null) {
     const ops = {
-      table: () => plan.table,
-      routesFile: options.routesFile,
-      auditFile: options.auditLogFile ?? auditLogFileFor(options.routesFile),
-      urlOverride,
+      plan: () => plan.snapshot,
+      store,
       reload: () => plan.reload('admin API change'),
       traffic,
       metrics,
     };
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, ready: () => !draining, ops, logger, shadowFindings });
+    const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
@@ -205,12 +209,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  const watcher = options.watch === false ? null : new ConfigWatcher(
-    options.routesFile,
+  const watcher = options.watch === false ? null : store.watch(
     () => void plan.reload('file change', true),
     (error) => logger.error({ err: error }, 'watching the routes file failed: changes now need SIGHUP'),
   );
-  watcher?.start();
 
   const url = urlOf(host, port);
   logger.info({ url, adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
@@ -219,6 +221,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function shutdown(): Promise<void> {
     draining = true;
     watcher?.stop();
+    const delayMs = options.drainDelayMs ?? 0;
+    if (delayMs > 0) {
+      logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
     logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
     await shadow.close();

@@ -142,6 +142,24 @@ describe('admin API without a token (loopback only)', () => {
     expect(new Set(clients.values())).toEqual(new Set(['legacy']));
   });
 
+  it('compare-and-write: a change naming the plan version it saw is refused with 409 once the file moved on', async () => {
+    const seen = (await send(`${system.gateway.adminUrl}/api/plan`)).json<{ version: string }>().version;
+    expect(seen).toMatch(/^[0-9a-f]{64}$/);
+    const first = await post(system, '/api/routes/login/split', { backend: 'users', percent: 10, expectVersion: seen });
+    expect(first.status, first.body).toBe(200);
+    const version = first.json<{ version: string; plan: { version: string } }>();
+    expect(version.version).not.toBe(seen);
+    expect(version.plan.version).toBe(version.version);
+
+    const before = readFileSync(system.gateway.routesFile);
+    const auditBefore = auditLines(system).length;
+    const stale = await post(system, '/api/routes/login/split', { backend: 'users', percent: 20, expectVersion: seen });
+    expect(stale.status).toBe(409);
+    expect(stale.json<{ message: string }>().message).toContain(`changed since it was read (expected version ${seen.slice(0, 12)}, it is now at ${version.version.slice(0, 12)})`);
+    expect(readFileSync(system.gateway.routesFile).equals(before)).toBe(true);
+    expect(auditLines(system)).toHaveLength(auditBefore);
+  });
+
   it('serves the dashboard with a strict Content-Security-Policy', async () => {
     const page = await send(`${system.gateway.adminUrl}/`);
     expect(page.status).toBe(200);

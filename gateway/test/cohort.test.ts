@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import type { RouteTable } from '../src/config/routeTable.ts';
 import { chooseBackend } from '../src/decide/chooseBackend.ts';
 import { startBackend, type TestBackend } from './helpers/backends.ts';

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileRouteTable, loadRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import { formatProblem } from '../src/config/problems.ts';
+import { PlanStore } from '../src/plan/planStore.ts';
 
 const BACKENDS = `backends:
   legacy: { url: http://127.0.0.1:8001, legacy: true }
@@ -178,7 +179,7 @@ routes:
   });
 
   it('names an unreadable file', async () => {
-    const result = await loadRouteTable('/nonexistent/routes.yaml');
+    const result = await new PlanStore({ file: '/nonexistent/routes.yaml' }).read();
     expect(result.ok).toBe(false);
     if (!result.ok) expect(formatProblem(result.problems[0]!)).toBe('/nonexistent/routes.yaml:1: cannot read the routes file: no such file (set GATEWAY_ROUTES or pass the file path)');
   });

@@ -110,7 +110,8 @@ describe('access log', () => {
 });
 
 describe('admin port', () => {
-  it('answers /healthz and /readyz', async () => {
+  it('answers /livez, its older name /healthz, and /readyz', async () => {
+    expect((await send(`${gateway.adminUrl}/livez`)).json()).toEqual({ status: 'ok' });
     expect((await send(`${gateway.adminUrl}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await send(`${gateway.adminUrl}/readyz`);
     expect([ready.status, ready.json()]).toEqual([200, { status: 'ready' }]);

@@ -1,6 +1,7 @@
 // `gateway shift`, `gateway panic` and `gateway routes`, run as a person runs them (the bin,
 // a real process) on real files, with and without a running gateway.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,9 +64,10 @@ describe('gateway shift', () => {
     expect(run.stdout).toContain('Not confirmed that a gateway runs it: cannot reach the gateway\'s admin API');
 
     const audit = readFileSync(auditOf(file), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const version = createHash('sha256').update(readFileSync(file)).digest('hex');
     expect(audit).toEqual([
-      { time: expect.any(String), who: 'tester', via: 'cli', action: 'shift', route: 'my-thoughts', group: 'thoughts', old: { thoughts: 10, legacy: 90 }, new: { thoughts: 25, legacy: 75 }, reason: 'canary clean', file },
-      { time: expect.any(String), who: 'tester', via: 'cli', action: 'shift', route: 'thoughts', group: 'thoughts', old: { thoughts: 10, legacy: 90 }, new: { thoughts: 25, legacy: 75 }, reason: 'canary clean', file },
+      { time: expect.any(String), who: 'tester', via: 'cli', action: 'shift', route: 'my-thoughts', group: 'thoughts', old: { thoughts: 10, legacy: 90 }, new: { thoughts: 25, legacy: 75 }, reason: 'canary clean', file, version },
+      { time: expect.any(String), who: 'tester', via: 'cli', action: 'shift', route: 'thoughts', group: 'thoughts', old: { thoughts: 10, legacy: 90 }, new: { thoughts: 25, legacy: 75 }, reason: 'canary clean', file, version },
     ]);
   });
 

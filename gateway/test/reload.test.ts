@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import type { RouteTable } from '../src/config/routeTable.ts';
 import { chooseBackend } from '../src/decide/chooseBackend.ts';
 import { startBackend, type TestBackend } from './helpers/backends.ts';
@@ -60,6 +60,7 @@ async function until(gateway: TestGateway, predicate: (metrics: Map<string, numb
 }
 
 const weightOf = (metrics: Map<string, number>) => metrics.get(sample('gateway_route_weight_ratio', { route: 'api', backend: 'thoughts' }));
+const lastSuccessAt = (metrics: Map<string, number>) => metrics.get('gateway_config_last_reload_success_timestamp_seconds') ?? 0;
 const reloads = (metrics: Map<string, number>, result: string) => metrics.get(sample('gateway_config_reloads_total', { result })) ?? 0;
 
 /** Requests from a few concurrent clients until stopped; counts every answer that is not 200. */
@@ -143,11 +144,16 @@ describe('reload on request (the SIGHUP path)', () => {
   it('re-reads the file when asked, applying a valid one and rejecting an invalid one', async () => {
     const gateway = await startTestGateway(planText(0), { watch: false });
     try {
+      const loadedAt = lastSuccessAt(await scrape(gateway));
       writeFileSync(gateway.routesFile, planText(100));
       expect(await actualSides(gateway)).toEqual(CLIENTS.map(() => 'legacy')); // not watching: nothing changed yet
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a reload visibly later than the start
       const applied = await gateway.reload();
       expect(applied.ok).toBe(true);
       expect(await actualSides(gateway)).toEqual(CLIENTS.map(() => 'thoughts'));
+      const afterSuccess = await scrape(gateway);
+      expect(afterSuccess.get('gateway_config_last_reload_successful')).toBe(1);
+      expect(lastSuccessAt(afterSuccess)).toBeGreaterThan(loadedAt);
 
       writeFileSync(gateway.routesFile, 'routes: [');
       const rejected = await gateway.reload();
@@ -155,6 +161,13 @@ describe('reload on request (the SIGHUP path)', () => {
       expect(await actualSides(gateway)).toEqual(CLIENTS.map(() => 'thoughts'));
       const metrics = await scrape(gateway);
       expect([reloads(metrics, 'success'), reloads(metrics, 'failure')]).toEqual([1, 1]);
+      // The ingress-nginx pair: the failed reload shows as 0, the timestamp stays at the last good one.
+      expect(metrics.get('gateway_config_last_reload_successful')).toBe(0);
+      expect(lastSuccessAt(metrics)).toBe(lastSuccessAt(afterSuccess));
+
+      writeFileSync(gateway.routesFile, planText(0));
+      expect((await gateway.reload()).ok).toBe(true);
+      expect((await scrape(gateway)).get('gateway_config_last_reload_successful')).toBe(1);
     } finally {
       await gateway.stop();
     }

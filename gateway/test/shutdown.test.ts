@@ -29,6 +29,7 @@ afterAll(async () => {
 interface Running {
   child: ChildProcess;
   url: string;
+  adminUrl: string;
   exited: Promise<number | null>;
 }
 
@@ -41,16 +42,16 @@ async function serve(env: Record<string, string> = {}): Promise<Running> {
   delete childEnv.JWT_PUBLIC_KEY_FILE;
   const child = spawn(process.execPath, [BIN, 'serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, adminUrl] = await new Promise<[string, string]>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
-      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buffered);
-      if (match) resolve(match[1]!);
+      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)","adminUrl":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buffered);
+      if (match) resolve([match[1]!, match[2]!]);
     });
     child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening`)));
   });
-  return { child, url, exited };
+  return { child, url, adminUrl, exited };
 }
 
 async function reachedBackend(count: number): Promise<void> {
@@ -87,5 +88,28 @@ describe('graceful shutdown', () => {
     expect(await gateway.exited).toBe(0);
     expect(await stuck).toBe('cut');
     waiting.shift()!();
+  });
+
+  it('on SIGTERM turns /readyz 503 first and keeps serving for GATEWAY_DRAIN_DELAY_MS, then closes the listener', async () => {
+    const gateway = await serve({ GATEWAY_DRAIN_DELAY_MS: '1500' });
+    expect((await send(`${gateway.adminUrl}/readyz`)).json()).toEqual({ status: 'ready' });
+    gateway.child.kill('SIGTERM');
+    let ready = await send(`${gateway.adminUrl}/readyz`);
+    for (let i = 0; i < 50 && ready.status === 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      ready = await send(`${gateway.adminUrl}/readyz`);
+    }
+    expect([ready.status, ready.json()]).toEqual([503, { status: 'not ready', reason: 'shutting down' }]);
+    // Alive, and still answering on the public port, with `Connection: close` so clients reconnect elsewhere.
+    expect((await send(`${gateway.adminUrl}/livez`)).status).toBe(200);
+    const during = await send(`${gateway.url}/during-delay/`);
+    expect([during.status, during.body, during.headers.connection]).toEqual([200, 'finished', 'close']);
+    await expect(async () => {
+      for (let i = 0; i < 200; i++) {
+        await send(`${gateway.url}/new/`, { headers: { connection: 'close' } });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }).rejects.toThrow(/ECONNREFUSED/);
+    expect(await gateway.exited).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { send, type RequestOptions } from './client.ts';
 import type { ApiTarget } from './targets.ts';
 
 /**
- * The public JSON API contract (../shared/docs/mythoughts.md §3), written once and run
+ * The public JSON API contract (docs/api-contract.md §2 and §3), written once and run
  * against every implementation: the same requests, the same assertions, the same fixtures.
  * Bodies are compared as exact bytes where the contract fixes them.
  */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
 import { makeDevSecrets, SECRET_FILES } from '../../deploy/make-dev-secrets.mjs';
-import { compileRouteTable, describeProblems } from '../../gateway/src/config/loadRouteTable.ts';
+import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
 import {
   appServices,
   COMPOSE_FILE,
@@ -28,7 +28,8 @@ import {
   type ComposeService,
 } from './composeEnv.ts';
 
-const SCHEMA_FILE = path.resolve(REPO_ROOT, '../shared/schemas/compose-spec.json');
+// The Compose Specification's own schema, kept in the repo with its licence (see its README).
+const SCHEMA_FILE = path.join(REPO_ROOT, 'tests/deploy/compose-spec/compose-spec.json');
 const compose: ComposeFile = readCompose();
 const apps = appServices(compose);
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
-import { compileRouteTable, describeProblems } from '../../gateway/src/config/loadRouteTable.ts';
+import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
 import { REPO_ROOT } from './composeEnv.ts';
 
 const K8S_DIR = path.join(REPO_ROOT, 'deploy/k8s');

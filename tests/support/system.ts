@@ -23,9 +23,10 @@ export interface MyThoughtsSystem {
   stop(): Promise<void>;
 }
 
-export async function startSystem(database: DatabaseKind, postgresAdminUrl?: string): Promise<MyThoughtsSystem> {
+/** `extraEnv` is added to every service's environment (e.g. the OTEL_* variables of a tracing test). */
+export async function startSystem(database: DatabaseKind, postgresAdminUrl?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<MyThoughtsSystem> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mythoughts-system-'));
-  const keys = ensureDevKeys(dataDir);
+  const keys = await ensureDevKeys(dataDir);
   const env: NodeJS.ProcessEnv = {
     DATA_DIR: dataDir,
     JWT_PRIVATE_KEY_FILE: keys.privateKeyFile,
@@ -36,6 +37,7 @@ export async function startSystem(database: DatabaseKind, postgresAdminUrl?: str
     USERS_PORT: '0',
     THOUGHTS_PORT: '0',
     SEED_DEMO_DATA: 'true',
+    ...extraEnv,
   };
   if (database === 'postgres') {
     if (!postgresAdminUrl) throw new Error('startSystem("postgres") needs the throwaway server URL (inject("postgresAdminUrl"))');

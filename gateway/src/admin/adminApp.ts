@@ -15,7 +15,8 @@ export interface AdminDeps {
   readonly registry: MetricsSource;
   /** Null when the admin port is loopback-only, which is then its protection. */
   readonly token: string | null;
-  readonly ready: () => boolean;
+  /** Why the gateway should get no traffic now (shutting down, not listening), or null when ready. */
+  readonly notReady: () => string | null;
   /** The admin API and dashboard; without it the port serves only probes and metrics. */
   readonly ops?: Omit<OpsDeps, 'tokenRequired'>;
   readonly logger?: Logger;
@@ -25,8 +26,8 @@ export interface AdminDeps {
 
 /**
  * The gateway's own endpoints, on a separate port (Express is fine here: this is not the
- * proxied path). /healthz = the process answers; /readyz = it has a plan and is not shutting
- * down; / = the dashboard (static files, no data); /metrics = Prometheus; /api = the admin
+ * proxied path). /livez (alias /healthz) = the process answers; /readyz = it has a plan, its
+ * public port listens and it is not shutting down; / = the dashboard (static files, no data); /metrics = Prometheus; /api = the admin
  * API. With a token configured, /metrics and /api need `Authorization: Bearer <token>`.
  */
 export function createAdminApp(deps: AdminDeps): Express {
@@ -34,12 +35,15 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(securityHeaders);
-  app.get('/healthz', (_req, res) => {
+  // Kubernetes' probe names: /livez only says the process answers (no dependency checks, so
+  // a slow back end never gets the gateway restarted); /healthz is the older name of it.
+  app.get(['/livez', '/healthz'], (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
-    if (deps.ready()) res.json({ status: 'ready' });
-    else res.status(503).json({ status: 'shutting down' });
+    const reason = deps.notReady();
+    if (reason === null) res.json({ status: 'ready' });
+    else res.status(503).json({ status: 'not ready', reason });
   });
   if (deps.ops) app.use(dashboardFiles());
   if (deps.token !== null) app.use(requireToken(deps.token));
@@ -50,7 +54,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   if (deps.shadowFindings) app.use('/api/shadow', createMismatchRouter(deps.shadowFindings));
   if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, tokenRequired: deps.token !== null }));
   app.use((_req, res) => {
-    res.status(404).json({ status: 404, message: 'Not found: the admin port serves / (dashboard), /api, /metrics, /healthz and /readyz' });
+    res.status(404).json({ status: 404, message: 'Not found: the admin port serves / (dashboard), /api, /metrics, /livez, /healthz and /readyz' });
   });
   app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
     deps.logger?.error({ err: error }, 'admin request failed');

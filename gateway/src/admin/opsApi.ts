@@ -1,23 +1,20 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { ReloadResult } from '../config/livePlan.ts';
+import type { ReloadResult } from '../plan/livePlan.ts';
 import { formatProblem } from '../config/problems.ts';
-import type { RouteTable } from '../config/routeTable.ts';
-import type { UrlOverride } from '../config/validateBackends.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
-import { readRecentAudit } from '../ops/auditLog.ts';
-import { changeRoutesFile, type ChangeResult } from '../ops/changeRoutesFile.ts';
-import { estimateChange, reportRecentClients } from '../ops/estimate.ts';
-import type { ChangeRequest } from '../ops/planChange.ts';
-import type { RecentTraffic } from '../ops/recentTraffic.ts';
-import { parsePercent } from '../ops/splitPercents.ts';
+import { estimateChange, reportRecentClients } from '../plan/estimate.ts';
+import type { ChangeRequest } from '../plan/planChange.ts';
+import type { ChangeResult, PlanSnapshot, PlanStore } from '../plan/planStore.ts';
+import type { RecentTraffic } from '../observe/recentTraffic.ts';
+import { parsePercent } from '../plan/splitPercents.ts';
 import { liveStats } from './liveStats.ts';
 import { planView } from './planView.ts';
 
 export interface OpsDeps {
-  readonly table: () => RouteTable;
-  readonly routesFile: string;
-  readonly auditFile: string;
-  readonly urlOverride: UrlOverride;
+  /** The plan running now (its version is what a compare-and-write `expectVersion` names). */
+  readonly plan: () => PlanSnapshot;
+  /** routes.yaml: every change goes through it (validated, compare-and-write, audited). */
+  readonly store: PlanStore;
   /** Applies the file now rather than waiting for the file watch, so the answer shows the new plan. */
   readonly reload: () => Promise<ReloadResult>;
   readonly traffic: RecentTraffic;
@@ -47,21 +44,21 @@ export function createOpsApi(deps: OpsDeps): Router {
   api.use(express.json({ limit: '16kb' }));
 
   api.get('/plan', (_req, res) => {
-    res.json(planView(deps.table()));
+    res.json(planView(deps.plan()));
   });
 
   api.get('/stats', async (_req, res) => {
-    res.json(await liveStats(deps.table(), deps.traffic.window, deps.metrics));
+    res.json(await liveStats(deps.plan().table, deps.traffic.window, deps.metrics));
   });
 
   api.get('/recent-clients', (_req, res) => {
-    res.json(reportRecentClients(deps.table(), deps.traffic.clients));
+    res.json(reportRecentClients(deps.plan().table, deps.traffic.clients));
   });
 
   api.get('/audit', async (req, res) => {
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpProblem(400, `limit=${String(req.query.limit)} is not allowed: a whole number from 1 to 1000`);
-    res.json({ file: deps.auditFile, ...(await readRecentAudit(deps.auditFile, limit)) });
+    res.json({ file: deps.store.auditFile, ...(await deps.store.auditReport(limit)) });
   });
 
   api.post('/routes/:route/split', async (req, res) => {
@@ -84,18 +81,15 @@ export function createOpsApi(deps: OpsDeps): Router {
 
   async function answerChange(res: Response, request: ChangeRequest, body: Record<string, unknown>): Promise<void> {
     const dryRun = body.dryRun === true;
-    const result: ChangeResult = await changeRoutesFile({
-      file: deps.routesFile,
-      request,
+    const result: ChangeResult = await deps.store.change(request, {
       who: whoOf(body, deps.tokenRequired),
       via: 'admin',
       reason: optionalText(body.reason, 'reason', 500),
       dryRun,
-      auditFile: deps.auditFile,
-      urlOverride: deps.urlOverride,
+      expectVersion: optionalText(body.expectVersion, 'expectVersion', 64) ?? undefined,
     });
     if (!result.ok) throw new HttpProblem(result.status, result.message);
-    const estimate = estimateChange(result, reportRecentClients(deps.table(), deps.traffic.clients));
+    const estimate = estimateChange(result, reportRecentClients(deps.plan().table, deps.traffic.clients));
     let reload: { ok: boolean; problems?: string[] } | null = null;
     if (result.applied) {
       const reloaded = await deps.reload();
@@ -107,9 +101,10 @@ export function createOpsApi(deps: OpsDeps): Router {
       changes: result.changes,
       notes: result.notes,
       diff: result.diff,
+      version: result.version,
       estimate,
       reload,
-      plan: planView(deps.table()),
+      plan: planView(deps.plan()),
     });
   }
 

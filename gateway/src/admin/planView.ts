@@ -1,6 +1,7 @@
 import path from 'node:path';
-import type { Route, RouteTable } from '../config/routeTable.ts';
-import { splitOf, type SplitPercents } from '../ops/splitPercents.ts';
+import type { Route } from '../config/routeTable.ts';
+import type { PlanSnapshot } from '../plan/planStore.ts';
+import { splitOf, type SplitPercents } from '../plan/splitPercents.ts';
 
 export interface RouteView {
   readonly name: string;
@@ -16,15 +17,18 @@ export interface RouteView {
 
 export interface PlanView {
   readonly file: string;
+  /** sha256 of the file's text: send it back as `expectVersion` to change only this plan. */
+  readonly version: string;
   readonly salt: string;
   readonly backends: readonly { readonly name: string; readonly url: string; readonly legacy: boolean }[];
   readonly routes: readonly RouteView[];
 }
 
 /** The running plan as JSON (GET /api/plan): what routes.yaml says, as the gateway understood it. */
-export function planView(table: RouteTable): PlanView {
+export function planView({ table, version }: PlanSnapshot): PlanView {
   return {
     file: path.resolve(table.file),
+    version,
     salt: table.cohort.salt,
     backends: table.backends.map((b) => ({ name: b.name, url: b.origin, legacy: b.legacy })),
     routes: table.routes.map(routeView),

@@ -1,12 +1,11 @@
 import os from 'node:os';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
-import { DEFAULT_ROUTES_FILE } from '../env.ts';
-import { AdminClient } from '../ops/adminClient.ts';
-import { auditLogFileFor } from '../ops/auditLog.ts';
-import { changeRoutesFile } from '../ops/changeRoutesFile.ts';
-import { estimateChange, formatEstimate, type RecentClientsReport } from '../ops/estimate.ts';
-import type { ChangeRequest, RouteChange } from '../ops/planChange.ts';
-import { formatSplit, sameSplit, type SplitPercents } from '../ops/splitPercents.ts';
+import { routesFileFrom } from '../env.ts';
+import { AdminClient } from './adminClient.ts';
+import { estimateChange, formatEstimate, type RecentClientsReport } from '../plan/estimate.ts';
+import type { ChangeRequest, RouteChange } from '../plan/planChange.ts';
+import { PlanStore } from '../plan/planStore.ts';
+import { formatSplit, sameSplit, type SplitPercents } from '../plan/splitPercents.ts';
 
 /** Options shift and panic share, with their help lines. */
 export const CHANGE_OPTIONS = {
@@ -39,28 +38,20 @@ export interface ChangeFlags {
   readonly only?: boolean;
 }
 
-export function routesFileOf(flags: { file?: string }): string {
-  return flags.file ?? (process.env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE);
-}
-
 /**
  * Runs a shift or panic from the command line and reports it: refusals on stderr (exit 1),
  * otherwise the diff (dry run) or what changed, the estimate of moved clients, and whether
  * the running gateway picked the new file up.
  */
 export async function runChange(request: ChangeRequest, flags: ChangeFlags): Promise<number> {
-  const file = routesFileOf(flags);
-  const auditFile = auditLogFileFor(file);
+  const file = routesFileFrom(flags.file);
+  const store = new PlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) });
   const dryRun = flags['dry-run'] === true;
-  const result = await changeRoutesFile({
-    file,
-    request,
+  const result = await store.change(request, {
     who: flags.by || process.env.USER || os.userInfo().username,
     via: 'cli',
     reason: flags.reason ?? null,
     dryRun,
-    auditFile,
-    urlOverride: urlOverridesFromEnv(process.env),
   });
   if (!result.ok) {
     process.stderr.write(`gateway: refused, ${file} is unchanged: ${result.message}\n`);
@@ -82,7 +73,7 @@ export async function runChange(request: ChangeRequest, flags: ChangeFlags): Pro
   if (dryRun) {
     out.push(`Dry run: ${file} was not written.`);
   } else {
-    out.push(`Wrote ${file}; recorded in ${auditFile}.`);
+    out.push(`Wrote ${file}; recorded in ${store.auditFile}.`);
     out.push(await confirmReload(admin, result.changes));
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -1,5 +1,5 @@
 import { ConfigError } from '@mythoughts/shared/errors';
-import { parseShareArgument } from '../ops/splitPercents.ts';
+import { parseShareArgument } from '../plan/splitPercents.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { CHANGE_OPTIONS, CHANGE_OPTIONS_HELP, runChange } from './routesChange.ts';
 

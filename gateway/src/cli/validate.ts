@@ -1,7 +1,7 @@
 import { ConfigError } from '@mythoughts/shared/errors';
-import { loadRouteTable } from '../config/loadRouteTable.ts';
 import { formatProblem } from '../config/problems.ts';
-import { DEFAULT_ROUTES_FILE } from '../env.ts';
+import { routesFileFrom } from '../env.ts';
+import { PlanStore } from '../plan/planStore.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
 const HELP = `Usage: gateway validate [file]
@@ -18,8 +18,8 @@ export const validateCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, HELP, {}, true);
     if (values.help) return 0;
     if (positionals.length > 1) throw new ConfigError(`validate takes at most one file, got ${positionals.length}`);
-    const file = positionals[0] ?? (process.env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE);
-    const result = await loadRouteTable(file);
+    const file = routesFileFrom(positionals[0]);
+    const result = await new PlanStore({ file }).read();
     if (!result.ok) {
       for (const problem of result.problems) process.stdout.write(`${formatProblem(problem)}\n`);
       process.stdout.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${file}\n`);

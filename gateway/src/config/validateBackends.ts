@@ -99,3 +99,8 @@ export const noUrlOverride: UrlOverride = () => undefined;
 export function urlOverridesFromEnv(env: NodeJS.ProcessEnv): UrlOverride {
   return (name) => env[backendUrlVariable(name)] || undefined;
 }
+
+/** The URLs given (a test, a supervisor) when there are any, else the environment's. */
+export function urlOverrideOf(backendUrls: Readonly<Record<string, string>> | undefined, env: NodeJS.ProcessEnv = process.env): UrlOverride {
+  return backendUrls ? (name) => backendUrls[name] : urlOverridesFromEnv(env);
+}

@@ -69,6 +69,14 @@ export class GatewayMetrics {
     aggregator: 'max',
   });
 
+  readonly lastReloadSuccessful = new Gauge({
+    name: 'gateway_config_last_reload_successful',
+    help: 'Whether the last attempt to load routes.yaml succeeded (1) or was rejected, the old plan kept (0)',
+    registers: [this.registry],
+    // One worker that refused the file makes the cluster's answer 0.
+    aggregator: 'min',
+  });
+
   readonly ejections = new Counter({
     name: 'gateway_backend_ejections_total',
     help: 'Times a backend was taken out of splits after consecutive failures (outlier detection)',
@@ -95,6 +103,7 @@ export class GatewayMetrics {
       if (route.shadow !== null) for (const result of ['match', 'mismatch', 'error', 'skipped']) this.shadowComparisons.inc({ route: route.name, result }, 0);
     }
     this.lastReloadSuccess.set(Date.now() / 1000);
+    this.lastReloadSuccessful.set(1);
   }
 }
 

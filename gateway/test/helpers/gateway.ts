@@ -6,6 +6,7 @@ import { startGateway, type Gateway, type GatewayOptions } from '../../src/gatew
 import { createGatewayLogger } from '../../src/observe/logger.ts';
 import { send } from './http.ts';
 import { parseMetrics } from './routes.ts';
+import { assertSchemaAccepts } from './routesSchema.ts';
 
 export interface TestGateway extends Gateway {
   routesFile: string;
@@ -38,6 +39,14 @@ export async function startTestGateway(routesText: string, options: Partial<Gate
     backendUrls: {},
     ...options,
   });
+  // Every plan a gateway test runs (the gateway accepted it) is also a check of routes.schema.json.
+  try {
+    assertSchemaAccepts(routesText, 'startTestGateway');
+  } catch (error) {
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   let counter = 0;
   return Object.assign(gateway, {
     routesFile,

@@ -27,10 +27,10 @@ export interface ServiceConfigSpec {
   needsPrivateKey: boolean;
 }
 
-export function loadServiceConfig(spec: ServiceConfigSpec, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+export async function loadServiceConfig(spec: ServiceConfigSpec, env: NodeJS.ProcessEnv = process.env): Promise<ServiceConfig> {
   const dataDir = path.resolve(env.DATA_DIR || path.join(REPO_ROOT, 'data'));
   const database = databaseTarget(env, dataDir);
-  const keys = readKeyPair(resolveKeyFiles(env, dataDir));
+  const keys = readKeyPair(await resolveKeyFiles(env, dataDir));
   if (spec.needsPrivateKey && !keys.privateKeyPem) {
     throw new ConfigError('this service signs tokens: set JWT_PRIVATE_KEY_FILE as well as JWT_PUBLIC_KEY_FILE');
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { traceIdsOf } from './tracing.ts';
 
 /** Secrets never reach a log line, whichever service writes it. */
 export const REDACTED_PATHS = [
@@ -22,11 +23,15 @@ export function createLogger(name: string, level: string = process.env.LOG_LEVEL
   });
 }
 
-/** One log line per request, carrying the request id set by the requestId middleware. */
-export function requestLogger(logger: Logger) {
+/**
+ * One log line per request, carrying the request id set by the requestId middleware and,
+ * when tracing is on, the `trace_id` and `span_id` of the request's span (see traceRequests).
+ */
+export function requestLogger(logger: Logger, traced = false) {
   return pinoHttp({
     logger,
     genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? '',
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    ...(traced ? { customProps: traceIdsOf } : {}),
   });
 }

@@ -41,7 +41,7 @@ export function createHttpMetrics(service: string) {
   return { registry, middleware, handler };
 }
 
-function routeLabel(req: Request, res: Response): string {
+export function routeLabel(req: Request, res: Response): string {
   if (typeof res.locals.routePattern === 'string') return res.locals.routePattern;
   return req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
 }

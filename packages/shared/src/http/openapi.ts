@@ -14,7 +14,7 @@ import { apiBodyParsers, apiErrorHandler, apiNotFound, invalidField } from './ap
  * `/`, the document at `/openapi.json`) and validates its requests, the way the book's
  * Flask-RESTPlus services published the models their handlers used.
  *
- * The contract (mythoughts.md §3) was written by the monolith, not by a validator: wherever the
+ * The contract (docs/api-contract.md §3) was written by the monolith, not by a validator: wherever the
  * validator would answer differently from the monolith, the request is handed on to the
  * handler, which answers like the monolith does (see `contractValidationErrors`).
  */

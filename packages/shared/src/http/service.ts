@@ -10,12 +10,16 @@ import { createLogger, requestLogger } from './logger.ts';
 import { closeGracefully, listen } from './listen.ts';
 import { createHttpMetrics } from './metrics.ts';
 import { requestId } from './requestId.ts';
+import { traceRequests } from './tracing.ts';
+import { startTracing, type Tracing } from '../tracing/setup.ts';
 import { sendJson } from './api.ts';
 
 export interface ServiceContext {
   config: ServiceConfig;
   database: Database;
   logger: Logger;
+  /** OTLP tracing from the OTEL_* variables; off (no tracer) when they are unset. */
+  tracing: Tracing;
 }
 
 export interface ServiceSpec extends ServiceConfigSpec {
@@ -36,10 +40,11 @@ export interface RunningService {
  * `/metrics`, `/healthz`, `/readyz`, a clear message for a taken port, and a clean stop.
  */
 export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
-  const config = loadServiceConfig(spec, env);
+  const config = await loadServiceConfig(spec, env);
   const logger = createLogger(spec.name, env.LOG_LEVEL || undefined);
-  const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData });
-  const context = { config, database, logger };
+  const tracing = startTracing(spec.name, env);
+  const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData, tracer: tracing.tracer });
+  const context = { config, database, logger, tracing };
   const app = createServiceApp(spec.name, context);
   await spec.addRoutes(app, context);
   let server: Server;
@@ -47,11 +52,12 @@ export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = p
     server = await listen(app, { port: config.port, host: config.host, portVariable: spec.portVariable });
   } catch (error) {
     await database.close();
+    await tracing.shutdown();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
-  logger.info({ url, database: config.database.kind }, `${spec.name} listening on ${url}`);
+  logger.info({ url, database: config.database.kind, tracesTo: tracing.endpoint }, `${spec.name} listening on ${url}`);
   return {
     server,
     url,
@@ -59,19 +65,22 @@ export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = p
     async close() {
       await closeGracefully(server);
       await database.close();
+      await tracing.shutdown(); // the last requests' spans are exported before the process ends
     },
   };
 }
 
-function createServiceApp(name: string, { database, logger }: ServiceContext): Express {
+function createServiceApp(name: string, { database, logger, tracing }: ServiceContext): Express {
   const metrics = createHttpMetrics(name);
   const app = express();
   app.disable('x-powered-by');
   app.set('strict routing', true);
   app.set('case sensitive routing', true);
-  app.use(requestId(), requestLogger(logger), metrics.middleware);
+  app.use(requestId(), traceRequests(tracing), requestLogger(logger, tracing.tracer !== null), metrics.middleware);
   app.get('/metrics', metrics.handler);
-  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  // /livez is Kubernetes' name for the liveness probe, /healthz the older one: both say only
+  // that the process answers; /readyz also checks the database.
+  app.get(['/livez', '/healthz'], (_req, res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
       await sql`select 1`.execute(database.db);

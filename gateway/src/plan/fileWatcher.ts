@@ -8,7 +8,7 @@ import path from 'node:path';
  * check after a short quiet period (so a save made of several writes is read once, whole);
  * the check itself ignores a file whose content did not change.
  */
-export class ConfigWatcher {
+export class FileWatcher {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
 

@@ -1,6 +1,10 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { readTextIfExists } from '@mythoughts/shared/files';
 import type { SplitPercents } from './splitPercents.ts';
+
+/** What a change did: an operator's shift or panic, or a step or rollback of the rollout controller. */
+export type AuditAction = 'shift' | 'panic' | 'step' | 'rollback';
 
 /** One applied change of one route, as a line of the audit log. */
 export interface AuditEntry {
@@ -8,8 +12,8 @@ export interface AuditEntry {
   readonly time: string;
   /** `--by`, $USER, or the admin API's caller. */
   readonly who: string;
-  readonly via: 'cli' | 'admin';
-  readonly action: 'shift' | 'panic';
+  readonly via: 'cli' | 'admin' | 'rollout';
+  readonly action: AuditAction;
   readonly route: string;
   readonly group: string;
   readonly old: SplitPercents;
@@ -17,6 +21,10 @@ export interface AuditEntry {
   readonly reason: string | null;
   /** The routes file changed. */
   readonly file: string;
+  /** The file's version (sha256 of its text) after the change. */
+  readonly version: string;
+  /** Extra facts the caller records with the change, e.g. the rollout's gate values. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** GATEWAY_AUDIT_LOG, else `routes.audit.jsonl` next to the routes file. */
@@ -57,13 +65,8 @@ export interface RecentAudit {
 
 /** The last `limit` entries; a log that does not exist yet is empty. */
 export async function readRecentAudit(file: string, limit: number): Promise<RecentAudit> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], unreadableLines: 0 };
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === null) return { entries: [], unreadableLines: 0 };
   const entries: AuditEntry[] = [];
   let unreadableLines = 0;
   const lines = text.split('\n').filter((line) => line.trim() !== '');
