@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { parseBearer, type TokenVerifier } from '../tokens.ts';
+import { requireUtf8Query, verifyBodyEncoding } from './encoding.ts';
 
 /**
  * The conventions of the public JSON API (the book's Flask-RESTPlus behaviour), written once
@@ -118,9 +119,16 @@ export function apiRoute(router: Router, path: string, handlers: Partial<Record<
   });
 }
 
-/** Body parsers for API routes: JSON and form bodies, 64 KiB at most. */
+/**
+ * Body parsers for API routes: JSON and form bodies, 64 KiB at most, valid UTF-8 only (in the
+ * body and in the query string's %-escapes, see encoding.ts).
+ */
 export function apiBodyParsers() {
-  return [express.json({ limit: '64kb' }), express.urlencoded({ extended: false, limit: '64kb' })];
+  return [
+    requireUtf8Query,
+    express.json({ limit: '64kb', verify: verifyBodyEncoding }),
+    express.urlencoded({ extended: false, limit: '64kb', verify: verifyBodyEncoding }),
+  ];
 }
 
 /** Unknown API paths: the standard 404 message. */
@@ -130,6 +138,7 @@ export function apiNotFound(_req: Request, res: Response): void {
 
 interface HttpishError {
   type?: string;
+  charset?: string;
   status?: number;
   message?: string;
   errors?: Array<{ path?: string; message?: string }>;
@@ -144,6 +153,13 @@ export function apiErrorHandler(logger: Logger) {
       return sendJson(res, 400, { message: `Failed to decode JSON object: ${e.message}` });
     }
     if (e?.type === 'entity.too.large') return sendJson(res, 413, { message: MESSAGES.tooLarge });
+    if (e?.type === 'charset.unsupported') {
+      return sendJson(res, 415, { message: `Unsupported charset "${e.charset ?? ''}" in Content-Type: send the body as UTF-8 (or leave the charset out)` });
+    }
+    if (e?.type === 'encoding.unsupported') {
+      return sendJson(res, 415, { message: `${e.message ?? 'Unsupported Content-Encoding'}: send the body as identity, gzip, deflate or br` });
+    }
+    if (e?.type === 'encoding.invalid') return sendJson(res, 400, { message: e.message });
     if (e?.status === 400 && Array.isArray(e.errors)) return sendJson(res, 400, validationBody(e.errors));
     if (e?.status === 404) return sendJson(res, 404, { message: MESSAGES.notFound });
     // e.g. a path with broken percent-encoding, which Express marks as the client's fault.
