@@ -11,6 +11,7 @@ export interface RoutesConfig {
   readonly cohort: CohortConfig;
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
+  readonly timeouts: TimeoutsConfig;
   readonly routes: readonly RouteConfig[];
   /** Paths no request may carry to a back end (`protect:`). */
   readonly protect: readonly ProtectedPattern[];
@@ -45,6 +46,11 @@ export interface OutlierConfig {
 export interface ReplayConfig {
   /** Bodies up to this size are buffered so the request can be replayed on the fallback. */
   readonly maxBodyBytes: number;
+}
+
+export interface TimeoutsConfig {
+  /** A request body must arrive whole within this long, or the client gets 408. */
+  readonly clientBodyMs: number;
 }
 
 export interface SplitShare {
@@ -103,6 +109,7 @@ export const DEFAULTS = {
   consecutiveFailures: 5,
   cooldownSeconds: 30,
   maxBodyBytes: 64 * 1024,
+  clientBodyMs: 30_000,
   salt: 'mythoughts',
   cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
   protect: ['/admin/**', '/metrics'],
