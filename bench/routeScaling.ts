@@ -47,6 +47,7 @@ export function generateRoutes(count: number): string {
     'cohort:',
     '  keys: [jwt:username, cookie:session, cookie:gw_cohort]',
     '  salt: scaling',
+    'protect: []   # synthetic paths: no /admin or /metrics behind them',
     'routes:',
   ];
   for (let i = 0; i < count - 1; i++) {

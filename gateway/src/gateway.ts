@@ -19,6 +19,7 @@ import { PlanStore } from './plan/planStore.ts';
 import { RecentTraffic } from './observe/recentTraffic.ts';
 import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
+import { PlanChangeCounter } from './observe/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
 import type { ShadowFindings } from './shadow/mismatchRouter.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
@@ -104,10 +105,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const urlOverride = urlOverrideOf(options.backendUrls);
 
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
-      if (trigger !== 'start') metrics.reloads.inc({ result: 'success' });
+      if (trigger !== 'start') {
+        metrics.reloads.inc({ result: 'success' });
+        planChanges.planRunning(plan.snapshot.version).catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
+      }
       logger.info({ file: table.file, trigger, routes: table.summary() }, trigger === 'start' ? 'routes loaded' : 'routes reloaded: new plan running');
     },
     rejected(problems, trigger) {

@@ -8,7 +8,8 @@ const HELP = `Usage: gateway validate [file]
 
 Checks a routes file (default: $GATEWAY_ROUTES, else <repo>/routes.yaml) without starting
 anything. Prints each problem as file:line: field: message and exits 1, or prints OK and
-one line per route and exits 0.`;
+what it protects (\`protect:\`, default /admin/** and /metrics: no request under them may
+reach a back end) and one line per route, and exits 0.`;
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -26,6 +27,8 @@ export const validateCommand: Command = {
       return 1;
     }
     process.stdout.write(`OK ${file}\n`);
+    const protect = result.table.protect.map((p) => p.text);
+    process.stdout.write(`  protected: ${protect.length > 0 ? protect.join(', ') : 'nothing (protect: [])'}\n`);
     for (const line of result.table.summary()) process.stdout.write(`  ${line}\n`);
     return 0;
   },

@@ -64,6 +64,8 @@ export class RouteTable {
   readonly replay: ReplayConfig;
   /** Users whose valid JWT may pick a backend with X-Gateway-Backend. */
   readonly testers: ReadonlySet<string>;
+  /** Paths no request reaches a back end under (validated: a deny route takes all of them). */
+  readonly protect: readonly Pattern[];
 
   constructor(config: RoutesConfig) {
     this.file = config.file;
@@ -71,6 +73,7 @@ export class RouteTable {
     this.outlier = Object.freeze({ ...config.outlier });
     this.replay = Object.freeze({ ...config.replay });
     this.testers = new Set(config.testers);
+    this.protect = Object.freeze(config.protect.map((p) => Object.freeze({ text: p.text, segments: p.segments })));
     this.backends = config.backends.map((b) => Object.freeze({ name: b.name, origin: b.origin, legacy: b.legacy, connectTimeoutMs: b.connectTimeoutMs, responseTimeoutMs: b.responseTimeoutMs }));
     const byName = new Map(this.backends.map((b) => [b.name, b]));
     this.legacy = this.backends.find((b) => b.legacy)!;

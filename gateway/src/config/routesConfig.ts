@@ -1,4 +1,5 @@
 import type { Pattern } from '../match/pattern.ts';
+import type { ProtectedPattern } from './validateProtection.ts';
 import type { ShadowConfig } from './validateShadow.ts';
 
 /**
@@ -12,6 +13,8 @@ export interface RoutesConfig {
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
   readonly routes: readonly RouteConfig[];
+  /** Paths no request may carry to a back end (`protect:`). */
+  readonly protect: readonly ProtectedPattern[];
   /** Users whose valid JWT may pick a backend with X-Gateway-Backend. */
   readonly testers: readonly string[];
 }
@@ -74,6 +77,7 @@ export const DEFAULTS = {
   maxBodyBytes: 64 * 1024,
   salt: 'mythoughts',
   cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
+  protect: ['/admin/**', '/metrics'],
 } as const;
 
 /** Backend and route names become metric labels and log fields: keep them plain. */
