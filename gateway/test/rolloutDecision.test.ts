@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROLLOUT_DEFAULTS, type RolloutConfig } from '../src/config/validateRollout.ts';
+import { ROLLOUT_DEFAULTS, type RolloutConfig } from '../src/config/routesConfig.ts';
 import {
   abortRollout, decideStep, pauseRollout, promoteRollout, restartRollout, resumeRollout, splitEditedByHand, startRollout, type RolloutState,
 } from '../src/rollout/decideStep.ts';

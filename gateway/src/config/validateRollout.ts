@@ -1,45 +1,6 @@
-import type { SplitShare } from './routesConfig.ts';
-import type { ShadowConfig } from './validateShadow.ts';
-import { wholeNumber } from './validatePolicies.ts';
-import type { BackendNames } from './validateRoute.ts';
+import { wholeNumber } from './fields.ts';
+import { ROLLOUT_DEFAULTS, type BackendNames, type RolloutConfig, type RolloutStep, type ShadowConfig, type SplitShare } from './routesConfig.ts';
 import { join, type YamlReader } from './yamlReader.ts';
-
-/** One entry of `steps:`: the new backend's percent, or `pause` (wait for `gateway rollout promote`). */
-export type RolloutStep = number | 'pause';
-
-/** `rollout:` of a route, validated: the steps, what is judged after each interval, and who is told. */
-export interface RolloutConfig {
-  /** The one new backend of the split that the rollout moves. */
-  readonly backend: string;
-  readonly steps: readonly RolloutStep[];
-  readonly intervalSeconds: number;
-  /** Fewer attempts on the new backend in an interval: the check is inconclusive. */
-  readonly minRequests: number;
-  readonly maxErrorPercent: number;
-  readonly maxP95Ms: number;
-  /** New p95 / legacy p95 on the same routes in the same interval. */
-  readonly maxP95Ratio: number;
-  /** Null when the route has no shadow towards the backend: no parity gate. */
-  readonly maxMismatchPercent: number | null;
-  readonly minComparisons: number;
-  /** Failed checks in a row before `onFailure`. */
-  readonly failureLimit: number;
-  readonly onFailure: 'rollback' | 'pause';
-  readonly notify: readonly string[];
-  readonly line: number;
-}
-
-export const ROLLOUT_DEFAULTS = {
-  intervalSeconds: 60,
-  minRequests: 100,
-  maxErrorPercent: 1,
-  maxP95Ms: 1000,
-  maxP95Ratio: 1.5,
-  maxMismatchPercent: 1,
-  minComparisons: 50,
-  failureLimit: 2,
-  onFailure: 'rollback',
-} as const;
 
 const ROLLOUT_KEYS = [
   'steps', 'interval_seconds', 'min_requests', 'max_error_percent', 'max_p95_ms', 'max_p95_ratio',

@@ -1,4 +1,4 @@
-import type { RolloutConfig, RolloutStep } from '../config/validateRollout.ts';
+import type { RolloutConfig, RolloutStep } from '../config/routesConfig.ts';
 import { describeGates, verdictOf, type GateResult } from './gates.ts';
 
 export type RolloutStatus = 'progressing' | 'paused' | 'failed' | 'rolled_back' | 'completed';

@@ -1,4 +1,4 @@
-import type { RolloutConfig } from '../config/validateRollout.ts';
+import type { RolloutConfig } from '../config/routesConfig.ts';
 
 /**
  * What one interval saw on the rollout's routes, summed over them (and over replicas when it

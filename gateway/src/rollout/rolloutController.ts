@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Route, RouteTable } from '../config/routeTable.ts';
-import type { RolloutConfig } from '../config/validateRollout.ts';
+import type { RolloutConfig } from '../config/routesConfig.ts';
 import type { Refusal } from '../plan/planChange.ts';
 import type { PlanStore } from '../plan/planStore.ts';
 import { splitOf } from '../plan/splitPercents.ts';

@@ -1,4 +1,4 @@
-import type { RolloutConfig, RolloutStep } from '../config/validateRollout.ts';
+import type { RolloutConfig, RolloutStep } from '../config/routesConfig.ts';
 import type { RolloutStatus } from './decideStep.ts';
 import type { CheckRecord, RolloutEvent, RouteProgress } from './progressFile.ts';
 
