@@ -3,6 +3,7 @@ import type { Command } from './cli/command.ts';
 import { compareCommand } from './cli/compare.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';
 import { panicCommand } from './cli/panic.ts';
+import { rolloutCommand } from './cli/rollout.ts';
 import { routesCommand } from './cli/routes.ts';
 import { schemaCommand } from './cli/schema.ts';
 import { serveCommand } from './cli/serve.ts';
@@ -16,6 +17,7 @@ const COMMANDS: readonly Command[] = [
   routesCommand,
   shiftCommand,
   panicCommand,
+  rolloutCommand,
   compareCommand,
   overrideTokenCommand,
   schemaCommand,

@@ -25,6 +25,9 @@ export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_WORKERS              worker processes sharing the public port (node:cluster; default 1 = no cluster)
   GATEWAY_SHUTDOWN_TIMEOUT_MS  bound on finishing in-flight requests at SIGTERM (default 10000)
   GATEWAY_DRAIN_DELAY_MS       at SIGTERM, /readyz answers 503 this long before the public port closes (default 0)
+  GATEWAY_ROLLOUT              off: this process runs no rollout controller (another replica or 'gateway rollout run' does; default on)
+  GATEWAY_PROMETHEUS_URL       rollout gates from this Prometheus (the sum over every replica) instead of this process's metrics
+  GATEWAY_ROLLOUT_STATE        the rollouts' progress file (default: routes.rollout.json beside the routes file)
   JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
   LOG_LEVEL                    pino level (default info)
 Diagnostic switches (to measure what a feature costs; leave unset in production):
@@ -47,6 +50,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     drainDelayMs: whole(env, 'GATEWAY_DRAIN_DELAY_MS', 0),
     accessLog: env.GATEWAY_ACCESS_LOG || undefined,
     requestMetrics: onOff(env, 'GATEWAY_METRICS'),
+    rollout: onOff(env, 'GATEWAY_ROLLOUT') ? { prometheusUrl: env.GATEWAY_PROMETHEUS_URL || null, progressFile: env.GATEWAY_ROLLOUT_STATE || undefined } : false,
   };
 }
 
@@ -57,7 +61,7 @@ export function workersFromEnv(env: NodeJS.ProcessEnv): number {
   return workers;
 }
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+export function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = whole(env, name, fallback);
   if (value > 65_535) throw new ConfigError(`${name}=${env[name]} is not a port: use a number from 0 to 65535`);
   return value;

@@ -19,11 +19,23 @@ export class AdminClient {
     return new AdminClient((env.GATEWAY_ADMIN_URL || DEFAULT_ADMIN_URL).replace(/\/+$/, ''), env.GATEWAY_ADMIN_TOKEN || null);
   }
 
-  async get<T>(path: string): Promise<AdminReply<T>> {
+  get<T>(path: string): Promise<AdminReply<T>> {
+    return this.call<T>(path, null);
+  }
+
+  /** A JSON POST; a refusal comes back as the API's own message (it names the problem). */
+  post<T>(path: string, body: Readonly<Record<string, unknown>>): Promise<AdminReply<T>> {
+    return this.call<T>(path, body);
+  }
+
+  private async call<T>(path: string, body: Readonly<Record<string, unknown>> | null): Promise<AdminReply<T>> {
     let response: Response;
     try {
+      const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
       response = await fetch(`${this.baseUrl}${path}`, {
-        headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+        method: body === null ? 'GET' : 'POST',
+        headers: body === null ? auth : { ...auth, 'content-type': 'application/json' },
+        body: body === null ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
@@ -35,11 +47,24 @@ export class AdminClient {
     if (response.status === 401) {
       return { ok: false, reason: `the admin API at ${this.baseUrl} wants a token: set GATEWAY_ADMIN_TOKEN${this.token ? ' (the one set was refused)' : ''}` };
     }
-    if (!response.ok) return { ok: false, reason: `the admin API at ${this.baseUrl}${path} answered ${response.status}: ${text.slice(0, 200)}` };
+    if (!response.ok) {
+      const message = messageOf(text);
+      return { ok: false, reason: message ?? `the admin API at ${this.baseUrl}${path} answered ${response.status}: ${text.slice(0, 200)}` };
+    }
     try {
       return { ok: true, value: JSON.parse(text) as T };
     } catch {
       return { ok: false, reason: `the admin API at ${this.baseUrl}${path} answered something that is not JSON (is GATEWAY_ADMIN_URL the admin port?)` };
     }
+  }
+}
+
+/** The `message` of an admin API error body (`{ status, message }`), or undefined when the body is something else. */
+function messageOf(text: string): string | undefined {
+  try {
+    const message = (JSON.parse(text) as { message?: unknown }).message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined; // not JSON (a proxy's error page): the caller quotes the raw text instead
   }
 }

@@ -26,7 +26,8 @@ export const serveCommand: Command = {
     const workers = workersFromEnv(process.env);
     if (cluster.isPrimary && workers > 1) return runClusterPrimary(workers, options, createGatewayLogger());
     // A worker serves the public port only: the primary owns the admin port.
-    const gateway = await startGateway(cluster.isWorker ? { ...options, adminPort: null } : options);
+    // Workers run no rollout controller: N of them would step the same route N times.
+    const gateway = await startGateway(cluster.isWorker ? { ...options, adminPort: null, rollout: false } : options);
     if (cluster.isWorker) serveMetricsToPrimary(gateway.metrics.registry);
     process.on('SIGHUP', () => {
       gateway.logger.info('SIGHUP: re-reading the routes file');

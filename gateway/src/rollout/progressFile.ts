@@ -46,9 +46,9 @@ export interface RouteProgress {
 
 export const EVENTS_KEPT = 50;
 
-/** GATEWAY_ROLLOUT_STATE, else `routes.rollout.json` beside the routes file. */
-export function progressFileFor(routesFile: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env.GATEWAY_ROLLOUT_STATE || path.join(path.dirname(path.resolve(routesFile)), `${path.basename(routesFile).replace(/\.ya?ml$/, '')}.rollout.json`);
+/** `routes.rollout.json` beside `routes.yaml`. */
+export function progressFileFor(routesFile: string): string {
+  return path.join(path.dirname(path.resolve(routesFile)), `${path.basename(routesFile).replace(/\.ya?ml$/, '')}.rollout.json`);
 }
 
 /**

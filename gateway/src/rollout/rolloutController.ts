@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { closest } from '../config/problems.ts';
 import type { Route, RouteTable } from '../config/routeTable.ts';
 import type { RolloutConfig } from '../config/routesConfig.ts';
 import type { Refusal } from '../plan/planChange.ts';
@@ -258,7 +259,8 @@ export class RolloutController {
 
   private unknown(route: string): { ok: false } & Refusal {
     const names = Object.keys(this.progress);
-    return { ok: false, status: 404, message: `route '${route}' has no rollout: block${names.length ? `; rollouts: ${names.join(', ')}` : ' (no route has one)'}` };
+    const hint = closest(route, names);
+    return { ok: false, status: 404, message: `route '${route}' has no rollout: block${hint ? ` (did you mean '${hint}'?)` : ''}${names.length ? `; rollouts: ${names.join(', ')}` : ' (no route has one)'}` };
   }
 }
 

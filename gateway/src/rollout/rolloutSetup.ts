@@ -14,19 +14,9 @@ import { RolloutMetrics } from './rolloutMetrics.ts';
 export interface RolloutSetup {
   /** Read the gates from this Prometheus (the sum over replicas) instead of this process's metrics. */
   readonly prometheusUrl?: string | null;
-  /** Default: GATEWAY_ROLLOUT_STATE, else routes.rollout.json beside the routes file. */
+  /** Default: routes.rollout.json beside the routes file (GATEWAY_ROLLOUT_STATE). */
   readonly progressFile?: string;
   readonly notifier?: NotifierOptions;
-}
-
-/** GATEWAY_ROLLOUT=off (another replica or `gateway rollout run` runs it) → false. */
-export function rolloutFromEnv(env: NodeJS.ProcessEnv): RolloutSetup | false {
-  const mode = (env.GATEWAY_ROLLOUT ?? '').toLowerCase();
-  if (mode === 'off') return false;
-  if (mode !== '' && mode !== 'on') throw new ConfigError(`GATEWAY_ROLLOUT=${env.GATEWAY_ROLLOUT} must be on or off`);
-  const prometheusUrl = env.GATEWAY_PROMETHEUS_URL || null;
-  if (prometheusUrl !== null && !/^https?:\/\/[^/\s]+/.test(prometheusUrl)) throw new ConfigError(`GATEWAY_PROMETHEUS_URL=${prometheusUrl} is not an http(s) URL, e.g. http://prometheus:9090`);
-  return { prometheusUrl };
 }
 
 export interface RolloutDeps {
@@ -41,6 +31,7 @@ export interface RolloutDeps {
 
 /** Builds the controller and resumes every rollout of the file. */
 export async function startRolloutController(setup: RolloutSetup, deps: RolloutDeps): Promise<RolloutController> {
+  if (setup.prometheusUrl && !/^https?:\/\/[^/\s]+/.test(setup.prometheusUrl)) throw new ConfigError(`GATEWAY_PROMETHEUS_URL=${setup.prometheusUrl} is not an http(s) URL, e.g. http://prometheus:9090`);
   const metrics = new RolloutMetrics(deps.registry);
   const reader: GateReader = setup.prometheusUrl ? new PrometheusGateReader(setup.prometheusUrl) : new LocalGateReader(deps.localMetrics);
   const progress = new ProgressFile(setup.progressFile ?? progressFileFor(deps.routesFile));
