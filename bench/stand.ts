@@ -39,7 +39,7 @@ export interface Stand {
   stop(): Promise<void>;
 }
 
-export const CORE_TARGETS = ['direct', 'nginx', 'bare'] as const;
+export const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici'] as const;
 
 /** Every target name `--only` accepts (besides route-scaling). */
 export function targetNames(): string[] {
@@ -90,18 +90,22 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
       await add({ name: 'nginx', kind: 'nginx', description: 'nginx 1 worker, same 20 routes as regex locations, split_clients 90/10, upstream keepalive, buffered access log', url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: nginx.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
     }
 
-    if (selected('bare')) {
+    const bareProxies = [
+      { name: 'bare', script: 'bareProxy.ts', description: 'node:http + http-proxy-3, keep-alive agent, no routing/logging/metrics (the old engine\'s ceiling)' },
+      { name: 'bare-undici', script: 'bareUndici.ts', description: 'node:http + undici Pool.stream, keep-alive, no routing/logging/metrics (the engine\'s ceiling)' },
+    ];
+    for (const bare of bareProxies.filter((b) => selected(b.name))) {
       const port = await freePort();
-      const bare = await startServer({
-        name: 'bare-proxy',
+      const server = await startServer({
+        name: bare.name,
         command: process.execPath,
-        args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'bareProxy.ts'), String(port), urls.legacy],
+        args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', bare.script), String(port), urls.legacy],
         cwd: REPO_ROOT,
         port,
-        logFile: path.join(tmpDir, 'bare-proxy.log'),
+        logFile: path.join(tmpDir, `${bare.name}.log`),
       });
-      stops.push(bare.stop);
-      await add({ name: 'bare', kind: 'bare', description: 'node:http + http-proxy-3, keep-alive agent, no routing/logging/metrics (the library ceiling)', url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: bare.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
+      stops.push(server.stop);
+      await add({ name: bare.name, kind: 'bare', description: bare.description, url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: server.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
     }
 
     for (const variant of VARIANTS.filter((v) => selected(v.name))) {
