@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { backendHttpBlock } from './backendNginxConfig.ts';
 import { makeClients, makeJwtKeys, type ClientKind, type ClientProfile } from './clients.ts';
-import { startGatewayProcess } from './gatewayProcess.ts';
+import { answers, startGatewayProcess } from './gatewayProcess.ts';
 import { startNginx } from './nginx.ts';
 import { nginxProxyHttpBlock } from './nginxProxyConfig.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -39,7 +39,7 @@ export interface Stand {
   stop(): Promise<void>;
 }
 
-export const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici'] as const;
+export const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici', 'npm-start'] as const;
 
 /** Every target name `--only` accepts (besides route-scaling). */
 export function targetNames(): string[] {
@@ -106,6 +106,32 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
       });
       stops.push(server.stop);
       await add({ name: bare.name, kind: 'bare', description: bare.description, url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: server.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
+    }
+
+    if (selected('npm-start')) {
+      // What a newcomer measures: the whole system under the supervisor, its gateway on the bench's plan and backends.
+      const port = await freePort();
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATA_DIR: path.join(tmpDir, 'npm-start-data'),
+        GATEWAY_ROUTES: writeGatewayRoutes(tmpDir, urls, 'plan'),
+        GATEWAY_PORT: String(port),
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_ADMIN_PORT: String(await freePort()),
+        GATEWAY_BACKEND_LEGACY_URL: urls.legacy,
+        LEGACY_PORT: String(await freePort()),
+        USERS_PORT: String(await freePort()),
+        THOUGHTS_PORT: String(await freePort()),
+      };
+      try {
+        const supervisor = await startServer({ name: 'npm-start', command: process.execPath, args: ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'start.ts')], cwd: REPO_ROOT, env, port, logFile: path.join(tmpDir, 'npm-start.log'), readyTimeoutMs: 90_000 });
+        stops.push(supervisor.stop);
+        await answers(`http://127.0.0.1:${port}${LOAD_PATH}`, 60);
+        await add({ name: 'npm-start', kind: 'gateway', description: 'the gateway as `npm start` runs it: the supervisor with every process, its output piped and pretty-printed, the same plan and backends', url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: supervisor.pid, clients: clients.cookies, fixedRate: false, overload: false, variant: null });
+      } catch (error) {
+        unavailable.push({ name: 'npm-start', reason: firstLines((error as Error).message) });
+      }
     }
 
     for (const variant of VARIANTS.filter((v) => selected(v.name))) {

@@ -72,7 +72,7 @@ export interface GatewayOptions {
    * the per-request counter and histogram (GATEWAY_METRICS=off). Default true.
    */
   requestMetrics?: boolean;
-  /** Access log: unset = through `logger`; 'off' = none (GATEWAY_ACCESS_LOG=off); else a file to append to. */
+  /** Access log: unset or 'stdout' = through `logger`; 'off' = none (GATEWAY_ACCESS_LOG=off); else a file to append to. */
   accessLog?: string;
   /** Node process metrics on /metrics. Default true. */
   defaultMetrics?: boolean;
@@ -146,7 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
   const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger });
 
-  const accessLog = options.accessLog === 'off' ? null : options.accessLog ? AccessLog.toFile(options.accessLog) : AccessLog.throughLogger(logger);
+  const accessLog = options.accessLog === 'off' ? null : options.accessLog && options.accessLog !== 'stdout' ? AccessLog.toFile(options.accessLog) : AccessLog.throughLogger(logger);
   const counters = options.requestMetrics === false ? null : metrics.counters;
   let draining = false;
   let inFlight = 0;
