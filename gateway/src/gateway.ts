@@ -28,11 +28,10 @@ import { GatewayMetrics } from './observe/metrics.ts';
 import { recordExchange } from './observe/observer.ts';
 import { PlanChangeCounter } from './observe/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
-import type { ShadowFindings } from './shadow/mismatchRouter.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
 import { ShadowClient } from './shadow/shadowClient.ts';
-import { ShadowMirror } from './shadow/shadowMirror.ts';
+import { ShadowMirror, type ShadowFindings } from './shadow/shadowMirror.ts';
 import { closeNow, drain } from './drain.ts';
 
 export interface GatewayOptions {

@@ -1,9 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { BUCKETS, groupSeed } from '../decide/bucket.ts';
+import { BUCKETS, groupSeed } from '../core/bucket.ts';
 import { Matcher } from '../match/matcher.ts';
 import type { Pattern } from '../match/pattern.ts';
-import type { CohortConfig, OutlierConfig, ReplayConfig, RouteConfig, RoutesConfig, TimeoutsConfig } from './routesConfig.ts';
-import type { ShadowConfig } from './validateShadow.ts';
+import type { CohortConfig, OutlierConfig, ReplayConfig, RouteConfig, RoutesConfig, ShadowConfig, TimeoutsConfig } from './routesConfig.ts';
 
 /** A back end as the proxy uses it. */
 export interface Backend {
