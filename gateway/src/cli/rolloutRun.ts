@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { Registry } from 'prom-client';
 import { ConfigError } from '@mythoughts/shared/errors';
+import { AdminHostPolicy, checkAdminExposure } from '../admin/adminAccess.ts';
 import { createAdminApp } from '../admin/adminApp.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { closeNow } from '../drain.ts';
@@ -39,7 +40,7 @@ export async function runRolloutController(args: string[]): Promise<number> {
   if (options.rollout === false) throw new ConfigError('GATEWAY_ROLLOUT=off: this process would run nothing; unset it for gateway rollout run');
   if (!options.rollout?.prometheusUrl) throw new ConfigError('gateway rollout run reads the gates from Prometheus: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
   const adminHost = options.adminHost ?? '127.0.0.1';
-  if (!['127.0.0.1', '::1', 'localhost'].includes(adminHost) && !options.adminToken) throw new ConfigError(`the admin port would listen on ${adminHost} without a token: set GATEWAY_ADMIN_TOKEN`);
+  checkAdminExposure(options);
   const logger = createGatewayLogger();
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) });
   const read = await store.read();
@@ -52,8 +53,10 @@ export async function runRolloutController(args: string[]): Promise<number> {
     (error) => logger.error({ err: error }, 'watching the routes file failed: the rollout sees edits only at its next check'),
   );
   let stopping = false;
-  const admin = createServer(createAdminApp({ registry, token: options.adminToken ?? null, notReady: () => (stopping ? 'shutting down' : null), logger, rollout: controller }));
+  const hosts = new AdminHostPolicy(options.adminHosts ?? []);
+  const admin = createServer(createAdminApp({ registry, hosts, token: options.adminToken ?? null, notReady: () => (stopping ? 'shutting down' : null), logger, rollout: controller }));
   const adminPort = await listen(admin, port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902), adminHost, 'GATEWAY_ROLLOUT_ADMIN_PORT');
+  hosts.listeningOn(adminHost, adminPort);
   logger.info({ adminUrl: urlOf(adminHost, adminPort), routes: options.routesFile }, `gateway rollout run: controller on ${options.routesFile}, admin ${urlOf(adminHost, adminPort)}`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
