@@ -21,7 +21,7 @@ function tableWith(thoughtsPercent: number, salt = '2026-11'): RouteTable {
 /** The backend a client with cohort key `key` gets for GET /api/thoughts/ under `table`. */
 function backendFor(table: RouteTable, key: string): string {
   const route = table.match('/api/thoughts/', 'GET', {})!;
-  return chooseBackend(route, () => key, () => false).backend.name;
+  return chooseBackend(route, key, () => false).backend.name;
 }
 
 const clients = Array.from({ length: 10_000 }, () => randomUUID());

@@ -40,7 +40,7 @@ const CLIENTS = Array.from({ length: 40 }, (_, i) => `client-${i}`);
 function expectedSides(text: string): string[] {
   const table = tableOf(text);
   const route = table.match('/api/thoughts/', 'GET', {})!;
-  return CLIENTS.map((key) => chooseBackend(route, () => key, () => false).backend.name);
+  return CLIENTS.map((key) => chooseBackend(route, key, () => false).backend.name);
 }
 
 async function actualSides(gateway: TestGateway): Promise<string[]> {

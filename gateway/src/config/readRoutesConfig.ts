@@ -3,7 +3,7 @@ import type { ConfigProblem } from './problems.ts';
 import type { RoutesConfig, RouteConfig } from './routesConfig.ts';
 import { validateBackends, type UrlOverride } from './validateBackends.ts';
 import { validateCohort } from './validateCohort.ts';
-import { validateOutlier, validateReplay } from './validatePolicies.ts';
+import { validateOutlier, validateReplay, validateTimeouts } from './validatePolicies.ts';
 import { validateProtect, validateProtection } from './validateProtection.ts';
 import { validateReachability } from './validateReachability.ts';
 import { validateRoute } from './validateRoute.ts';
@@ -11,7 +11,7 @@ import { validateTesters } from './validateTesters.ts';
 import { YamlReader } from './yamlReader.ts';
 import { syntaxProblems } from './yamlSyntax.ts';
 
-const TOP_KEYS = ['backends', 'cohort', 'outlier', 'replay', 'testers', 'protect', 'routes'] as const;
+const TOP_KEYS = ['backends', 'cohort', 'outlier', 'replay', 'timeouts', 'testers', 'protect', 'routes'] as const;
 
 export type ReadResult = { readonly ok: true; readonly config: RoutesConfig } | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
@@ -36,6 +36,7 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
   const cohort = validateCohort(reader, entries.get('cohort')?.value);
   const outlier = validateOutlier(reader, entries.get('outlier')?.value);
   const replay = validateReplay(reader, entries.get('replay')?.value);
+  const timeouts = validateTimeouts(reader, entries.get('timeouts')?.value);
   const testers = validateTesters(reader, entries.get('testers')?.value);
   const protect = validateProtect(reader, entries.get('protect')?.value);
   const names = { all: backends.map((b) => b.name), legacy: backends.find((b) => b.legacy)?.name };
@@ -57,5 +58,5 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
     const sorted = [...reader.problems].sort((a, b) => a.line - b.line);
     return { ok: false, problems: sorted };
   }
-  return { ok: true, config: { file, backends, cohort, outlier, replay, routes, protect, testers } };
+  return { ok: true, config: { file, backends, cohort, outlier, replay, timeouts, routes, protect, testers } };
 }

@@ -12,6 +12,7 @@ export interface RoutesConfig {
   readonly cohort: CohortConfig;
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
+  readonly timeouts: TimeoutsConfig;
   readonly routes: readonly RouteConfig[];
   /** Paths no request may carry to a back end (`protect:`). */
   readonly protect: readonly ProtectedPattern[];
@@ -48,6 +49,11 @@ export interface ReplayConfig {
   readonly maxBodyBytes: number;
 }
 
+export interface TimeoutsConfig {
+  /** A request body must arrive whole within this long, or the client gets 408. */
+  readonly clientBodyMs: number;
+}
+
 export interface SplitShare {
   readonly backend: string;
   /** Percent, 0..100, at most two decimals (the bucket resolution is 0.01 %). */
@@ -75,6 +81,7 @@ export const DEFAULTS = {
   consecutiveFailures: 5,
   cooldownSeconds: 30,
   maxBodyBytes: 64 * 1024,
+  clientBodyMs: 30_000,
   salt: 'mythoughts',
   cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
   protect: ['/admin/**', '/metrics'],

@@ -1,4 +1,4 @@
-import { DEFAULTS, type OutlierConfig, type ReplayConfig } from './routesConfig.ts';
+import { DEFAULTS, type OutlierConfig, type ReplayConfig, type TimeoutsConfig } from './routesConfig.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
 /** `outlier:` — when a failing new backend is taken out of splits, and for how long. */
@@ -24,6 +24,16 @@ export function validateReplay(reader: YamlReader, node: unknown): ReplayConfig 
   const entries = reader.knownEntries(map, 'replay', ['max_body_bytes']);
   const bytes = wholeNumber(reader, entries.get('max_body_bytes')?.value, join('replay', 'max_body_bytes'), 0, 16 * 1024 * 1024, '0 turns body buffering off');
   return { maxBodyBytes: bytes ?? DEFAULTS.maxBodyBytes };
+}
+
+/** `timeouts:` — the gateway's limits on its clients (a back end's own are on the backend). */
+export function validateTimeouts(reader: YamlReader, node: unknown): TimeoutsConfig {
+  if (node === undefined) return { clientBodyMs: DEFAULTS.clientBodyMs };
+  const map = reader.map(node, 'timeouts', '{ client_body_ms: 30000 }');
+  if (!map) return { clientBodyMs: DEFAULTS.clientBodyMs };
+  const entries = reader.knownEntries(map, 'timeouts', ['client_body_ms']);
+  const ms = wholeNumber(reader, entries.get('client_body_ms')?.value, join('timeouts', 'client_body_ms'), 100, 600_000, 'milliseconds for a whole request body; slower clients get 408');
+  return { clientBodyMs: ms ?? DEFAULTS.clientBodyMs };
 }
 
 export function wholeNumber(reader: YamlReader, node: unknown, field: string, min: number, max: number, note: string): number | undefined {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Backend, ShadowPlan } from '../config/routeTable.ts';
 import { SAFE_METHODS } from '../config/validateShadow.ts';
 import type { Exchange } from '../exchange.ts';
+import type { ResponseStep } from '../forward/responseSteps.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
 import type { Difference } from './difference.ts';
@@ -67,7 +68,6 @@ export class ShadowMirror {
     const slots = sampleNoise ? 2 : 1;
     this.inFlight.set(route, used + slots);
     const tap = new ResponseTap(plan.maxBodyBytes, res, () => exchange.failure ?? 'the client left before the answer');
-    exchange.tap = tap;
     return new ShadowTrip(this, exchange, req, plan, primary, tap, sampleNoise, slots);
   }
 
@@ -169,6 +169,12 @@ export class ShadowMirror {
 /** One mirrored request: its reserved slots, the tap on the primary, and the copies once sent. */
 export class ShadowTrip {
   target = '';
+  private skippedCopy = false;
+
+  /** The response step that taps the primary's answer (run before the others: it sees the head as the back end sent it). */
+  readonly tapStep: ResponseStep = (head) => {
+    if (!this.skippedCopy) (head.observers ??= []).push(this.tap.observe(head));
+  };
 
   constructor(
     private readonly mirror: ShadowMirror,
@@ -194,7 +200,7 @@ export class ShadowTrip {
 
   /** The request cannot be mirrored after all (its body is over the cap, or the client left). */
   skip(reason: string): void {
-    this.exchange.tap = null;
+    this.skippedCopy = true;
     this.mirror.release(this.exchange.routeName, this.slots);
     this.mirror.skipped(this.exchange, reason);
   }
