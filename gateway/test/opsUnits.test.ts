@@ -1,7 +1,7 @@
 // The pure pieces behind the ops tools: the diff, the sliding traffic window, the recent
 // clients' sample and percent parsing.
 import { describe, expect, it } from 'vitest';
-import { bucketOf } from '../src/decide/bucket.ts';
+import { bucketOf } from '../src/core/bucket.ts';
 import { RecentClients } from '../src/observe/recentClients.ts';
 import { TrafficWindow } from '../src/observe/trafficWindow.ts';
 import { fileDiff } from '../src/plan/fileDiff.ts';

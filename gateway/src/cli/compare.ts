@@ -1,15 +1,15 @@
 import { ConfigError } from '@mythoughts/shared/errors';
 import type { Backend, Route, RouteTable } from '../config/routeTable.ts';
+import { SHADOW_DEFAULTS } from '../config/routesConfig.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
-import { METHODS } from '../config/validateRoute.ts';
-import { SAFE_METHODS, SHADOW_DEFAULTS } from '../config/validateShadow.ts';
+import { METHODS, SAFE_METHODS } from '../core/httpMethods.ts';
+import { IgnoreRule } from '../core/jsonPath.ts';
 import { routesFileFrom } from '../env.ts';
 import { normaliseTarget } from '../match/normalisePath.ts';
 import { PlanStore } from '../plan/planStore.ts';
 import type { CapturedResponse, ResponseOutcome } from '../shadow/capturedResponse.ts';
 import type { Difference } from '../shadow/difference.ts';
 import { ANSI, formatDifferences, PLAIN, type Painter } from '../shadow/diffFormat.ts';
-import { IgnoreRule } from '../shadow/jsonPath.ts';
 import { ShadowClient, type OutgoingCopy } from '../shadow/shadowClient.ts';
 import { ShadowComparator } from '../shadow/shadowComparator.ts';
 import { parseCommandArgs, type Command } from './command.ts';

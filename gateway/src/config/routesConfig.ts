@@ -1,6 +1,5 @@
+import type { IgnoreRule } from '../core/jsonPath.ts';
 import type { Pattern } from '../match/pattern.ts';
-import type { ProtectedPattern } from './validateProtection.ts';
-import type { ShadowConfig } from './validateShadow.ts';
 
 /**
  * What the user wrote in routes.yaml, validated, with the line of each piece so later checks
@@ -73,6 +72,37 @@ export interface RouteConfig {
   readonly fallback: string | null;
   /** Copies of the route's requests to compare against, or null. */
   readonly shadow: ShadowConfig | null;
+  /** Steps the route's group advances by itself while its gates hold, or null. */
+  readonly rollout: RolloutConfig | null;
+}
+
+/** `shadow:` of a route, validated: what to mirror where, and how to compare the answers. */
+export interface ShadowConfig {
+  /** The backend that receives the copies (the candidate). */
+  readonly to: string;
+  /** Share of eligible requests mirrored, 0..100. */
+  readonly percent: number;
+  readonly methods: ReadonlySet<string>;
+  /** Body locations never compared (JSONPath subset, see core/jsonPath.ts). */
+  readonly ignore: readonly IgnoreRule[];
+  /** Response headers compared (lower case); all others (Date, X-Request-ID…) are not. */
+  readonly headers: readonly string[];
+  readonly maxInFlight: number;
+  readonly timeoutMs: number;
+  /** Cap on a mirrored request body and on each response body kept for comparison. */
+  readonly maxBodyBytes: number;
+  /** Share of mirrored safe requests also sent a second time to the primary, to learn noise. */
+  readonly noisePercent: number;
+  readonly line: number;
+}
+
+/** A pattern of `protect:`; line null for the defaults, which the file does not write. */
+export type ProtectedPattern = Pattern & { readonly line: number | null };
+
+/** The backend names declared, for the checks of what routes name. */
+export interface BackendNames {
+  readonly all: readonly string[];
+  readonly legacy: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -87,6 +117,49 @@ export const DEFAULTS = {
   protect: ['/admin/**', '/metrics'],
 } as const;
 
-/** Backend and route names become metric labels and log fields: keep them plain. */
-export const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
-export const NAME_RULE = 'a lower-case name: a letter, then letters, digits, - or _ (e.g. thoughts-api)';
+/** One entry of `steps:`: the new backend's percent, or `pause` (wait for `gateway rollout promote`). */
+export type RolloutStep = number | 'pause';
+
+/** `rollout:` of a route, validated: the steps, what is judged after each interval, and who is told. */
+export interface RolloutConfig {
+  /** The one new backend of the split that the rollout moves. */
+  readonly backend: string;
+  readonly steps: readonly RolloutStep[];
+  readonly intervalSeconds: number;
+  /** Fewer attempts on the new backend in an interval: the check is inconclusive. */
+  readonly minRequests: number;
+  readonly maxErrorPercent: number;
+  readonly maxP95Ms: number;
+  /** New p95 / legacy p95 on the same routes in the same interval. */
+  readonly maxP95Ratio: number;
+  /** Null when the route has no shadow towards the backend: no parity gate. */
+  readonly maxMismatchPercent: number | null;
+  readonly minComparisons: number;
+  /** Failed checks in a row before `onFailure`. */
+  readonly failureLimit: number;
+  readonly onFailure: 'rollback' | 'pause';
+  readonly notify: readonly string[];
+  readonly line: number;
+}
+
+export const ROLLOUT_DEFAULTS = {
+  intervalSeconds: 60,
+  minRequests: 100,
+  maxErrorPercent: 1,
+  maxP95Ms: 1000,
+  maxP95Ratio: 1.5,
+  maxMismatchPercent: 1,
+  minComparisons: 50,
+  failureLimit: 2,
+  onFailure: 'rollback',
+} as const;
+
+export const SHADOW_DEFAULTS = {
+  percent: 100,
+  methods: ['GET', 'HEAD'],
+  headers: ['content-type', 'location', 'allow'],
+  maxInFlight: 16,
+  timeoutMs: 5_000,
+  maxBodyBytes: 64 * 1024,
+  noisePercent: 10,
+} as const;

@@ -1,4 +1,5 @@
-import { DEFAULTS, NAME, NAME_RULE, type BackendConfig } from './routesConfig.ts';
+import { NAME, NAME_RULE } from './fields.ts';
+import { DEFAULTS, type BackendConfig } from './routesConfig.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
 const BACKEND_KEYS = ['url', 'legacy', 'connect_timeout_ms', 'response_timeout_ms'] as const;

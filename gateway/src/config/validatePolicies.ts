@@ -1,3 +1,4 @@
+import { wholeNumber } from './fields.ts';
 import { DEFAULTS, type OutlierConfig, type ReplayConfig, type TimeoutsConfig } from './routesConfig.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
@@ -34,16 +35,4 @@ export function validateTimeouts(reader: YamlReader, node: unknown): TimeoutsCon
   const entries = reader.knownEntries(map, 'timeouts', ['client_body_ms']);
   const ms = wholeNumber(reader, entries.get('client_body_ms')?.value, join('timeouts', 'client_body_ms'), 100, 600_000, 'milliseconds for a whole request body; slower clients get 408');
   return { clientBodyMs: ms ?? DEFAULTS.clientBodyMs };
-}
-
-export function wholeNumber(reader: YamlReader, node: unknown, field: string, min: number, max: number, note: string): number | undefined {
-  if (node === undefined) return undefined;
-  const rule = `a whole number from ${min} to ${max} (${note})`;
-  const value = reader.number(node, field, rule);
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    reader.report(node, field, `${value} is not allowed: ${rule}`);
-    return undefined;
-  }
-  return value;
 }

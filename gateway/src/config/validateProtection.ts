@@ -1,10 +1,8 @@
 import { examplePath, intersectPatterns } from '../match/intersectPatterns.ts';
 import { parsePattern, type Pattern } from '../match/pattern.ts';
 import { CoveringIndex } from './coveringIndex.ts';
-import { DEFAULTS, type RouteConfig } from './routesConfig.ts';
+import { DEFAULTS, type ProtectedPattern, type RouteConfig } from './routesConfig.ts';
 import type { YamlReader } from './yamlReader.ts';
-
-export type ProtectedPattern = Pattern & { readonly line: number | null };
 
 /**
  * `protect: [/admin/**, /metrics]` — paths no request may ever carry to a back end (the

@@ -1,5 +1,6 @@
 import type { Backend, Route } from '../config/routeTable.ts';
-import { bucketOf } from './bucket.ts';
+import { bucketOf } from '../core/bucket.ts';
+import { SAFE_METHODS } from '../core/httpMethods.ts';
 
 /** The `decision` label: why a request went where it went. */
 export type Decision = 'weight' | 'override' | 'fallback' | 'deny';
@@ -39,8 +40,6 @@ export interface FailedAttempt {
   readonly bodyReplayable: boolean;
 }
 
-const REPLAY_SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 /**
  * The one answer to "where does this request go when `failed` cannot serve it?":
  * - before any attempt (`attempt` null: the backend is ejected), to the route's fallback,
@@ -54,10 +53,10 @@ export function fallbackFor(route: Route, failed: Backend, attempt: FailedAttemp
   if (attempt === null) return route.fallback ?? route.legacy;
   const fallback = route.fallback;
   if (fallback === null || fallback === failed || attempt.attempts > 1 || !attempt.bodyReplayable) return null;
-  return REPLAY_SAFE_METHODS.has(attempt.method) || !attempt.reachedBackend ? fallback : null;
+  return SAFE_METHODS.has(attempt.method) || !attempt.reachedBackend ? fallback : null;
 }
 
 /** A method whose effect may not be repeated blindly: its failure after reaching the back end leaves the outcome unknown. */
 export function isReplaySafe(method: string): boolean {
-  return REPLAY_SAFE_METHODS.has(method);
+  return SAFE_METHODS.has(method);
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Backend, ShadowPlan } from '../config/routeTable.ts';
-import { SAFE_METHODS } from '../config/validateShadow.ts';
+import { SAFE_METHODS } from '../core/httpMethods.ts';
 import type { Exchange } from '../exchange.ts';
 import type { ResponseStep } from '../forward/responseSteps.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
@@ -19,10 +19,14 @@ export const SHADOW_HEADER = 'x-gateway-shadow';
 
 export type ShadowResult = 'match' | 'mismatch' | 'error' | 'skipped';
 
-export interface ShadowMirrorDeps {
-  readonly client: ShadowClient;
+/** What the mirror has found: the recent mismatches and the places learnt as noise. */
+export interface ShadowFindings {
   readonly store: MismatchStore;
   readonly noise: NoiseModel;
+}
+
+export interface ShadowMirrorDeps extends ShadowFindings {
+  readonly client: ShadowClient;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /** 0 ≤ x < 1; replaceable so tests can sample deterministically. */

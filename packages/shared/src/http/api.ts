@@ -22,7 +22,7 @@ export const MESSAGES = {
 
 /** An answer other than success, carried to the error handler as a value. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: unknown) {
+  constructor(readonly status: number, readonly body: unknown, readonly headers: Readonly<Record<string, string>> = {}) {
     super(`HTTP ${status}`);
   }
 }
@@ -67,6 +67,14 @@ export function readField(req: Request, name: string): string | undefined {
     throw invalidField(name, `${name} must be a string`);
   }
   return undefined;
+}
+
+/**
+ * The client's address: the socket's, or the X-Forwarded-For entry written by a trusted proxy
+ * (the gateway) when the app's `trust proxy` (TRUST_PROXY) says the peer is one.
+ */
+export function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 /** The username of the request's valid bearer token; 401 otherwise. */
@@ -147,7 +155,10 @@ interface HttpishError {
 /** Turns every failure into the contract's JSON answer; only unexpected ones are logged as errors. */
 export function apiErrorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (error instanceof ApiError) return sendJson(res, error.status, error.body);
+    if (error instanceof ApiError) {
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      return sendJson(res, error.status, error.body);
+    }
     const e = error as HttpishError;
     if (e?.type === 'entity.parse.failed') {
       return sendJson(res, 400, { message: `Failed to decode JSON object: ${e.message}` });

@@ -3,17 +3,21 @@
  * the monolith's mobile app logs in) are accepted, but their values never reach a log line.
  * A parameter is secret when its name, lower-cased, contains one of these words: `password`,
  * `new_password`, `passwd`, `access_token`, `csrf_token`, `client_secret`, `api_key`,
- * `session`… Too broad rather than too narrow: a redacted harmless value costs nothing.
+ * `session`…, or is one of a few short names (`sid`, `code`…). Too broad rather than too
+ * narrow: a redacted harmless value costs nothing.
  */
 export const SECRET_PARAMETER_WORDS: readonly string[] = [
   'pass', 'pwd', 'token', 'secret', 'key', 'auth', 'session', 'jwt', 'signature', 'credential',
 ];
 
+/** Short names too common inside harmless ones to match as words, secret only as the whole name. */
+export const SECRET_PARAMETER_NAMES: readonly string[] = ['sid', 'sig', 'code', 'otp'];
+
 export const REDACTED = '[redacted]';
 
 export function isSecretParameter(name: string): boolean {
   const lower = name.toLowerCase();
-  return SECRET_PARAMETER_WORDS.some((word) => lower.includes(word));
+  return SECRET_PARAMETER_NAMES.includes(lower) || SECRET_PARAMETER_WORDS.some((word) => lower.includes(word));
 }
 
 /**
