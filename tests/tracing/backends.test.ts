@@ -65,8 +65,9 @@ describe('back-end tracing over OTLP/HTTP (a real receiver on loopback)', () => 
       expect(query.traceId).toBe(client.traceId);
       expect(query.attributes['db.system.name']).toBe('sqlite');
     }
-    const select = queries.find((q) => q.attributes['db.operation.name'] === 'SELECT');
-    expect(select?.name).toBe('SELECT users');
+    // Named `{operation} {table}`: the login reads the user's row.
+    const users = queries.find((q) => q.name === 'SELECT users');
+    expect(users?.attributes).toMatchObject({ 'db.operation.name': 'SELECT', 'db.collection.name': 'users' });
     // Placeholders only: the password the client sent never reaches a span.
     expect(JSON.stringify(spans)).not.toContain('"password"');
     expect(server.attributes['http.route']).toBe('/api/login/');
