@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
+import { AdminHostPolicy, checkAdminExposure } from './admin/adminAccess.ts';
 import { createAdminApp } from './admin/adminApp.ts';
 import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   /** Default 127.0.0.1; anything else requires adminToken. */
   adminHost?: string;
   adminToken?: string | null;
+  /** Further Host names (`name[:port]`) the admin port answers, besides its loopback ones; needs adminToken (GATEWAY_ADMIN_HOSTS). */
+  adminHosts?: readonly string[];
   /** Replacement backend URLs by backend name (default: GATEWAY_BACKEND_<NAME>_URL from process.env). */
   backendUrls?: Readonly<Record<string, string>>;
   /** PEM of the RS256 public key; without it the `jwt:username` cohort key never applies. */
@@ -110,9 +113,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const adminHost = options.adminHost ?? '127.0.0.1';
   const adminToken = options.adminToken || null;
-  if (!isLoopback(adminHost) && adminToken === null) {
-    throw new ConfigError(`the admin port would listen on ${adminHost} without a token: set GATEWAY_ADMIN_TOKEN, or leave GATEWAY_ADMIN_HOST unset (127.0.0.1)`);
-  }
+  // A cluster worker serves no admin port: its primary checked this before forking.
+  if (options.adminPort !== null) checkAdminExposure(options);
   const urlOverride = urlOverrideOf(options.backendUrls);
 
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
@@ -215,10 +217,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       traffic,
       metrics,
     };
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings, rollout });
+    const hosts = new AdminHostPolicy(options.adminHosts ?? []);
+    const app = createAdminApp({ registry: metrics.registry, hosts, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings, rollout });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
+      hosts.listeningOn(adminHost, adminPort);
       adminUrl = urlOf(adminHost, adminPort);
     } catch (error) {
       server.close();
@@ -286,8 +290,4 @@ function answerClientError(error: NodeJS.ErrnoException, socket: import('node:st
   const message = tooLarge ? 'Request header fields too large: the request line and headers must stay under 16 KiB together' : `Bad request: ${error.code ?? 'malformed HTTP'}`;
   const body = JSON.stringify({ message });
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-}
-
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === '::1' || host === 'localhost';
 }
