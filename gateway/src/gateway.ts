@@ -29,12 +29,8 @@ import { RecentTraffic } from './observe/recentTraffic.ts';
 import { AccessLog } from './observe/accessLog.ts';
 import { createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
-<<<<<<< HEAD
 import { RequestTracing } from './observe/tracing.ts';
-import { recordExchange } from './observe/observer.ts';
-=======
 import { recordExchange, recordOutcome } from './observe/observer.ts';
->>>>>>> main
 import { PlanChangeCounter } from './observe/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';

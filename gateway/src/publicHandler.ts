@@ -10,12 +10,8 @@ import { prepareRequestHeaders } from './forward/headers.ts';
 import { planBody, readBody } from './forward/replayBody.ts';
 import type { ResponseStep } from './forward/responseSteps.ts';
 import type { TimerWheel } from './forward/timerWheel.ts';
-<<<<<<< HEAD
-import { normaliseTarget } from './match/normalisePath.ts';
 import { clientTrace, type RequestTracing } from './observe/tracing.ts';
-=======
 import { resolveRoute } from './resolveRoute.ts';
->>>>>>> main
 import type { ShadowMirror } from './shadow/shadowMirror.ts';
 
 export interface PublicHandlerDeps {
