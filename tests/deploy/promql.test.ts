@@ -14,7 +14,7 @@ import { REPO_ROOT } from './composeEnv.ts';
 
 const RULES_FILE = path.join(REPO_ROOT, 'deploy/prometheus/rules.yml');
 const DASHBOARD_DIR = path.join(REPO_ROOT, 'deploy/grafana/dashboards');
-const METRIC_SOURCES = ['gateway/src/observe/metrics.ts', 'packages/shared/src/http/metrics.ts'];
+const METRIC_SOURCES = ['gateway/src/observe/metrics.ts', 'gateway/src/rollout/rolloutMetrics.ts', 'packages/shared/src/http/metrics.ts'];
 /** Labels Prometheus adds to every scraped series (job, instance) and the backends' default label. */
 const TARGET_LABELS = ['job', 'instance', 'service'];
 
