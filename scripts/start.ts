@@ -60,7 +60,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-    Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+    const running = children.filter((c) => c.exitCode === null);
+    void Promise.all(running.map((c) => new Promise((r) => c.once('exit', r)))).then(() => process.exit(code)); // waiting for exits never rejects
   };
   children.forEach((child, i) => child.once('exit', (code, signal) => {
     if (stopping) return;

@@ -173,8 +173,14 @@ routes:
     ['an unknown method', base('{ name: api, match: { path: /api/**, methods: [FETCH] }, split: {} }')],
     ['a name with capitals', base('{ name: Api, match: { path: /api/** }, split: {} }')],
     ['a shadow without to', base('{ name: api, match: { path: /api/** }, split: {}, shadow: { percent: 100 } }')],
-    ['a rollout step that is neither a percent nor pause', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, wait, 100] } }')],
-    ['a rollout interval under 1 s', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], interval_seconds: 0 } }')],
+    [
+      'a rollout step that is neither a percent nor pause',
+      base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, wait, 100] } }'),
+    ],
+    [
+      'a rollout interval under 1 s',
+      base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], interval_seconds: 0 } }'),
+    ],
     ['an unknown on_failure', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], on_failure: retry } }')],
     ['a misspelt rollout key', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], failure_limt: 2 } }')],
     ['a backend url with a path', base('{ name: api, match: { path: /api/** }, split: {} }').replace('http://127.0.0.1:8003', 'http://127.0.0.1:8003/api')],

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 /** The monolith's tables, mapped as they are by every service (one shared database). */
 export interface Schema {
@@ -28,6 +28,4 @@ export interface SessionsTable {
   username: string;
 }
 
-export type UserRow = Selectable<UsersTable>;
 export type ThoughtRow = Selectable<ThoughtsTable>;
-export type NewThought = Insertable<ThoughtsTable>;
