@@ -95,7 +95,7 @@ export function renderReport(x: ReportInputs): string {
 
   out.push('## Route scaling', '');
   if (x.scaling) {
-    out.push('The gateway\'s own loader and matcher (`gateway/src/config/loadRouteTable.ts`, `RouteTable.match`) on generated plans', '(literal, `*`, `**`, method-limited and deny routes, a catch-all last; 10 % of the looked-up paths reach only the catch-all).', '');
+    out.push('The gateway\'s own loader and matcher (`PlanStore.read`, `RouteTable.match`) on generated plans', '(literal, `*`, `**`, method-limited and deny routes, a catch-all last; 10 % of the looked-up paths reach only the catch-all).', '');
     out.push(formatScaling(x.scaling), '');
   } else {
     out.push('Not run in this invocation.', '');

@@ -154,11 +154,11 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
 /** The gateway's own validation of a generated routes file, run in this process. */
 async function routesProblems(file: string): Promise<string | null> {
   try {
-    const { compileRouteTable, describeProblems } = await import('../gateway/src/config/loadRouteTable.ts');
+    const { compileRouteTable, describeProblems } = await import('../gateway/src/config/compileRouteTable.ts');
     const result = compileRouteTable(readFileSync(file, 'utf8'), file);
     return result.ok ? null : firstLines(describeProblems(result.problems)).replaceAll(path.dirname(file) + path.sep, '');
   } catch (error) {
-    return `cannot load gateway/src/config/loadRouteTable.ts: ${(error as Error).message}`;
+    return `cannot load gateway/src/config/compileRouteTable.ts: ${(error as Error).message}`;
   }
 }
 

@@ -38,7 +38,7 @@ function processes(): ProcessSpec[] {
 async function main() {
   // Keys and schema are prepared here, once, so the processes never race to create them.
   const dataDir = path.resolve(env.DATA_DIR || path.join(REPO_ROOT, 'data'));
-  const keys = resolveKeyFiles(env, dataDir);
+  const keys = await resolveKeyFiles(env, dataDir);
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
     DATA_DIR: dataDir,
@@ -49,7 +49,7 @@ async function main() {
     GATEWAY_BACKEND_USERS_URL: env.GATEWAY_BACKEND_USERS_URL || `http://127.0.0.1:${port('USERS_PORT', 8002)}`,
     GATEWAY_BACKEND_THOUGHTS_URL: env.GATEWAY_BACKEND_THOUGHTS_URL || `http://127.0.0.1:${port('THOUGHTS_PORT', 8003)}`,
   };
-  const config = loadServiceConfig({ portVariable: 'LEGACY_PORT', defaultPort: 8001, needsPrivateKey: false }, childEnv);
+  const config = await loadServiceConfig({ portVariable: 'LEGACY_PORT', defaultPort: 8001, needsPrivateKey: false }, childEnv);
   const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData });
   await database.close();
 

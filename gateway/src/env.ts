@@ -4,7 +4,12 @@ import { ConfigError } from '@mythoughts/shared/errors';
 import type { GatewayOptions } from './gateway.ts';
 
 /** `<repo root>/routes.yaml`, the live migration plan `npm start` runs. */
-export const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../../routes.yaml', import.meta.url));
+const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../../routes.yaml', import.meta.url));
+
+/** The routes file: the one given (a flag, an argument), else $GATEWAY_ROUTES, else <repo>/routes.yaml. */
+export function routesFileFrom(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return given || env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE;
+}
 
 export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_ROUTES               routes file (default: <repo>/routes.yaml)
@@ -29,7 +34,7 @@ Diagnostic switches (to measure what a feature costs; leave unset in production)
 /** Gateway options from the environment; a bad value is a ConfigError naming the variable. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
   return {
-    routesFile: env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE,
+    routesFile: routesFileFrom(undefined, env),
     port: port(env, 'GATEWAY_PORT', 8080),
     host: env.GATEWAY_HOST || '0.0.0.0',
     adminPort: port(env, 'GATEWAY_ADMIN_PORT', 9901),

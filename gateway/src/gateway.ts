@@ -3,28 +3,34 @@ import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { createAdminApp } from './admin/adminApp.ts';
-import { describeProblems } from './config/loadRouteTable.ts';
+import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
-import { urlOverridesFromEnv, type UrlOverride } from './config/validateBackends.ts';
+import { urlOverrideOf } from './config/validateBackends.ts';
 import { OutlierDetector } from './decide/outlierDetector.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
+import { Decider } from './decide/routingDecision.ts';
 import { CachedTokenVerifier } from './decide/tokenCache.ts';
-import { AgentPool } from './forward/agents.ts';
+import type { Exchange } from './exchange.ts';
 import { Forwarder } from './forward/forwarder.ts';
+import { UpstreamPools } from './forward/pools.ts';
+import { addRequestId, closeWhileDraining, stripHopByHop, type ResponseStep } from './forward/responseSteps.ts';
+import { TimerWheel } from './forward/timerWheel.ts';
 import { listen, urlOf } from './listen.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { PlanStore } from './plan/planStore.ts';
-import { RecentTraffic } from './ops/recentTraffic.ts';
-import { createAccessLogger, createGatewayLogger } from './observe/logger.ts';
+import { RecentTraffic } from './observe/recentTraffic.ts';
+import { AccessLog } from './observe/accessLog.ts';
+import { createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
+import { recordExchange } from './observe/observer.ts';
+import { PlanChangeCounter } from './observe/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
-import type { ShadowFindings } from './shadow/mismatchRouter.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
 import { ShadowClient } from './shadow/shadowClient.ts';
-import { ShadowMirror } from './shadow/shadowMirror.ts';
+import { ShadowMirror, type ShadowFindings } from './shadow/shadowMirror.ts';
 import { closeNow, drain } from './drain.ts';
 
 export interface GatewayOptions {
@@ -101,13 +107,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!isLoopback(adminHost) && adminToken === null) {
     throw new ConfigError(`the admin port would listen on ${adminHost} without a token: set GATEWAY_ADMIN_TOKEN, or leave GATEWAY_ADMIN_HOST unset (127.0.0.1)`);
   }
-  const urlOverride: UrlOverride = options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env);
+  const urlOverride = urlOverrideOf(options.backendUrls);
 
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
-      if (trigger !== 'start') metrics.reloads.inc({ result: 'success' });
+      if (trigger !== 'start') {
+        metrics.reloads.inc({ result: 'success' });
+        planChanges.planRunning(plan.snapshot.version).catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
+      }
       logger.info({ file: table.file, trigger, routes: table.summary() }, trigger === 'start' ? 'routes loaded' : 'routes reloaded: new plan running');
     },
     rejected(problems, trigger) {
@@ -131,16 +141,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
   const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger });
 
-  const accessLog = options.accessLog === 'off' ? null : options.accessLog ? createAccessLogger(options.accessLog) : logger;
+  const accessLog = options.accessLog === 'off' ? null : options.accessLog ? AccessLog.toFile(options.accessLog) : AccessLog.throughLogger(logger);
+  const counters = options.requestMetrics === false ? null : metrics.counters;
   let draining = false;
   let inFlight = 0;
-  const agents = new AgentPool();
+  const pools = new UpstreamPools();
+  const wheel = new TimerWheel();
   const outliers = new OutlierDetector((backend, cooldownMs) => {
     metrics.ejections.inc({ backend: backend.name });
     logger.warn({ backend: backend.name, cooldownMs }, `backend ${backend.name} ejected from splits after consecutive failures`);
   });
   const forwarder = new Forwarder(
-    agents,
+    pools,
     {
       failed(_exchange, backend, reason) {
         metrics.upstreamErrors.inc({ backend: backend.name, reason });
@@ -150,21 +162,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         outliers.recordSuccess(backend);
       },
     },
+    wheel,
     () => draining,
   );
+  // Every answer's head, in order; a shadowed request's tap runs first (publicHandler.ts).
+  const responseSteps: readonly ResponseStep[] = [stripHopByHop, addRequestId, addCohortCookie, closeWhileDraining(() => draining)];
   const handler = createPublicHandler({
     plan: () => plan.table,
+    decider: new Decider(overrides, tokens, outliers),
     forwarder,
-    tokens,
-    outliers,
-    overrides,
+    responseSteps,
     shadow,
-    counters: options.requestMetrics === false ? null : metrics.counters,
-    accessLog,
-    traffic,
+    wheel,
     trustForwarded: options.trustForwarded ?? false,
     draining: () => draining,
-    onFinished() {
+    finished(exchange, req, res) {
+      recordExchange(exchange, res, counters, accessLog);
+      traffic.record(exchange, req, res);
       inFlight -= 1;
       if (draining) server.closeIdleConnections();
     },
@@ -173,12 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     inFlight += 1;
     handler(req, res);
   });
-  // A malformed request never reaches the handler: answer it like the gateway's other errors.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return void socket.destroy();
-    const body = JSON.stringify({ message: `Bad request: ${error.code ?? 'malformed HTTP'}` });
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  });
+  server.on('clientError', answerClientError);
 
   const host = options.host ?? '0.0.0.0';
   const port = await listen(server, options.port ?? 8080, host, 'GATEWAY_PORT');
@@ -225,9 +234,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
     await shadow.close();
     if (admin) await closeNow(admin);
-    agents.destroyAll();
+    wheel.stop();
+    await pools.destroyAll();
     logger.info('gateway stopped');
-    if (accessLog !== null && accessLog !== logger) accessLog.flush();
+    accessLog?.close();
     logger.flush();
   }
 
@@ -242,6 +252,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reload: () => plan.reload('reload request'),
     close: () => (closing ??= shutdown()),
   };
+}
+
+/** The cohort id the gateway just dealt, sent back so the client keeps its side. */
+const addCohortCookie: ResponseStep = (head, exchange: Exchange) => {
+  const cookie = exchange.routing?.setCookie;
+  if (cookie) head.headers.push('set-cookie', cookie);
+};
+
+/**
+ * A malformed request never reaches the handler: answer it like the gateway's other errors,
+ * a header block over Node's limit with 431 (RFC 6585), anything else with 400.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const message = tooLarge ? 'Request header fields too large: the request line and headers must stay under 16 KiB together' : `Bad request: ${error.code ?? 'malformed HTTP'}`;
+  const body = JSON.stringify({ message });
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 function isLoopback(host: string): boolean {

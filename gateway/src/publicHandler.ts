@@ -1,63 +1,56 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import { requestIdOf } from '@mythoughts/shared/http/requestId';
-import type { RouteTable } from './config/routeTable.ts';
-import { chooseBackend } from './decide/chooseBackend.ts';
-import { cohortKeyOf } from './decide/cohortKey.ts';
-import { COHORT_COOKIE, newCohortCookie } from './decide/cookies.ts';
-import type { OutlierDetector } from './decide/outlierDetector.ts';
-import type { OverrideGate } from './decide/override.ts';
-import type { CachedTokenVerifier } from './decide/tokenCache.ts';
-import { attachExchange, Exchange } from './exchange.ts';
+import type { Route, RouteTable } from './config/routeTable.ts';
+import type { Decider } from './decide/routingDecision.ts';
+import { Exchange } from './exchange.ts';
+import { ClientBodyDeadline } from './forward/clientBody.ts';
 import { sendJsonError } from './forward/errorResponse.ts';
-import type { Forwarder } from './forward/forwarder.ts';
+import { NO_BODY, type Forwarder } from './forward/forwarder.ts';
 import { prepareRequestHeaders } from './forward/headers.ts';
 import { planBody, readBody } from './forward/replayBody.ts';
+import type { ResponseStep } from './forward/responseSteps.ts';
+import type { TimerWheel } from './forward/timerWheel.ts';
 import { normaliseTarget } from './match/normalisePath.ts';
-import { recordExchange } from './observe/observer.ts';
-import type { RequestCounters } from './observe/requestCounters.ts';
-import type { RecentTraffic } from './ops/recentTraffic.ts';
 import type { ShadowMirror } from './shadow/shadowMirror.ts';
 
 export interface PublicHandlerDeps {
   /** The running plan; read once per request, so a reload never changes a request midway. */
   readonly plan: () => RouteTable;
+  readonly decider: Decider;
   readonly forwarder: Forwarder;
-  readonly tokens: CachedTokenVerifier | null;
-  readonly outliers: OutlierDetector;
-  /** Decides X-Gateway-Backend requests (signed token or tester JWT). */
-  readonly overrides: OverrideGate;
+  /** The steps every answer's head goes through (hop-by-hop, request id, cohort cookie, draining). */
+  readonly responseSteps: readonly ResponseStep[];
   /** Copies of shadowed routes' requests to their candidate, compared off the client's path. */
   readonly shadow: ShadowMirror;
-  /** Per-request metrics; null when switched off (GATEWAY_METRICS=off, for measuring). */
-  readonly counters: RequestCounters | null;
-  /** The access log; null when switched off (GATEWAY_ACCESS_LOG=off, for measuring). */
-  readonly accessLog: Logger | null;
-  /** The last minutes of traffic, for the admin API and the dashboard. */
-  readonly traffic: RecentTraffic;
+  readonly wheel: TimerWheel;
   readonly trustForwarded: boolean;
   readonly draining: () => boolean;
-  readonly onFinished: () => void;
+  /** Runs once per exchange, when the client's response is finished or cut: the observers. */
+  readonly finished: (exchange: Exchange, req: IncomingMessage, res: ServerResponse) => void;
 }
+
+/** What the handler keeps on the response, so the one shared close listener finds it. */
+const EXCHANGE = Symbol('gateway.exchange');
+type TrackedResponse = ServerResponse & { [EXCHANGE]?: Exchange };
 
 /**
  * The public port's request handler — no framework in between, the hot path reads top to
  * bottom: normalise → match → decide → forward, and observe when the response closes.
  */
 export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const isEjected = deps.outliers.isEjected.bind(deps.outliers);
+  // One listener function for every response (no closure per request).
+  function onClose(this: TrackedResponse): void {
+    const exchange = this[EXCHANGE]!;
+    exchange.finished = true;
+    exchange.upstream?.cancel();
+    deps.finished(exchange, this.req, this);
+  }
 
   return function handle(req, res) {
     const table = deps.plan();
     const exchange = new Exchange(performance.now(), requestIdOf(req.headers['x-request-id']), table, req.method ?? 'GET');
-    attachExchange(req, exchange);
-    res.once('close', () => {
-      exchange.finished = true;
-      if (exchange.timer !== null) clearTimeout(exchange.timer);
-      recordExchange(exchange, res, deps.counters, deps.accessLog);
-      deps.traffic.record(exchange, req, res);
-      deps.onFinished();
-    });
+    (res as TrackedResponse)[EXCHANGE] = exchange;
+    res.once('close', onClose);
 
     // normalise
     const target = normaliseTarget(req.url ?? '/');
@@ -67,6 +60,7 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
       return sendJsonError(res, 400, target.message, exchange.requestId, deps.draining());
     }
     exchange.path = target.path;
+    exchange.query = target.query;
 
     // match
     const route = table.match(target.path, exchange.method, req.headers);
@@ -75,48 +69,45 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
     exchange.routeName = route.name;
     if (route.deny !== null) return sendJsonError(res, route.deny, route.deny === 404 ? 'Not found' : 'Request denied', exchange.requestId, deps.draining());
 
-    // decide: a tester's proven override, else the client's cohort
-    const override = deps.overrides.check(req.headers, route, table.testers);
-    if (override?.kind === 'refused') exchange.overrideRefused = override.reason;
-    const choice = override?.kind === 'granted' ? override : chooseBackend(route, () => clientKey(exchange, req, deps.tokens), isEjected);
-    exchange.decision = choice.decision;
+    // decide
+    const routing = deps.decider.decide(table, route, req.headers);
+    exchange.routing = routing;
+    exchange.decision = routing.decision;
 
     // forward: the back end receives the normalised path, so both sides see the same one.
     prepareRequestHeaders(req, exchange.requestId, deps.trustForwarded);
     req.url = target.path + target.query;
-    const shadow = route.shadow === null ? null : deps.shadow.prepare(exchange, req, res, route.shadow, choice.backend);
-    const replayWanted = route.fallback !== null && route.fallback !== choice.backend;
-    // A mirrored body is read once, within the larger cap, and serves both uses.
-    const bodyCap = shadow === null ? table.replay.maxBodyBytes : Math.max(table.replay.maxBodyBytes, shadow.plan.maxBodyBytes);
-    const body = planBody(req, bodyCap, replayWanted || shadow !== null);
-    if (body.kind === 'stream' || (body.kind === 'buffer' && body.length > table.replay.maxBodyBytes)) exchange.bodyReplayable = false;
-    if (body.kind !== 'buffer') {
-      deps.forwarder.forward(exchange, req, res, choice.backend);
-      if (body.kind === 'none') shadow?.send(null);
-      else shadow?.skip('the request body is streamed (chunked, or larger than the body caps)');
-      return;
-    }
-    void readBody(req, body.length).then((buffer) => {
-      if (buffer === null || exchange.finished) {
-        shadow?.skip('the client left before its body was read');
-        return; // client went away; the close records it
-      }
-      exchange.body = buffer;
-      deps.forwarder.forward(exchange, req, res, choice.backend);
-      shadow?.send(buffer);
-    });
+    forward(deps, exchange, req, res, table, route);
   };
 }
 
-/** The cohort key, or a new gw_cohort id (set as a cookie on the response) for a new client. */
-function clientKey(exchange: Exchange, req: IncomingMessage, tokens: CachedTokenVerifier | null): string {
-  const keys = exchange.table.cohort.keys;
-  const key = cohortKeyOf(keys, req.headers, tokens);
-  exchange.cohortKey = key;
-  if (key !== null) return key;
-  const cookie = newCohortCookie();
-  // Without cookie:gw_cohort among the keys the id would not come back: the client is then
-  // dealt afresh on each request (no stickiness), which is what such a file asks for.
-  if (keys.some((k) => k.kind === 'cookie' && k.name === COHORT_COOKIE)) exchange.setCookie = cookie.header;
-  return cookie.id;
+function forward(deps: PublicHandlerDeps, exchange: Exchange, req: IncomingMessage, res: ServerResponse, table: RouteTable, route: Route): void {
+  const backend = exchange.routing!.backend;
+  const shadow = route.shadow === null ? null : deps.shadow.prepare(exchange, req, res, route.shadow, backend);
+  const steps = shadow === null ? deps.responseSteps : [shadow.tapStep, ...deps.responseSteps];
+  const replayWanted = route.fallback !== null && route.fallback !== backend;
+  // A mirrored body is read once, within the larger cap, and serves both uses.
+  const bodyCap = shadow === null ? table.replay.maxBodyBytes : Math.max(table.replay.maxBodyBytes, shadow.plan.maxBodyBytes);
+  const body = planBody(req, bodyCap, replayWanted || shadow !== null);
+  // The client's framing of its body, read just above; undici frames it again itself.
+  if (req.headers['transfer-encoding'] !== undefined) delete req.headers['transfer-encoding'];
+  if (body.kind === 'none') {
+    deps.forwarder.forward(exchange, req, res, backend, NO_BODY, steps);
+    shadow?.send(null);
+    return;
+  }
+  new ClientBodyDeadline(exchange, res, table.timeouts.clientBodyMs, deps.wheel).watch(req);
+  if (body.kind === 'stream') {
+    deps.forwarder.forward(exchange, req, res, backend, { data: 'stream', replayable: false }, steps);
+    shadow?.skip('the request body is streamed (chunked, or larger than the body caps)');
+    return;
+  }
+  void readBody(req, body.length).then((buffer) => {
+    if (buffer === null || exchange.finished || res.headersSent) {
+      shadow?.skip('the client left before its body was read');
+      return; // client went away or was too slow; the close records it
+    }
+    deps.forwarder.forward(exchange, req, res, backend, { data: buffer, replayable: body.length <= table.replay.maxBodyBytes }, steps);
+    shadow?.send(buffer);
+  });
 }

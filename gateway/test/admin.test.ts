@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupSeed, bucketOf } from '../src/decide/bucket.ts';
+import { groupSeed, bucketOf } from '../src/core/bucket.ts';
 import { send, type Reply } from './helpers/http.ts';
 import { sendAsClients, startOpsSystem, type OpsSystem } from './helpers/opsFixture.ts';
 

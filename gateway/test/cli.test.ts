@@ -29,6 +29,7 @@ routes:
   - { name: admin, match: { path: /admin/** }, deny: 404 }
   - { name: thoughts, match: { path: [/api/thoughts/**, /api/me/thoughts/**], methods: [GET, POST] }, group: t, split: { thoughts: 25 }, fallback: legacy }
   - { name: site, match: { path: /** }, split: { legacy: 100 } }
+protect: [/admin/**]
 `;
 
 describe('gateway validate', () => {
@@ -39,6 +40,7 @@ describe('gateway validate', () => {
     expect(result.stdout).toBe(
       [
         `OK ${valid}`,
+        '  protected: /admin/**',
         '  admin: /admin/** → deny 404',
         '  thoughts: /api/thoughts/** /api/me/thoughts/** [GET,POST] → thoughts 25%, legacy 75% (group t, fallback legacy)',
         '  site: /** → legacy 100%',

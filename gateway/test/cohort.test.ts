@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import type { RouteTable } from '../src/config/routeTable.ts';
 import { chooseBackend } from '../src/decide/chooseBackend.ts';
 import { startBackend, type TestBackend } from './helpers/backends.ts';
@@ -21,7 +21,7 @@ function tableWith(thoughtsPercent: number, salt = '2026-11'): RouteTable {
 /** The backend a client with cohort key `key` gets for GET /api/thoughts/ under `table`. */
 function backendFor(table: RouteTable, key: string): string {
   const route = table.match('/api/thoughts/', 'GET', {})!;
-  return chooseBackend(route, () => key, () => false).backend.name;
+  return chooseBackend(route, key, () => false).backend.name;
 }
 
 const clients = Array.from({ length: 10_000 }, () => randomUUID());

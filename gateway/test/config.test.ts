@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileRouteTable, loadRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import { formatProblem } from '../src/config/problems.ts';
+import { PlanStore } from '../src/plan/planStore.ts';
 
 const BACKENDS = `backends:
   legacy: { url: http://127.0.0.1:8001, legacy: true }
@@ -49,6 +50,8 @@ describe('routes.yaml validation', () => {
     deny: 404
 `;
     expect(problemsOf(text)).toEqual([
+      "routes.yaml:7: routes[0] (site).match.path: '/**' sends requests under the protected path '/admin/**' (e.g. /admin/x) to the legacy backend; no deny route above it covers '/admin/**': put one before it, e.g. - { name: protected, match: { path: /admin/** }, deny: 404 }",
+      "routes.yaml:7: routes[0] (site).match.path: '/**' sends requests under the protected path '/metrics' (e.g. /metrics) to the legacy backend; no deny route above it covers '/metrics': put one before it, e.g. - { name: protected, match: { path: /metrics }, deny: 404 }",
       "routes.yaml:10: routes[1] (admin).match.path: '/admin/**' can never match: route 'site' (line 6) comes first and takes every such request; move 'admin' above 'site' or narrow 'site'",
     ]);
   });
@@ -116,7 +119,7 @@ routes:
     fallbak: legacy
 `;
     expect(problemsOf(text)).toEqual([
-      "routes.yaml:5: cohrt: unknown key 'cohrt' (did you mean 'cohort'?); allowed here: backends, cohort, outlier, replay, testers, routes",
+      "routes.yaml:5: cohrt: unknown key 'cohrt' (did you mean 'cohort'?); allowed here: backends, cohort, outlier, replay, timeouts, testers, protect, routes",
       "routes.yaml:8: routes[0] (api).match.method: unknown key 'method' (did you mean 'methods'?); allowed here: path, methods, headers",
       "routes.yaml:10: routes[0] (api).fallbak: unknown key 'fallbak' (did you mean 'fallback'?); allowed here: name, match, group, split, fallback, deny, shadow",
     ]);
@@ -127,7 +130,7 @@ routes:
   users: { url: http://127.0.0.1:8002 }
 routes:
   - name: site
-    match: { path: /** }
+    match: { path: /site/** }
     split: {}
 `;
     expect(problemsOf(text)).toEqual([
@@ -140,7 +143,7 @@ routes:
   legacy: { url: http://127.0.0.1:8001/app, legacy: true }
   users: { url: "https://users.internal" }
 routes:
-  - { name: site, match: { path: /** }, split: {} }
+  - { name: site, match: { path: /site/** }, split: {} }
 `;
     expect(problemsOf(text)).toEqual([
       "routes.yaml:2: backends.legacy.url: 'http://127.0.0.1:8001/app' must be an origin only (scheme, host, port), without path, query or credentials",
@@ -174,17 +177,17 @@ routes:
   it('reports YAML syntax errors with their line', () => {
     const problems = problemsOf(`${BACKENDS}routes:\n  - name: a\n    match: { path: /a/\n`);
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems[0]).toMatch(/^routes\.yaml:\d+: YAML syntax: /);
+    expect(problems[0]).toMatch(/^routes\.yaml:\d+:\d+: YAML syntax: /);
   });
 
   it('names an unreadable file', async () => {
-    const result = await loadRouteTable('/nonexistent/routes.yaml');
+    const result = await new PlanStore({ file: '/nonexistent/routes.yaml' }).read();
     expect(result.ok).toBe(false);
     if (!result.ok) expect(formatProblem(result.problems[0]!)).toBe('/nonexistent/routes.yaml:1: cannot read the routes file: no such file (set GATEWAY_ROUTES or pass the file path)');
   });
 
   it('applies backend URL overrides (GATEWAY_BACKEND_<NAME>_URL) and validates them too', () => {
-    const text = `${BACKENDS}routes:\n  - { name: site, match: { path: /** }, split: {} }\n`;
+    const text = `${BACKENDS}routes:\n  - { name: site, match: { path: /site/** }, split: {} }\n`;
     const ok = compileRouteTable(text, 'routes.yaml', (name) => (name === 'thoughts' ? 'http://thoughts.internal:9000' : undefined));
     expect(ok.ok && ok.table.backend('thoughts')?.origin).toBe('http://thoughts.internal:9000');
     const bad = compileRouteTable(text, 'routes.yaml', (name) => (name === 'users' ? 'users:8002' : undefined));

@@ -1,12 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normaliseTarget } from '../src/match/normalisePath.ts';
-import { startBackend, type TestBackend } from './helpers/backends.ts';
-import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { sendRaw } from './helpers/http.ts';
-
-const SHIPPED_ROUTES = readFileSync(fileURLToPath(new URL('../../routes.yaml', import.meta.url)), 'utf8');
+import { startShippedPlan, type ShippedPlan } from './helpers/shippedPlan.ts';
 
 /**
  * Request targets that try to reach /admin/** through the shipped routes.yaml, and what the
@@ -70,19 +65,14 @@ const VARIANTS: [target: string, outcome: 404 | 400 | 'site'][] = [
   ['/admin/..', 'site'],
 ];
 
-let legacy: TestBackend;
-let users: TestBackend;
-let thoughts: TestBackend;
-let gateway: TestGateway;
+let plan: ShippedPlan;
 
 beforeAll(async () => {
-  [legacy, users, thoughts] = await Promise.all([startBackend('legacy'), startBackend('users'), startBackend('thoughts')]);
-  gateway = await startTestGateway(SHIPPED_ROUTES, { backendUrls: { legacy: legacy.url, users: users.url, thoughts: thoughts.url } });
+  plan = await startShippedPlan();
 });
 
 afterAll(async () => {
-  await gateway.stop();
-  await Promise.all([legacy.close(), users.close(), thoughts.close()]);
+  await plan.stop();
 });
 
 /** The first path segment as a back end sees it (decoded once, as Express does), lower-cased. */
@@ -97,9 +87,9 @@ describe('path normalisation: no variant reaches /admin/** (shipped routes.yaml,
   });
 
   it.each(VARIANTS)('%s → %s', async (target, outcome) => {
-    const before = legacy.seen.length + users.seen.length + thoughts.seen.length;
-    const reply = await sendRaw(gateway.port, target);
-    const after = legacy.seen.length + users.seen.length + thoughts.seen.length;
+    const before = plan.reached();
+    const reply = await sendRaw(plan.gateway.port, target);
+    const after = plan.reached();
     if (outcome === 'site') {
       expect(reply.status).toBe(200);
       expect(after).toBe(before + 1);
@@ -112,7 +102,7 @@ describe('path normalisation: no variant reaches /admin/** (shipped routes.yaml,
   });
 
   it('no back end ever received a request for /admin', () => {
-    const seen = [...legacy.seen, ...users.seen, ...thoughts.seen].map((s) => s.url);
+    const seen = [...plan.legacy.seen, ...plan.users.seen, ...plan.thoughts.seen].map((s) => s.url);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.filter((url) => firstSegment(url) === 'admin')).toEqual([]);
   });

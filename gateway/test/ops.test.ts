@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketOf, groupSeed } from '../src/decide/bucket.ts';
+import { bucketOf, groupSeed } from '../src/core/bucket.ts';
 import { closedPort } from './helpers/backends.ts';
 import { commentedRoutes, sendAsClients, startOpsSystem, type OpsSystem } from './helpers/opsFixture.ts';
 

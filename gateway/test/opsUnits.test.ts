@@ -1,13 +1,13 @@
 // The pure pieces behind the ops tools: the diff, the sliding traffic window, the recent
 // clients' sample and percent parsing.
 import { describe, expect, it } from 'vitest';
-import { bucketOf } from '../src/decide/bucket.ts';
-import { RecentClients } from '../src/ops/recentClients.ts';
+import { bucketOf } from '../src/core/bucket.ts';
+import { RecentClients } from '../src/observe/recentClients.ts';
+import { TrafficWindow } from '../src/observe/trafficWindow.ts';
+import { fileDiff } from '../src/plan/fileDiff.ts';
 import { parsePercent } from '../src/plan/splitPercents.ts';
-import { TrafficWindow } from '../src/ops/trafficWindow.ts';
-import { unifiedDiff } from '../src/ops/unifiedDiff.ts';
 
-describe('unifiedDiff', () => {
+describe('fileDiff', () => {
   const lines = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
 
   it('prints hunks with 3 lines of context, merging close changes and splitting far ones', () => {
@@ -15,7 +15,7 @@ describe('unifiedDiff', () => {
     after[2] = 'LINE 3';
     after[5] = 'LINE 6';
     after[17] = 'LINE 18';
-    expect(unifiedDiff(`${lines.join('\n')}\n`, `${after.join('\n')}\n`, 'f.yaml')).toBe(
+    expect(fileDiff(`${lines.join('\n')}\n`, `${after.join('\n')}\n`, 'f.yaml')).toBe(
       [
         '--- f.yaml',
         '+++ f.yaml (after)',
@@ -29,8 +29,13 @@ describe('unifiedDiff', () => {
   });
 
   it('shows an inserted line and is empty for equal texts', () => {
-    expect(unifiedDiff('a\nb\n', 'a\nb\nc\n', 'x')).toBe('--- x\n+++ x (after)\n@@ -1,2 +1,3 @@\n a\n b\n+c\n');
-    expect(unifiedDiff('a\n', 'a\n', 'x')).toBe('');
+    expect(fileDiff('a\nb\n', 'a\nb\nc\n', 'x')).toBe('--- x\n+++ x (after)\n@@ -1,2 +1,3 @@\n a\n b\n+c\n');
+    expect(fileDiff('a\n', 'a\n', 'x')).toBe('');
+  });
+
+  it('shows a hunk for a change only in the final newline, both ways', () => {
+    expect(fileDiff('a\nb\n', 'a\nb', 'x')).toBe('--- x\n+++ x (after)\n@@ -1,2 +1,2 @@\n a\n-b\n+b\n\\ No newline at end of file\n');
+    expect(fileDiff('a\nb', 'a\nb\n', 'x')).toBe('--- x\n+++ x (after)\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n');
   });
 });
 

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenSigner } from '@mythoughts/shared/tokens';
-import { compileRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import { formatProblem } from '../src/config/problems.ts';
 import { parseTtl, signOverrideToken, verifyOverrideToken } from '../src/decide/overrideToken.ts';
 import { startBackend, type TestBackend } from './helpers/backends.ts';

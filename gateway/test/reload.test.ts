@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import type { RouteTable } from '../src/config/routeTable.ts';
 import { chooseBackend } from '../src/decide/chooseBackend.ts';
 import { startBackend, type TestBackend } from './helpers/backends.ts';
@@ -40,7 +40,7 @@ const CLIENTS = Array.from({ length: 40 }, (_, i) => `client-${i}`);
 function expectedSides(text: string): string[] {
   const table = tableOf(text);
   const route = table.match('/api/thoughts/', 'GET', {})!;
-  return CLIENTS.map((key) => chooseBackend(route, () => key, () => false).backend.name);
+  return CLIENTS.map((key) => chooseBackend(route, key, () => false).backend.name);
 }
 
 async function actualSides(gateway: TestGateway): Promise<string[]> {

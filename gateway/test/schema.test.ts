@@ -9,9 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROUTES_SCHEMA_FILE } from '../src/cli/schema.ts';
-import { compileRouteTable } from '../src/config/loadRouteTable.ts';
-import { DEFAULTS } from '../src/config/routesConfig.ts';
-import { SHADOW_DEFAULTS } from '../src/config/validateShadow.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
+import { DEFAULTS, SHADOW_DEFAULTS } from '../src/config/routesConfig.ts';
 import { ROUTES_SCHEMA, schemaErrors } from './helpers/routesSchema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRouteTable } from '../src/config/loadRouteTable.ts';
+import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import { formatProblem } from '../src/config/problems.ts';
 import type { CapturedResponse } from '../src/shadow/capturedResponse.ts';
 import { formatDifferences } from '../src/shadow/diffFormat.ts';
 import { diffJson } from '../src/shadow/jsonDiff.ts';
-import { IgnoreRule } from '../src/shadow/jsonPath.ts';
+import { IgnoreRule } from '../src/core/jsonPath.ts';
 import { MismatchStore, type MismatchRecord } from '../src/shadow/mismatchStore.ts';
 import { ShadowComparator } from '../src/shadow/shadowComparator.ts';
 import { startBackend, type TestBackend } from './helpers/backends.ts';

@@ -14,6 +14,7 @@ function plan(system: MyThoughtsSystem, candidateUrl: string): string {
   thoughts: { url: ${candidateUrl} }
 routes:
   - { name: admin, match: { path: /admin/** }, deny: 404 }
+  - { name: internal, match: { path: /metrics }, deny: 404 }
   - name: my-thoughts
     match: { path: /api/me/thoughts/** }
     group: thoughts

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServiceContext } from '@mythoughts/shared/http/service';
+import { LoginThrottle } from '@mythoughts/shared/stores/loginThrottle';
 import { SessionStore } from '@mythoughts/shared/stores/sessions';
 import { ThoughtStore } from '@mythoughts/shared/stores/thoughts';
 import { UserStore } from '@mythoughts/shared/stores/users';
@@ -16,6 +17,8 @@ export interface Monolith {
   users: UserStore;
   thoughts: ThoughtStore;
   sessions: SessionStore;
+  /** Failed logins counted per username and address, shared by the site, the API and the users service. */
+  loginThrottle: LoginThrottle;
   signer: TokenSigner;
   verifier: TokenVerifier;
   /** The private key, from which the site derives its CSRF secret. */
@@ -30,7 +33,8 @@ export function createMonolith({ config, database, logger }: ServiceContext): Mo
   return {
     users: new UserStore(database.db),
     thoughts: new ThoughtStore(database.db),
-    sessions: new SessionStore(database.db),
+    sessions: new SessionStore(database.db, config.sessionLifetimeSeconds),
+    loginThrottle: new LoginThrottle(database.db, config.login),
     signer: createTokenSigner(privateKeyPem),
     verifier: createTokenVerifier(publicKeyPem),
     privateKeyPem,

@@ -37,7 +37,8 @@ export async function startTestMonolith(): Promise<TestMonolith> {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
-  constructor(private readonly baseUrl: string) {}
+  /** `headers` go with every request (e.g. the X-Forwarded-For a gateway would add). */
+  constructor(private readonly baseUrl: string, private readonly headers: Record<string, string> = {}) {}
 
   get(pathAndQuery: string): Promise<Response> {
     return this.request(pathAndQuery, { method: 'GET' });
@@ -64,7 +65,7 @@ export class Browser {
   }
 
   private async request(pathAndQuery: string, init: RequestInit): Promise<Response> {
-    const headers = new Headers(init.headers);
+    const headers = new Headers({ ...this.headers, ...(init.headers as Record<string, string> | undefined) });
     if (this.cookies.size > 0) {
       headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
     }

@@ -96,6 +96,52 @@ export function defineApiContract(target: () => ApiTarget): void {
     expect((response.json() as { message: string }).message).toMatch(/^Failed to decode JSON object/);
   });
 
+  it('an unknown charset answers 415 naming it, and nothing is stored', async () => {
+    const { auth } = await newUser();
+    const text = unique('klingon');
+    for (const [path, body, headers] of [
+      ['/api/login/', '{"username":"bruce","password":"password"}', {}],
+      ['/api/me/thoughts/', JSON.stringify({ text }), { authorization: auth }],
+      ['/admin/users/', JSON.stringify({ username: text, password: 'pw' }), {}],
+    ] as const) {
+      const response = await call('POST', path, { raw: { contentType: 'application/json; charset=klingon', body }, headers });
+      expect(response.status, path).toBe(415);
+      expectJson(response);
+      expect((response.json() as { message: string }).message, path).toMatch(/charset "klingon"/i);
+    }
+    const form = await call('POST', '/api/me/thoughts/', { raw: { contentType: 'application/x-www-form-urlencoded; charset=utf-klingon', body: `text=${text}` }, headers: { authorization: auth } });
+    expect(form.status).toBe(415);
+    expect((await call('GET', '/api/me/thoughts/', { headers: { authorization: auth } })).text).toBe('[]');
+    expect((await call('POST', '/api/login/', { json: { username: text, password: 'pw' } })).status).toBe(401);
+  });
+
+  it('invalid UTF-8 in a JSON body, a form body or the query answers 400 saying so, and nothing is stored', async () => {
+    const { auth } = await newUser();
+    const invalid = Buffer.concat([Buffer.from('{"text":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]); // Latin-1 é
+    const cases: Array<[string, RequestOptions, RegExp]> = [
+      ['JSON body', { raw: { contentType: 'application/json', body: invalid } }, /body is not valid UTF-8/],
+      ['JSON body, charset stated', { raw: { contentType: 'application/json; charset=utf-8', body: invalid } }, /body is not valid UTF-8/],
+      ['form body, raw byte', { raw: { contentType: 'application/x-www-form-urlencoded', body: Buffer.from([0x74, 0x65, 0x78, 0x74, 0x3d, 0xff]) } }, /body is not valid UTF-8/],
+      ['form body, %-escape', { raw: { contentType: 'application/x-www-form-urlencoded', body: 'text=caf%E9' } }, /form body has %-escapes that are not valid UTF-8/],
+    ];
+    for (const [name, options, message] of cases) {
+      const response = await call('POST', '/api/me/thoughts/', { ...options, headers: { authorization: auth } });
+      expect(response.status, name).toBe(400);
+      expectJson(response);
+      expect((response.json() as { message: string }).message, name).toMatch(message);
+    }
+    const query = await call('POST', '/api/me/thoughts/?text=caf%E9', { headers: { authorization: auth } });
+    expect(query.status).toBe(400);
+    expect((query.json() as { message: string }).message).toMatch(/query string has %-escapes that are not valid UTF-8/);
+    const login = await call('POST', '/api/login/', { raw: { contentType: 'application/json', body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]) } });
+    expect(login.status).toBe(400);
+    expect((await call('GET', '/api/me/thoughts/', { headers: { authorization: auth } })).text).toBe('[]');
+    // Valid UTF-8, %-escaped or not, is of course still taken.
+    const ok = await call('POST', '/api/me/thoughts/?text=caf%C3%A9%20100%', { headers: { authorization: auth } });
+    expect(ok.status).toBe(201);
+    expect((ok.json() as { text: string }).text).toBe('café 100%');
+  });
+
   it('a route without its trailing slash answers 308 to the slashed URL, query kept', async () => {
     const response = await call('POST', '/api/login?next=1', { json: { username: 'bruce', password: 'password' } });
     expect(response.status).toBe(308);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
 import { makeDevSecrets, SECRET_FILES } from '../../deploy/make-dev-secrets.mjs';
-import { compileRouteTable, describeProblems } from '../../gateway/src/config/loadRouteTable.ts';
+import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
 import {
   appServices,
   COMPOSE_FILE,
@@ -298,6 +298,29 @@ describe('docker-compose.yaml', () => {
     expect(secretTargets(grafana).get(environmentOf(grafana).GF_SECURITY_ADMIN_PASSWORD__FILE!)).toBe('grafana-admin-password');
   });
 
+  it('sends every process\'s traces to the Jaeger service over OTLP/HTTP, which Grafana reads as a data source', () => {
+    const jaeger = compose.services.jaeger!;
+    expect(jaeger.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    // The receiver must listen beyond the container's loopback for the others to reach it.
+    expect(jaeger.command).toContain('--set=receivers.otlp.protocols.http.endpoint=0.0.0.0:4318');
+    expect(publishedPorts(jaeger)).toEqual([{ hostIp: '127.0.0.1', published: '16686', target: 16686 }]);
+    for (const name of Object.keys(apps)) {
+      const env = environmentOf(compose.services[name]!);
+      const endpoint = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT!);
+      expect(compose.services[endpoint.hostname], `${name}: the OTLP endpoint is a compose service`).toBe(jaeger);
+      expect(endpoint.port, `${name}: OTLP/HTTP, not gRPC`).toBe('4318');
+      expect(env.OTEL_TRACES_SAMPLER, name).toBe('parentbased_always_on');
+    }
+    // An empty OTEL_EXPORTER_OTLP_ENDPOINT in the shell turns tracing off everywhere.
+    const off = readCompose(COMPOSE_FILE, { OTEL_EXPORTER_OTLP_ENDPOINT: '' });
+    for (const name of Object.keys(apps)) expect(environmentOf(off.services[name]!).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('');
+    const provisioning = toHostPath('/etc/grafana/provisioning', hostPathMap(compose, 'grafana'))!;
+    const datasource = (parse(readFileSync(path.join(provisioning, 'datasources/jaeger.yaml'), 'utf8')) as { datasources: { type: string; url: string }[] }).datasources[0]!;
+    expect(datasource.type).toBe('jaeger');
+    const query = new URL(datasource.url);
+    expect([compose.services[query.hostname], query.port]).toEqual([jaeger, '16686']);
+  });
+
   it('nativeEnv maps the container environment onto this machine for an integration test', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'compose-native-'));
     try {
@@ -313,6 +336,8 @@ describe('docker-compose.yaml', () => {
       expect(gateway.GATEWAY_BACKEND_LEGACY_URL).toBe('http://127.0.0.1:18001');
       const users = nativeEnv('users', { secretsDir: dir, ports, databaseUrl: 'postgres://a:b@127.0.0.1:1/x' });
       expect(users).toMatchObject({ HOST: '127.0.0.1', USERS_PORT: '18002', DATABASE_URL: 'postgres://a:b@127.0.0.1:1/x', JWT_PRIVATE_KEY_FILE: path.join(dir, 'jwt-private.pem') });
+      expect(users.OTEL_EXPORTER_OTLP_ENDPOINT, 'no Jaeger runs natively: tracing off').toBeUndefined();
+      expect(nativeEnv('users', { otlpEndpoint: 'http://127.0.0.1:4318' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://127.0.0.1:4318');
       // Without options it is exactly the container's view, image ENV included.
       expect(composeEnv('thoughts')).toMatchObject({ SERVICE: 'thoughts', THOUGHTS_PORT: '8003', HOST: '0.0.0.0', NODE_ENV: 'production' });
     } finally {

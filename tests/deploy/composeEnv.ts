@@ -237,6 +237,11 @@ export interface NativeOptions {
   /** Replaces DATA_DIR (the image's /var/lib/mythoughts does not exist here). */
   dataDir?: string;
   /**
+   * Replaces OTEL_EXPORTER_OTLP_ENDPOINT (e.g. a test's OTLP receiver). Without it tracing is
+   * off natively: no Jaeger runs here.
+   */
+  otlpEndpoint?: string;
+  /**
    * Replaces GATEWAY_ROUTES. Without it the gateway runs on the committed
    * deploy/compose/routes.yaml: pass a temp copy if the test shifts traffic.
    */
@@ -248,7 +253,7 @@ export interface NativeOptions {
 /**
  * The compose environment of `serviceName`, made runnable natively: secret and bind-mount
  * paths → host paths, `<NAME>_FILE` expanded as the entrypoint does, listen addresses →
- * 127.0.0.1, ports and DATABASE_URL replaced when given, and, for the gateway, a
+ * 127.0.0.1, ports, DATABASE_URL and the OTLP endpoint replaced when given, and, for the gateway, a
  * GATEWAY_BACKEND_<NAME>_URL per backend of its routes file that names a compose service,
  * pointing at that service's native port. Everything else is exactly what compose sets.
  */
@@ -273,6 +278,10 @@ export function nativeEnv(serviceName: string, options: NativeOptions = {}): Rec
   for (const key of ['HOST', 'GATEWAY_ADMIN_HOST']) if (env[key] === '0.0.0.0') env[key] = '127.0.0.1';
   if (options.databaseUrl && env.DATABASE_URL !== undefined) env.DATABASE_URL = options.databaseUrl;
   if (options.dataDir && env.DATA_DIR !== undefined) env.DATA_DIR = options.dataDir;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {
+    if (options.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = options.otlpEndpoint;
+    else delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  }
   if (options.routesFile && env.GATEWAY_ROUTES !== undefined) env.GATEWAY_ROUTES = options.routesFile;
   const process = processOf(compose.services[serviceName]!);
   const portVariable = process === 'gateway' ? 'GATEWAY_PORT' : process ? PROCESSES[process].portVariable : undefined;

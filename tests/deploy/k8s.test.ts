@@ -7,7 +7,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
-import { compileRouteTable, describeProblems } from '../../gateway/src/config/loadRouteTable.ts';
+import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
+import { optionsFromEnv } from '../../gateway/src/env.ts';
+import { tracingSettings } from '@mythoughts/shared/tracing/setup';
 import { REPO_ROOT } from './composeEnv.ts';
 
 const K8S_DIR = path.join(REPO_ROOT, 'deploy/k8s');
@@ -28,7 +30,7 @@ const API_VERSIONS: Record<string, string> = {
 type Labels = Record<string, string>;
 interface Port { name?: string; containerPort: number }
 interface Probe { httpGet?: { path: string; port: string | number } }
-interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } } }
+interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } }
 interface Container {
   name: string;
   image: string;
@@ -57,7 +59,7 @@ interface Deployment extends Manifest {
   spec: {
     replicas: number;
     selector: { matchLabels: Labels };
-    template: { metadata: { labels: Labels; annotations?: Labels }; spec: { containers: Container[]; volumes?: Volume[]; securityContext?: Record<string, unknown> } };
+    template: { metadata: { labels: Labels; annotations?: Labels }; spec: { containers: Container[]; volumes?: Volume[]; securityContext?: Record<string, unknown>; terminationGracePeriodSeconds?: number } };
   };
 }
 
@@ -161,12 +163,12 @@ describe('deploy/k8s manifests', () => {
     for (const name of ['legacy-monolith', 'users', 'thoughts', 'gateway']) expect(byKind('Service').map((s) => s.metadata.name)).toContain(name);
   });
 
-  it('probe /healthz (liveness, startup) and /readyz (readiness) on the port the process serves them', () => {
+  it('probe /livez (liveness, startup) and /readyz (readiness) on the port the process serves them', () => {
     for (const d of deployments) {
       const container = containerOf(d);
       const { health } = servedPorts(d);
       expect(Number.isInteger(health) && health > 0, `${d.metadata.name}: its port variable is set`).toBe(true);
-      const expected = { livenessProbe: '/healthz', readinessProbe: '/readyz', startupProbe: '/healthz' } as const;
+      const expected = { livenessProbe: '/livez', readinessProbe: '/readyz', startupProbe: '/livez' } as const;
       for (const [probe, probePath] of Object.entries(expected)) {
         const get = container[probe as keyof typeof expected]?.httpGet;
         expect(get?.path, `${d.metadata.name} ${probe}`).toBe(probePath);
@@ -226,6 +228,37 @@ describe('deploy/k8s manifests', () => {
         expect(env.SEED_DEMO_DATA?.value, `${d.metadata.name}: no demo data in production`).toBe('false');
       }
     }
+  });
+
+  it('give every process the OTLP variables from one ConfigMap the tracing setup accepts, and the pod on every span', () => {
+    const configMaps = new Map(byKind('ConfigMap').map((c) => [c.metadata.name, c.data ?? {}]));
+    for (const d of deployments) {
+      const env = envOf(containerOf(d));
+      const tracing: Record<string, string> = {};
+      for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG']) {
+        const ref = env[name]?.valueFrom?.configMapKeyRef;
+        expect(ref, `${d.metadata.name}: ${name} from a ConfigMap`).toBeDefined();
+        const value = configMaps.get(ref!.name)?.[ref!.key];
+        expect(value, `${d.metadata.name}: ConfigMap ${ref!.name} has ${ref!.key}`).toBeDefined();
+        tracing[name] = value!;
+      }
+      // What the process itself makes of them: on, OTLP/HTTP to port 4318, a valid sampler.
+      const settings = tracingSettings(processOf(d), tracing);
+      expect(settings?.endpoint, d.metadata.name).toMatch(/^http:\/\/[a-z0-9.-]+:4318\/v1\/traces$/);
+      expect(env.OTEL_RESOURCE_ATTRIBUTES?.value).toBe('k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE)');
+      expect(env.POD_NAME?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+      expect(env.POD_NAMESPACE?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
+    }
+  });
+
+  it('the gateway fails /readyz for a drain delay at SIGTERM, and the grace period covers delay and shutdown', () => {
+    const gateway = deployments.find((d) => processOf(d) === 'gateway')!;
+    // The gateway's own parser reads the values (the key file exists only in the pod).
+    const plain = Object.entries(envOf(containerOf(gateway))).flatMap(([name, v]) => (v.value === undefined || name === 'JWT_PUBLIC_KEY_FILE' ? [] : [[name, v.value]]));
+    const options = optionsFromEnv(Object.fromEntries(plain));
+    expect(options.drainDelayMs).toBeGreaterThanOrEqual(5_000);
+    const graceMs = Number(gateway.spec.template.spec.terminationGracePeriodSeconds) * 1000;
+    expect(options.drainDelayMs! + options.shutdownTimeoutMs!).toBeLessThan(graceMs);
   });
 
   it('Secret placeholders say how to create the real ones', () => {

@@ -57,12 +57,15 @@ const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
 interface Panel { title?: string; type: string; targets?: { expr?: string }[]; panels?: Panel[]; datasource?: { uid?: string } }
 const dashboards = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).map((file) => ({
   file,
-  json: JSON.parse(readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as { uid: string; title: string; panels: Panel[] },
+  json: JSON.parse(readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as { uid: string; title: string; panels: Panel[]; annotations?: { list: Annotation[] } },
 }));
+interface Annotation { name: string; expr?: string; datasource?: { uid?: string }; titleFormat?: string; tagKeys?: string }
+const annotationsOf = (json: (typeof dashboards)[number]['json']) => json.annotations?.list ?? [];
 const panelsOf = (panels: Panel[]): Panel[] => panels.flatMap((p) => [p, ...panelsOf(p.panels ?? [])]);
 const dashboardExprs = dashboards.flatMap(({ file, json }) =>
   panelsOf(json.panels).flatMap((p) => (p.targets ?? []).filter((t) => t.expr).map((t) => ({ where: `${file}: ${p.title}`, expr: t.expr! }))),
 );
+const annotationExprs = dashboards.flatMap(({ file, json }) => annotationsOf(json).filter((a) => a.expr).map((a) => ({ where: `${file}: annotation ${a.name}`, expr: a.expr! })));
 const ruleExprs = rules.map((r) => ({ where: `rules.yml: ${r.record ?? r.alert}`, expr: r.expr }));
 
 const FUNCTIONS_AND_KEYWORDS = new Set([
@@ -154,7 +157,7 @@ describe('PromQL in deploy/prometheus/rules.yml and the Grafana dashboards', () 
     expect(rule('gateway:error_ratio:rate5m')).toMatch(/sum by \(backend\) \(rate\(gateway_requests_total\{code="5xx"\}\[5m\]\)\)/);
   });
 
-  it.each([...ruleExprs, ...dashboardExprs])('$where queries only metrics and labels that exist', ({ expr }) => {
+  it.each([...ruleExprs, ...dashboardExprs, ...annotationExprs])('$where queries only metrics and labels that exist', ({ expr }) => {
     const { metrics, groupingLabels } = analyse(expr);
     expect(metrics.length, 'an expression with no metric was not understood').toBeGreaterThan(0);
     for (const { name, matchers } of metrics) {
@@ -191,6 +194,18 @@ describe('PromQL in deploy/prometheus/rules.yml and the Grafana dashboards', () 
     expect(used).toMatch(/gateway_request_duration_seconds|gateway:request_duration_seconds/);
   });
 
+  it('the migration dashboard annotates every reload, rejected plan, shift, panic and rollout step', () => {
+    const migration = dashboards.find(({ json }) => json.uid === 'mythoughts-migration') ?? dashboards[0]!;
+    const annotations = annotationsOf(migration.json);
+    const byMetric = (metric: string) => annotations.find((a) => a.expr?.includes(metric));
+    expect(byMetric('gateway_config_last_reload_success_timestamp_seconds')?.expr).toMatch(/changes\(/);
+    expect(byMetric('gateway_config_reloads_total')?.expr).toContain('result="failure"');
+    const changes = byMetric('gateway_plan_changes_total')!;
+    expect(changes.expr).toMatch(/by \(action, route\)/);
+    expect([changes.titleFormat, changes.tagKeys]).toEqual(['{{action}} {{route}}', 'action,route']);
+    for (const annotation of annotations) expect(annotation.datasource?.uid, annotation.name).toBe('prometheus');
+  });
+
   describe.skipIf(!promtool)('with promtool', () => {
     it('checks the rules and the scrape configuration', () => {
       execFileSync('promtool', ['check', 'rules', RULES_FILE], { stdio: 'pipe' });
@@ -206,7 +221,7 @@ describe('PromQL in deploy/prometheus/rules.yml and the Grafana dashboards', () 
       const dir = mkdtempSync(path.join(os.tmpdir(), 'promql-'));
       try {
         const file = path.join(dir, 'dashboard-rules.yml');
-        const groups = [{ name: 'dashboard', rules: dashboardExprs.map((e, i) => ({ record: `dashboard:expr_${i}`, expr: e.expr })) }];
+        const groups = [{ name: 'dashboard', rules: [...dashboardExprs, ...annotationExprs].map((e, i) => ({ record: `dashboard:expr_${i}`, expr: e.expr })) }];
         writeFileSync(file, stringify({ groups }));
         const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
         expect(result.status, result.stdout + result.stderr).toBe(0);

@@ -1,35 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrape, type TestGateway } from '../../gateway/test/helpers/gateway.ts';
 import { startGatewayInFront } from '../support/gatewayInFront.ts';
-import { freePort } from '../support/ports.ts';
-import { waitHealthy } from '../support/processes.ts';
+import { spawnBackEnd, type BackEndProcess } from '../support/processes.ts';
 import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
-
-const root = path.resolve(import.meta.dirname, '../..');
-
-/** The thoughts service as its own process, on the system's database, so it can be killed -9. */
-async function spawnThoughtsService(system: MyThoughtsSystem): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/thoughts/src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...system.env, THOUGHTS_PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitHealthy(`${url}/healthz`, child);
-  return { url, child };
-}
 
 describe('the thoughts service dies under load (thoughts at 100 %, fallback legacy)', () => {
   let system: MyThoughtsSystem;
   let gateway: TestGateway;
-  let thoughts: { url: string; child: ChildProcess };
+  let thoughts: BackEndProcess;
 
   beforeAll(async () => {
     system = await startSystem('sqlite');
-    thoughts = await spawnThoughtsService(system);
+    thoughts = await spawnBackEnd('services/thoughts/src/main.ts', 'THOUGHTS_PORT', system.env);
     gateway = await startGatewayInFront({ ...system, thoughtsUrl: thoughts.url }, { users: 100, thoughts: 100 });
   }, 60_000);
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketOf, groupSeed } from '../../gateway/src/decide/bucket.ts';
+import { bucketOf, groupSeed } from '../../gateway/src/core/bucket.ts';
 import { sendAsClients, startOpsSystem, type OpsSystem } from '../../gateway/test/helpers/opsFixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

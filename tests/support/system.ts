@@ -26,7 +26,7 @@ export interface MyThoughtsSystem {
 /** `extraEnv` is added to every service's environment (e.g. the OTEL_* variables of a tracing test). */
 export async function startSystem(database: DatabaseKind, postgresAdminUrl?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<MyThoughtsSystem> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mythoughts-system-'));
-  const keys = ensureDevKeys(dataDir);
+  const keys = await ensureDevKeys(dataDir);
   const env: NodeJS.ProcessEnv = {
     DATA_DIR: dataDir,
     JWT_PRIVATE_KEY_FILE: keys.privateKeyFile,

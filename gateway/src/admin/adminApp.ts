@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
+import { createMismatchRouter } from './mismatchRouter.ts';
 import { createOpsApi, type OpsDeps } from './opsApi.ts';
-import { createMismatchRouter, type ShadowFindings } from '../shadow/mismatchRouter.ts';
 
 /** Where /metrics comes from: a prom-client Registry, or the cluster primary's aggregate of its workers. */
 export interface MetricsSource {

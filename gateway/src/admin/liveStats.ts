@@ -1,6 +1,6 @@
 import type { RouteTable } from '../config/routeTable.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
-import type { BackendTraffic, TrafficWindow } from '../ops/trafficWindow.ts';
+import type { BackendTraffic, TrafficWindow } from '../observe/trafficWindow.ts';
 import { routeView, type RouteView } from './planView.ts';
 
 export interface ShadowCounts {

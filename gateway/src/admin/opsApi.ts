@@ -2,10 +2,10 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { ReloadResult } from '../plan/livePlan.ts';
 import { formatProblem } from '../config/problems.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
-import { estimateChange, reportRecentClients } from '../ops/estimate.ts';
+import { estimateChange, reportRecentClients } from '../plan/estimate.ts';
 import type { ChangeRequest } from '../plan/planChange.ts';
 import type { ChangeResult, PlanSnapshot, PlanStore } from '../plan/planStore.ts';
-import type { RecentTraffic } from '../ops/recentTraffic.ts';
+import type { RecentTraffic } from '../observe/recentTraffic.ts';
 import { parsePercent } from '../plan/splitPercents.ts';
 import { liveStats } from './liveStats.ts';
 import { planView } from './planView.ts';

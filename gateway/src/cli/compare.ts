@@ -1,15 +1,15 @@
 import { ConfigError } from '@mythoughts/shared/errors';
-import { describeProblems, loadRouteTable } from '../config/loadRouteTable.ts';
 import type { Backend, Route, RouteTable } from '../config/routeTable.ts';
+import { SHADOW_DEFAULTS } from '../config/routesConfig.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
-import { METHODS } from '../config/validateRoute.ts';
-import { SAFE_METHODS, SHADOW_DEFAULTS } from '../config/validateShadow.ts';
-import { DEFAULT_ROUTES_FILE } from '../env.ts';
+import { METHODS, SAFE_METHODS } from '../core/httpMethods.ts';
+import { IgnoreRule } from '../core/jsonPath.ts';
+import { routesFileFrom } from '../env.ts';
 import { normaliseTarget } from '../match/normalisePath.ts';
+import { PlanStore } from '../plan/planStore.ts';
 import type { CapturedResponse, ResponseOutcome } from '../shadow/capturedResponse.ts';
 import type { Difference } from '../shadow/difference.ts';
 import { ANSI, formatDifferences, PLAIN, type Painter } from '../shadow/diffFormat.ts';
-import { IgnoreRule } from '../shadow/jsonPath.ts';
 import { ShadowClient, type OutgoingCopy } from '../shadow/shadowClient.ts';
 import { ShadowComparator } from '../shadow/shadowComparator.ts';
 import { parseCommandArgs, type Command } from './command.ts';
@@ -98,9 +98,8 @@ async function planComparison(args: string[]): Promise<ComparePlan | null> {
   const timeoutMs = Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`--timeout ${values.timeout} is not a number of milliseconds`);
 
-  const file = values.file ?? (process.env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE);
-  const loaded = await loadRouteTable(file, urlOverridesFromEnv(process.env));
-  if (!loaded.ok) throw new ConfigError(`${file} is not a valid routes file:\n${describeProblems(loaded.problems)}`);
+  const loaded = await new PlanStore({ file: routesFileFrom(values.file), urlOverride: urlOverridesFromEnv(process.env) }).read();
+  if (!loaded.ok) throw new ConfigError(loaded.message);
   const headers = requestHeaders(values.header ?? [], values.data);
   const route = loaded.table.match(target.path, method, headers);
   const [reference, candidate] = values.backends === undefined ? routeBackends(loaded.table, route, target.path, method) : namedBackends(loaded.table, values.backends);

@@ -1,8 +1,8 @@
 import { ConfigError } from '@mythoughts/shared/errors';
-import { describeProblems, loadRouteTable } from '../config/loadRouteTable.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { MIN_SECRET_LENGTH, parseTtl, signOverrideToken } from '../decide/overrideToken.ts';
-import { DEFAULT_ROUTES_FILE } from '../env.ts';
+import { routesFileFrom } from '../env.ts';
+import { PlanStore } from '../plan/planStore.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
 const HELP = `Usage: gateway override-token --backend NAME [--ttl 1h] [--file FILE]
@@ -37,9 +37,9 @@ export const overrideTokenCommand: Command = {
     if (!values.backend) throw new ConfigError(`--backend is required\n\n${HELP}`);
     const ttl = parseTtl(values.ttl!);
     if (typeof ttl !== 'number') throw new ConfigError(ttl.error);
-    const file = values.file ?? (process.env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE);
-    const loaded = await loadRouteTable(file, urlOverridesFromEnv(process.env));
-    if (!loaded.ok) throw new ConfigError(`${file} is not a valid routes file:\n${describeProblems(loaded.problems)}`);
+    const file = routesFileFrom(values.file);
+    const loaded = await new PlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) }).read();
+    if (!loaded.ok) throw new ConfigError(loaded.message);
     const names = loaded.table.backends.map((b) => b.name);
     if (!names.includes(values.backend)) throw new ConfigError(`unknown backend '${values.backend}' in ${file}; allowed: ${names.join(', ')}`);
     const expiresAt = Math.floor(Date.now() / 1000) + ttl;

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { ConfigError } from '@mythoughts/shared/errors';
 import type { LiveStats, RouteStats } from '../admin/liveStats.ts';
-import { describeProblems, loadRouteTable } from '../config/loadRouteTable.ts';
 import type { Route } from '../config/routeTable.ts';
-import { AdminClient } from '../ops/adminClient.ts';
+import { routesFileFrom } from '../env.ts';
+import { PlanStore } from '../plan/planStore.ts';
 import { formatSplit, splitOf } from '../plan/splitPercents.ts';
+import { AdminClient } from './adminClient.ts';
 import { parseCommandArgs, type Command } from './command.ts';
-import { routesFileOf } from './routesChange.ts';
 
 const HELP = `Usage: gateway routes [--file FILE]
 
@@ -29,9 +29,9 @@ export const routesCommand: Command = {
   async run(args) {
     const { values } = parseCommandArgs(args, HELP, { file: { type: 'string' } });
     if (values.help) return 0;
-    const file = routesFileOf(values);
-    const loaded = await loadRouteTable(file);
-    if (!loaded.ok) throw new ConfigError(`${file} does not validate:\n${describeProblems(loaded.problems)}`);
+    const file = routesFileFrom(values.file);
+    const loaded = await new PlanStore({ file }).read();
+    if (!loaded.ok) throw new ConfigError(loaded.message);
     const admin = AdminClient.fromEnv();
     const stats = await admin.get<LiveStats & { file?: string }>('/api/stats');
     const plan = await admin.get<{ file: string }>('/api/plan');

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
-import { DEFAULT_ROUTES_FILE } from '../env.ts';
-import { AdminClient } from '../ops/adminClient.ts';
-import { estimateChange, formatEstimate, type RecentClientsReport } from '../ops/estimate.ts';
+import { routesFileFrom } from '../env.ts';
+import { AdminClient } from './adminClient.ts';
+import { estimateChange, formatEstimate, type RecentClientsReport } from '../plan/estimate.ts';
 import type { ChangeRequest, RouteChange } from '../plan/planChange.ts';
 import { PlanStore } from '../plan/planStore.ts';
 import { formatSplit, sameSplit, type SplitPercents } from '../plan/splitPercents.ts';
@@ -38,17 +38,13 @@ export interface ChangeFlags {
   readonly only?: boolean;
 }
 
-export function routesFileOf(flags: { file?: string }): string {
-  return flags.file ?? (process.env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE);
-}
-
 /**
  * Runs a shift or panic from the command line and reports it: refusals on stderr (exit 1),
  * otherwise the diff (dry run) or what changed, the estimate of moved clients, and whether
  * the running gateway picked the new file up.
  */
 export async function runChange(request: ChangeRequest, flags: ChangeFlags): Promise<number> {
-  const file = routesFileOf(flags);
+  const file = routesFileFrom(flags.file);
   const store = new PlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) });
   const dryRun = flags['dry-run'] === true;
   const result = await store.change(request, {

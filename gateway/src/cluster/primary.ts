@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { createAdminApp } from '../admin/adminApp.ts';
-import { describeProblems, loadRouteTable } from '../config/loadRouteTable.ts';
-import { urlOverridesFromEnv } from '../config/validateBackends.ts';
+import { urlOverrideOf } from '../config/validateBackends.ts';
 import { closeNow } from '../drain.ts';
 import type { GatewayOptions } from '../gateway.ts';
 import { listen, urlOf } from '../listen.ts';
+import { PlanStore } from '../plan/planStore.ts';
 
 /** How long after SIGTERM a worker that has not exited is killed (on top of its own drain bound). */
 const EXIT_GRACE_MS = 5_000;
@@ -26,8 +26,8 @@ const RESTART_DELAY_MS = 1_000;
  */
 export async function runClusterPrimary(workers: number, options: GatewayOptions, logger: Logger): Promise<number> {
   // Fail fast, once, with every problem, rather than N workers each dying on the same file.
-  const loaded = await loadRouteTable(options.routesFile, options.backendUrls ? (name) => options.backendUrls![name] : urlOverridesFromEnv(process.env));
-  if (!loaded.ok) throw new ConfigError(`${options.routesFile} is not a valid routes file:\n${describeProblems(loaded.problems)}`);
+  const loaded = await new PlanStore({ file: options.routesFile, urlOverride: urlOverrideOf(options.backendUrls) }).read();
+  if (!loaded.ok) throw new ConfigError(loaded.message);
 
   const aggregator = new AggregatorRegistry();
   let stopping = false;

@@ -1,13 +1,5 @@
 import type { Pattern } from '../match/pattern.ts';
-
-class Node {
-  readonly literals = new Map<string, Node>();
-  star: Node | null = null;
-  /** Positions of the patterns that end here with `**` (they cover any rest, even none). */
-  readonly rest: number[] = [];
-  /** Positions of the patterns that end exactly here. */
-  readonly exact: number[] = [];
-}
+import { SegmentTrie, type SegmentNode } from '../match/segmentTrie.ts';
 
 /**
  * The path patterns of earlier routes, as a segment trie, to find which of them cover a later
@@ -18,34 +10,21 @@ class Node {
  * comparison).
  */
 export class CoveringIndex {
-  private readonly root = new Node();
+  private readonly trie = new SegmentTrie();
 
   /** Adds the pattern of the route at `position` (positions only grow). */
   add(pattern: Pattern, position: number): void {
-    let node = this.root;
-    for (const segment of pattern.segments) {
-      if (segment.kind === 'rest') {
-        node.rest.push(position);
-        return;
-      }
-      if (segment.kind === 'star') node = node.star ??= new Node();
-      else {
-        let next = node.literals.get(segment.text);
-        if (next === undefined) node.literals.set(segment.text, (next = new Node()));
-        node = next;
-      }
-    }
-    node.exact.push(position);
+    this.trie.add(pattern, position);
   }
 
   /** Positions of the added patterns that match every path `inner` matches, in ascending order, without repeats. */
   coverersOf(inner: Pattern): number[] {
     const found: number[] = [];
-    this.walk(this.root, inner, 0, found);
+    this.walk(this.trie.root, inner, 0, found);
     return [...new Set(found)].sort((a, b) => a - b);
   }
 
-  private walk(node: Node, inner: Pattern, depth: number, found: number[]): void {
+  private walk(node: SegmentNode, inner: Pattern, depth: number, found: number[]): void {
     found.push(...node.rest);
     const segment = inner.segments[depth];
     if (segment === undefined) {

@@ -6,14 +6,17 @@
 export interface ConfigProblem {
   readonly file: string;
   readonly line: number;
+  /** 1-based column, where it is known precisely (YAML syntax errors). */
+  readonly column?: number;
   readonly field: string;
   readonly message: string;
 }
 
-/** `routes.yaml:12: routes[2].split.users: unknown backend 'userz'; allowed: legacy, users`. */
+/** `routes.yaml:12: routes[2].split.users: unknown backend 'userz'; allowed: legacy, users` (`:12:5:` with a column). */
 export function formatProblem(problem: ConfigProblem): string {
   const field = problem.field ? ` ${problem.field}:` : '';
-  return `${problem.file}:${problem.line}:${field} ${problem.message}`;
+  const column = problem.column === undefined ? '' : `:${problem.column}`;
+  return `${problem.file}:${problem.line}${column}:${field} ${problem.message}`;
 }
 
 /** The closest allowed word, for "did you mean" hints on typos (edit distance ≤ 2). */

@@ -3,13 +3,15 @@ import type { ConfigProblem } from './problems.ts';
 import type { RoutesConfig, RouteConfig } from './routesConfig.ts';
 import { validateBackends, type UrlOverride } from './validateBackends.ts';
 import { validateCohort } from './validateCohort.ts';
-import { validateOutlier, validateReplay } from './validatePolicies.ts';
+import { validateOutlier, validateReplay, validateTimeouts } from './validatePolicies.ts';
+import { validateProtect, validateProtection } from './validateProtection.ts';
 import { validateReachability } from './validateReachability.ts';
 import { validateRoute } from './validateRoute.ts';
 import { validateTesters } from './validateTesters.ts';
 import { YamlReader } from './yamlReader.ts';
+import { syntaxProblems } from './yamlSyntax.ts';
 
-const TOP_KEYS = ['backends', 'cohort', 'outlier', 'replay', 'testers', 'routes'] as const;
+const TOP_KEYS = ['backends', 'cohort', 'outlier', 'replay', 'timeouts', 'testers', 'protect', 'routes'] as const;
 
 export type ReadResult = { readonly ok: true; readonly config: RoutesConfig } | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
@@ -22,11 +24,7 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const reader = new YamlReader(file, lineCounter);
   if (doc.errors.length > 0) {
-    for (const error of doc.errors) {
-      const line = error.linePos?.[0].line ?? 1;
-      reader.problems.push({ file, line, field: '', message: `YAML syntax: ${error.message.split('\n')[0]}` });
-    }
-    return { ok: false, problems: reader.problems };
+    return { ok: false, problems: syntaxProblems(doc, doc.errors, file, lineCounter) };
   }
   const top = reader.map(doc.contents, '', 'the file must be a mapping with backends: and routes:');
   if (!top) return { ok: false, problems: reader.problems };
@@ -38,7 +36,9 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
   const cohort = validateCohort(reader, entries.get('cohort')?.value);
   const outlier = validateOutlier(reader, entries.get('outlier')?.value);
   const replay = validateReplay(reader, entries.get('replay')?.value);
+  const timeouts = validateTimeouts(reader, entries.get('timeouts')?.value);
   const testers = validateTesters(reader, entries.get('testers')?.value);
+  const protect = validateProtect(reader, entries.get('protect')?.value);
   const names = { all: backends.map((b) => b.name), legacy: backends.find((b) => b.legacy)?.name };
 
   const routes: RouteConfig[] = [];
@@ -52,10 +52,11 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
     if (seq && seq.items.length === 0) reader.report(seq, 'routes', 'needs at least one route, e.g. - { name: site, match: { path: /** }, split: {} }');
   }
   validateReachability(reader, routes);
+  validateProtection(reader, protect, routes);
 
   if (reader.problems.length > 0) {
     const sorted = [...reader.problems].sort((a, b) => a.line - b.line);
     return { ok: false, problems: sorted };
   }
-  return { ok: true, config: { file, backends, cohort, outlier, replay, routes, testers } };
+  return { ok: true, config: { file, backends, cohort, outlier, replay, timeouts, routes, protect, testers } };
 }

@@ -1,9 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { BUCKETS, groupSeed } from '../decide/bucket.ts';
+import { BUCKETS, groupSeed } from '../core/bucket.ts';
 import { Matcher } from '../match/matcher.ts';
 import type { Pattern } from '../match/pattern.ts';
-import type { CohortConfig, OutlierConfig, ReplayConfig, RouteConfig, RoutesConfig } from './routesConfig.ts';
-import type { ShadowConfig } from './validateShadow.ts';
+import type { CohortConfig, OutlierConfig, ReplayConfig, RouteConfig, RoutesConfig, ShadowConfig, TimeoutsConfig } from './routesConfig.ts';
 
 /** A back end as the proxy uses it. */
 export interface Backend {
@@ -62,15 +61,20 @@ export class RouteTable {
   readonly cohort: CohortConfig;
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
+  readonly timeouts: TimeoutsConfig;
   /** Users whose valid JWT may pick a backend with X-Gateway-Backend. */
   readonly testers: ReadonlySet<string>;
+  /** Paths no request reaches a back end under (validated: a deny route takes all of them). */
+  readonly protect: readonly Pattern[];
 
   constructor(config: RoutesConfig) {
     this.file = config.file;
     this.cohort = Object.freeze({ ...config.cohort, keys: Object.freeze([...config.cohort.keys]) });
     this.outlier = Object.freeze({ ...config.outlier });
     this.replay = Object.freeze({ ...config.replay });
+    this.timeouts = Object.freeze({ ...config.timeouts });
     this.testers = new Set(config.testers);
+    this.protect = Object.freeze(config.protect.map((p) => Object.freeze({ text: p.text, segments: p.segments })));
     this.backends = config.backends.map((b) => Object.freeze({ name: b.name, origin: b.origin, legacy: b.legacy, connectTimeoutMs: b.connectTimeoutMs, responseTimeoutMs: b.responseTimeoutMs }));
     const byName = new Map(this.backends.map((b) => [b.name, b]));
     this.legacy = this.backends.find((b) => b.legacy)!;

@@ -1,5 +1,5 @@
+import type { IgnoreRule } from '../core/jsonPath.ts';
 import type { Pattern } from '../match/pattern.ts';
-import type { ShadowConfig } from './validateShadow.ts';
 
 /**
  * What the user wrote in routes.yaml, validated, with the line of each piece so later checks
@@ -11,7 +11,10 @@ export interface RoutesConfig {
   readonly cohort: CohortConfig;
   readonly outlier: OutlierConfig;
   readonly replay: ReplayConfig;
+  readonly timeouts: TimeoutsConfig;
   readonly routes: readonly RouteConfig[];
+  /** Paths no request may carry to a back end (`protect:`). */
+  readonly protect: readonly ProtectedPattern[];
   /** Users whose valid JWT may pick a backend with X-Gateway-Backend. */
   readonly testers: readonly string[];
 }
@@ -45,6 +48,11 @@ export interface ReplayConfig {
   readonly maxBodyBytes: number;
 }
 
+export interface TimeoutsConfig {
+  /** A request body must arrive whole within this long, or the client gets 408. */
+  readonly clientBodyMs: number;
+}
+
 export interface SplitShare {
   readonly backend: string;
   /** Percent, 0..100, at most two decimals (the bucket resolution is 0.01 %). */
@@ -66,16 +74,53 @@ export interface RouteConfig {
   readonly shadow: ShadowConfig | null;
 }
 
+/** `shadow:` of a route, validated: what to mirror where, and how to compare the answers. */
+export interface ShadowConfig {
+  /** The backend that receives the copies (the candidate). */
+  readonly to: string;
+  /** Share of eligible requests mirrored, 0..100. */
+  readonly percent: number;
+  readonly methods: ReadonlySet<string>;
+  /** Body locations never compared (JSONPath subset, see core/jsonPath.ts). */
+  readonly ignore: readonly IgnoreRule[];
+  /** Response headers compared (lower case); all others (Date, X-Request-ID…) are not. */
+  readonly headers: readonly string[];
+  readonly maxInFlight: number;
+  readonly timeoutMs: number;
+  /** Cap on a mirrored request body and on each response body kept for comparison. */
+  readonly maxBodyBytes: number;
+  /** Share of mirrored safe requests also sent a second time to the primary, to learn noise. */
+  readonly noisePercent: number;
+  readonly line: number;
+}
+
+/** A pattern of `protect:`; line null for the defaults, which the file does not write. */
+export type ProtectedPattern = Pattern & { readonly line: number | null };
+
+/** The backend names declared, for the checks of what routes name. */
+export interface BackendNames {
+  readonly all: readonly string[];
+  readonly legacy: string | undefined;
+}
+
 export const DEFAULTS = {
   connectTimeoutMs: 2_000,
   responseTimeoutMs: 30_000,
   consecutiveFailures: 5,
   cooldownSeconds: 30,
   maxBodyBytes: 64 * 1024,
+  clientBodyMs: 30_000,
   salt: 'mythoughts',
   cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
+  protect: ['/admin/**', '/metrics'],
 } as const;
 
-/** Backend and route names become metric labels and log fields: keep them plain. */
-export const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
-export const NAME_RULE = 'a lower-case name: a letter, then letters, digits, - or _ (e.g. thoughts-api)';
+export const SHADOW_DEFAULTS = {
+  percent: 100,
+  methods: ['GET', 'HEAD'],
+  headers: ['content-type', 'location', 'allow'],
+  maxInFlight: 16,
+  timeoutMs: 5_000,
+  maxBodyBytes: 64 * 1024,
+  noisePercent: 10,
+} as const;

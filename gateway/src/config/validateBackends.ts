@@ -1,4 +1,5 @@
-import { DEFAULTS, NAME, NAME_RULE, type BackendConfig } from './routesConfig.ts';
+import { NAME, NAME_RULE } from './fields.ts';
+import { DEFAULTS, type BackendConfig } from './routesConfig.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
 const BACKEND_KEYS = ['url', 'legacy', 'connect_timeout_ms', 'response_timeout_ms'] as const;
@@ -98,4 +99,9 @@ export const noUrlOverride: UrlOverride = () => undefined;
 /** Reads `GATEWAY_BACKEND_<NAME>_URL` variables. */
 export function urlOverridesFromEnv(env: NodeJS.ProcessEnv): UrlOverride {
   return (name) => env[backendUrlVariable(name)] || undefined;
+}
+
+/** The URLs given (a test, a supervisor) when there are any, else the environment's. */
+export function urlOverrideOf(backendUrls: Readonly<Record<string, string>> | undefined, env: NodeJS.ProcessEnv = process.env): UrlOverride {
+  return backendUrls ? (name) => backendUrls[name] : urlOverridesFromEnv(env);
 }

@@ -1,4 +1,5 @@
-import { DEFAULTS, type OutlierConfig, type ReplayConfig } from './routesConfig.ts';
+import { wholeNumber } from './fields.ts';
+import { DEFAULTS, type OutlierConfig, type ReplayConfig, type TimeoutsConfig } from './routesConfig.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
 /** `outlier:` — when a failing new backend is taken out of splits, and for how long. */
@@ -26,14 +27,12 @@ export function validateReplay(reader: YamlReader, node: unknown): ReplayConfig 
   return { maxBodyBytes: bytes ?? DEFAULTS.maxBodyBytes };
 }
 
-export function wholeNumber(reader: YamlReader, node: unknown, field: string, min: number, max: number, note: string): number | undefined {
-  if (node === undefined) return undefined;
-  const rule = `a whole number from ${min} to ${max} (${note})`;
-  const value = reader.number(node, field, rule);
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    reader.report(node, field, `${value} is not allowed: ${rule}`);
-    return undefined;
-  }
-  return value;
+/** `timeouts:` — the gateway's limits on its clients (a back end's own are on the backend). */
+export function validateTimeouts(reader: YamlReader, node: unknown): TimeoutsConfig {
+  if (node === undefined) return { clientBodyMs: DEFAULTS.clientBodyMs };
+  const map = reader.map(node, 'timeouts', '{ client_body_ms: 30000 }');
+  if (!map) return { clientBodyMs: DEFAULTS.clientBodyMs };
+  const entries = reader.knownEntries(map, 'timeouts', ['client_body_ms']);
+  const ms = wholeNumber(reader, entries.get('client_body_ms')?.value, join('timeouts', 'client_body_ms'), 100, 600_000, 'milliseconds for a whole request body; slower clients get 408');
+  return { clientBodyMs: ms ?? DEFAULTS.clientBodyMs };
 }

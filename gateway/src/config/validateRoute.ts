@@ -1,18 +1,13 @@
 import { isMap, type YAMLMap } from 'yaml';
 import { parsePattern } from '../match/pattern.ts';
-import { NAME, NAME_RULE, type RouteConfig, type SplitShare } from './routesConfig.ts';
+import { NAME, NAME_RULE, validateMethods } from './fields.ts';
+import type { BackendNames, RouteConfig, SplitShare } from './routesConfig.ts';
 import { validateShadow } from './validateShadow.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
 const ROUTE_KEYS = ['name', 'match', 'group', 'split', 'fallback', 'deny', 'shadow'] as const;
 const MATCH_KEYS = ['path', 'methods', 'headers'] as const;
-export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const PERCENT_RULE = 'a number of percent from 0 to 100 with at most two decimals, e.g. 25 or 0.5';
-
-export interface BackendNames {
-  readonly all: readonly string[];
-  readonly legacy: string | undefined;
-}
 
 /** One entry of `routes:`. Returns undefined when the route is unusable (problems recorded). */
 export function validateRoute(reader: YamlReader, node: unknown, index: number, backends: BackendNames): RouteConfig | undefined {
@@ -77,23 +72,6 @@ function validateMatch(reader: YamlReader, node: unknown, field: string): Pick<R
   const headers = entries.has('headers') ? validateHeaders(reader, entries.get('headers')!.value, join(field, 'headers')) : null;
   if (!ok || patterns.length === 0 || methods === undefined || headers === undefined) return undefined;
   return { patterns, methods, headers };
-}
-
-export function validateMethods(reader: YamlReader, node: unknown, field: string): ReadonlySet<string> | undefined {
-  const written = reader.strings(node, field, `a list of ${METHODS.join(', ')}`);
-  if (!written) return undefined;
-  const methods = new Set<string>();
-  let ok = true;
-  for (const { value, node: item } of written) {
-    const method = value.toUpperCase();
-    if ((METHODS as readonly string[]).includes(method)) {
-      methods.add(method);
-    } else {
-      reader.report(item, field, `'${value}' is not a method; allowed: ${METHODS.join(', ')}`);
-      ok = false;
-    }
-  }
-  return ok ? methods : undefined;
 }
 
 function validateHeaders(reader: YamlReader, node: unknown, field: string): (readonly [string, string])[] | undefined {

@@ -1,39 +1,9 @@
-import { IgnoreRule } from '../shadow/jsonPath.ts';
-import { wholeNumber } from './validatePolicies.ts';
-import { validateMethods, type BackendNames } from './validateRoute.ts';
+import { SAFE_METHODS } from '../core/httpMethods.ts';
+import { IgnoreRule } from '../core/jsonPath.ts';
+import { percentOf, validateMethods, wholeNumber } from './fields.ts';
+import { SHADOW_DEFAULTS, type BackendNames, type ShadowConfig } from './routesConfig.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
-/** `shadow:` of a route, validated: what to mirror where, and how to compare the answers. */
-export interface ShadowConfig {
-  /** The backend that receives the copies (the candidate). */
-  readonly to: string;
-  /** Share of eligible requests mirrored, 0..100. */
-  readonly percent: number;
-  readonly methods: ReadonlySet<string>;
-  /** Body locations never compared (JSONPath subset, see shadow/jsonPath.ts). */
-  readonly ignore: readonly IgnoreRule[];
-  /** Response headers compared (lower case); all others (Date, X-Request-ID…) are not. */
-  readonly headers: readonly string[];
-  readonly maxInFlight: number;
-  readonly timeoutMs: number;
-  /** Cap on a mirrored request body and on each response body kept for comparison. */
-  readonly maxBodyBytes: number;
-  /** Share of mirrored safe requests also sent a second time to the primary, to learn noise. */
-  readonly noisePercent: number;
-  readonly line: number;
-}
-
-export const SHADOW_DEFAULTS = {
-  percent: 100,
-  methods: ['GET', 'HEAD'],
-  headers: ['content-type', 'location', 'allow'],
-  maxInFlight: 16,
-  timeoutMs: 5_000,
-  maxBodyBytes: 64 * 1024,
-  noisePercent: 10,
-} as const;
-
-export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const SHADOW_KEYS = ['to', 'percent', 'methods', 'allow_writes', 'ignore', 'headers', 'max_in_flight', 'timeout_ms', 'max_body_bytes', 'noise_percent'] as const;
 const HEADER_NAME = /^[a-z0-9-]+$/;
@@ -115,15 +85,4 @@ export function validateShadow(reader: YamlReader, node: unknown, field: string,
     noisePercent,
     line: reader.lineOf(map),
   };
-}
-
-function percentOf(reader: YamlReader, node: unknown, field: string, fallback: number): number | undefined {
-  if (node === undefined) return fallback;
-  const value = reader.number(node, field, 'a percent from 0 to 100');
-  if (value === undefined) return undefined;
-  if (value < 0 || value > 100) {
-    reader.report(node, field, `${value} is not allowed: a percent from 0 to 100`);
-    return undefined;
-  }
-  return value;
 }

@@ -26,7 +26,8 @@ export function readBody(req: IncomingMessage, length: number): Promise<Buffer |
       if (received <= length) chunks.push(chunk);
     });
     req.once('end', () => resolve(received === length ? Buffer.concat(chunks, length) : null));
-    // The client aborting is not the gateway's failure: the caller sees null and stops.
+    // The client aborting (or timed out, see clientBody.ts) is not the gateway's failure: the caller sees null and stops.
     req.once('error', () => resolve(null));
+    req.once('close', () => resolve(null));
   });
 }

@@ -13,11 +13,3 @@ export function createGatewayLogger(destination?: DestinationStream): Logger {
   if (process.stdout.isTTY) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
   return pino(options, pino.destination({ dest: 1, sync: false }));
 }
-
-/**
- * Where the access log goes when GATEWAY_ACCESS_LOG names a file: JSON lines appended
- * asynchronously, redacted like every other line.
- */
-export function createAccessLogger(file: string): Logger {
-  return createGatewayLogger(pino.destination({ dest: file, sync: false, mkdir: true, append: true }));
-}

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RouteTable } from '../config/routeTable.ts';
+import type { AuditAction } from '../plan/auditLog.ts';
 import { RequestCounters } from './requestCounters.ts';
 
 /**
@@ -77,6 +78,15 @@ export class GatewayMetrics {
     aggregator: 'min',
   });
 
+  readonly planChanges = new Counter({
+    name: 'gateway_plan_changes_total',
+    help: 'Audited changes of routes.yaml (shift, panic, step, rollback) this gateway picked up, by action and route',
+    labelNames: ['action', 'route'] as const,
+    registers: [this.registry],
+    // Every worker picks up the same change: count it once.
+    aggregator: 'max',
+  });
+
   readonly ejections = new Counter({
     name: 'gateway_backend_ejections_total',
     help: 'Times a backend was taken out of splits after consecutive failures (outlier detection)',
@@ -101,11 +111,15 @@ export class GatewayMetrics {
       for (const share of route.shares) this.weights.set({ route: route.name, backend: share.backend.name }, share.ratio);
       // A shadowed route shows 0 per result from the start rather than "no data".
       if (route.shadow !== null) for (const result of ['match', 'mismatch', 'error', 'skipped']) this.shadowComparisons.inc({ route: route.name, result }, 0);
+      // From 0, so the first change of a route is an increase Grafana can annotate.
+      if (route.deny === null) for (const action of PLAN_CHANGE_ACTIONS) this.planChanges.inc({ action, route: route.name }, 0);
     }
     this.lastReloadSuccess.set(Date.now() / 1000);
     this.lastReloadSuccessful.set(1);
   }
 }
+
+const PLAN_CHANGE_ACTIONS: readonly AuditAction[] = ['shift', 'panic', 'step', 'rollback'];
 
 /** `2xx` … `5xx`, the code label. */
 export function statusClass(status: number): string {

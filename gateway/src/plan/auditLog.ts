@@ -1,5 +1,6 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { readTextIfExists } from '@mythoughts/shared/files';
 import type { SplitPercents } from './splitPercents.ts';
 
 /** What a change did: an operator's shift or panic, or a step or rollback of the rollout controller. */
@@ -64,13 +65,8 @@ export interface RecentAudit {
 
 /** The last `limit` entries; a log that does not exist yet is empty. */
 export async function readRecentAudit(file: string, limit: number): Promise<RecentAudit> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], unreadableLines: 0 };
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === null) return { entries: [], unreadableLines: 0 };
   const entries: AuditEntry[] = [];
   let unreadableLines = 0;
   const lines = text.split('\n').filter((line) => line.trim() !== '');

@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compileRouteTable, describeProblems } from '../config/loadRouteTable.ts';
+import { readTextIfExists, writeFileAtomically } from '@mythoughts/shared/files';
+import { compileRouteTable, describeProblems } from '../config/compileRouteTable.ts';
 import type { ConfigProblem } from '../config/problems.ts';
 import type { RouteTable } from '../config/routeTable.ts';
 import { noUrlOverride, type UrlOverride } from '../config/validateBackends.ts';
-import { writeFileAtomically } from '../ops/atomicWrite.ts';
 import { AuditLog, auditLogFileFor, readRecentAudit, type AuditAction, type AuditEntry, type RecentAudit } from './auditLog.ts';
+import { fileDiff } from './fileDiff.ts';
 import { FileWatcher } from './fileWatcher.ts';
 import { planChange, type ChangeRequest, type Refusal, type RouteChange } from './planChange.ts';
 import { writeSplits } from './routesDocument.ts';
 import { sameSplit, splitOf } from './splitPercents.ts';
-import { unifiedDiff } from '../ops/unifiedDiff.ts';
 
 /** One validated state of routes.yaml. `version` is the sha256 of `text`: equal text, equal version. */
 export interface PlanSnapshot {
@@ -83,15 +82,13 @@ export class PlanStore {
 
   /** The file as it is now: 503 when it cannot be read, 409 when it does not validate. */
   async read(): Promise<PlanRead> {
-    let text: string;
+    let text: string | null;
     try {
-      text = await readFile(this.file, 'utf8');
+      text = await readTextIfExists(this.file);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === 'ENOENT' ? 'no such file (set GATEWAY_ROUTES or pass the file path)' : (error as Error).message;
-      const problems = [{ file: this.file, line: 1, field: '', message: `cannot read the routes file: ${reason}` }];
-      return { ok: false, status: 503, message: `cannot read the routes file ${this.file}: ${reason}`, problems };
+      return this.unreadable((error as Error).message);
     }
+    if (text === null) return this.unreadable('no such file (set GATEWAY_ROUTES or pass the file path)');
     const version = versionOf(text);
     if (this.last?.version === version) return { ok: true, ...this.last };
     const compiled = compileRouteTable(text, this.file, this.urlOverride);
@@ -163,7 +160,7 @@ export class PlanStore {
       return { ok: false, status: 500, message: `editing ${this.file} did not give route ${mismatch.route} the intended split; nothing was written (a bug: please report it with the file)` };
     }
 
-    const outcome = { changes: planned.changes, notes: planned.notes, diff: unifiedDiff(current.text, edited.text, path.basename(this.file)), before: current.table };
+    const outcome = { changes: planned.changes, notes: planned.notes, diff: fileDiff(current.text, edited.text, path.basename(this.file)), before: current.table };
     if (meta.dryRun) return { ok: true, applied: false, ...outcome, after: next.table, version: current.version };
 
     let audit: AuditLog;
@@ -199,6 +196,11 @@ export class PlanStore {
       await audit.close();
     }
     return { ok: true, applied: true, ...outcome, after: next.table, version };
+  }
+
+  private unreadable(reason: string): PlanRead {
+    const problems = [{ file: this.file, line: 1, field: '', message: `cannot read the routes file: ${reason}` }];
+    return { ok: false, status: 503, message: `cannot read the routes file ${this.file}: ${reason}`, problems };
   }
 
   private moved(expected: string, actual: string): { ok: false } & Refusal {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { BodyObserver, ResponseHead } from '../forward/responseSteps.ts';
 
 /** One answer kept for comparison: its head and at most `maxBodyBytes` of its body. */
 export interface CapturedResponse {
@@ -58,10 +58,20 @@ export function flattenHeaders(headers: IncomingHttpHeaders | Record<string, str
   return flat;
 }
 
+/** A flat `[name, value, …]` header list as a record: lower-case names, repeated ones joined with ', '. */
+export function flatHeadersRecord(headers: readonly string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    record[name] = record[name] === undefined ? headers[i + 1]! : `${record[name]}, ${headers[i + 1]!}`;
+  }
+  return record;
+}
+
 /**
- * The primary's answer, read on the side while the forwarder streams it to the client
- * (libraries.md trap 10): a second `data` listener sees the same chunks, so the client gets
- * every byte unchanged and as fast as before, and the tap keeps a bounded copy. The outcome
+ * The primary's answer, read on the side while the forwarder streams it to the client: a
+ * body observer sees the same chunks, so the client gets every byte unchanged and as fast
+ * as before, and the tap keeps a bounded copy. The outcome
  * settles when the body ends, when it is cut, or when the client's response closes without
  * any answer having been captured (the primary failed).
  */
@@ -81,17 +91,17 @@ export class ResponseTap {
     });
   }
 
-  /** Called by the forwarder with the answer that goes to the client, before it streams. */
-  capture(backend: string, status: number, headers: IncomingHttpHeaders, body: Readable, ms: number): void {
+  /** Called with the head of the answer that goes to the client, before it streams; the observer sees its body. */
+  observe(head: ResponseHead): BodyObserver {
     this.captured = true;
-    const head = flattenHeaders(headers);
+    const { backend, status } = head;
+    const headers = flatHeadersRecord(head.headers);
     const collector = new BodyCollector(this.maxBodyBytes);
-    body.on('data', (chunk: Buffer) => collector.push(chunk));
-    body.once('end', () =>
-      this.settle({ ok: true, backend, status, headers: head, body: collector.body(), truncated: collector.truncated, bodyBytes: collector.bytes, ms }),
-    );
-    body.once('close', () => {
-      if (!body.readableEnded) this.settle({ ok: false, backend, reason: `${backend} cut its answer after ${collector.bytes} bytes` });
-    });
+    const settle = this.settle;
+    return {
+      data: (chunk) => collector.push(chunk),
+      end: () => settle({ ok: true, backend: backend.name, status, headers, body: collector.body(), truncated: collector.truncated, bodyBytes: collector.bytes, ms: head.upstreamMs }),
+      cut: (reason) => settle({ ok: false, backend: backend.name, reason: `${reason} after ${collector.bytes} bytes` }),
+    };
   }
 }

@@ -1,5 +1,5 @@
 import type { Difference } from './difference.ts';
-import { formatLocation, generalLocation, type IgnoreRule, type Segment } from './jsonPath.ts';
+import { formatLocation, generalLocation, type IgnoreRule, type Segment } from '../core/jsonPath.ts';
 
 /**
  * Structural difference of two parsed JSON documents: objects are compared by key (their key

@@ -1,7 +1,7 @@
 import type { CapturedResponse } from './capturedResponse.ts';
 import type { Difference } from './difference.ts';
 import { diffJson } from './jsonDiff.ts';
-import type { IgnoreRule } from './jsonPath.ts';
+import type { IgnoreRule } from '../core/jsonPath.ts';
 
 /** What to compare: response headers by name (the rest — Date, X-Request-ID… — never), and body locations to skip. */
 export interface ComparisonRules {

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Backend, ShadowPlan } from '../config/routeTable.ts';
-import { SAFE_METHODS } from '../config/validateShadow.ts';
+import { SAFE_METHODS } from '../core/httpMethods.ts';
 import type { Exchange } from '../exchange.ts';
+import type { ResponseStep } from '../forward/responseSteps.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
 import type { Difference } from './difference.ts';
@@ -17,10 +18,14 @@ export const SHADOW_HEADER = 'x-gateway-shadow';
 
 export type ShadowResult = 'match' | 'mismatch' | 'error' | 'skipped';
 
-export interface ShadowMirrorDeps {
-  readonly client: ShadowClient;
+/** What the mirror has found: the recent mismatches and the places learnt as noise. */
+export interface ShadowFindings {
   readonly store: MismatchStore;
   readonly noise: NoiseModel;
+}
+
+export interface ShadowMirrorDeps extends ShadowFindings {
+  readonly client: ShadowClient;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /** 0 ≤ x < 1; replaceable so tests can sample deterministically. */
@@ -67,7 +72,6 @@ export class ShadowMirror {
     const slots = sampleNoise ? 2 : 1;
     this.inFlight.set(route, used + slots);
     const tap = new ResponseTap(plan.maxBodyBytes, res, () => exchange.failure ?? 'the client left before the answer');
-    exchange.tap = tap;
     return new ShadowTrip(this, exchange, req, plan, primary, tap, sampleNoise, slots);
   }
 
@@ -169,6 +173,12 @@ export class ShadowMirror {
 /** One mirrored request: its reserved slots, the tap on the primary, and the copies once sent. */
 export class ShadowTrip {
   target = '';
+  private skippedCopy = false;
+
+  /** The response step that taps the primary's answer (run before the others: it sees the head as the back end sent it). */
+  readonly tapStep: ResponseStep = (head) => {
+    if (!this.skippedCopy) (head.observers ??= []).push(this.tap.observe(head));
+  };
 
   constructor(
     private readonly mirror: ShadowMirror,
@@ -194,7 +204,7 @@ export class ShadowTrip {
 
   /** The request cannot be mirrored after all (its body is over the cap, or the client left). */
   skip(reason: string): void {
-    this.exchange.tap = null;
+    this.skippedCopy = true;
     this.mirror.release(this.exchange.routeName, this.slots);
     this.mirror.skipped(this.exchange, reason);
   }

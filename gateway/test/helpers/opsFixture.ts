@@ -48,6 +48,8 @@ routes:
   - name: site
     match: { path: /** }
     split: { legacy: 100 }
+
+protect: [/admin/**]   # these test back ends serve no /metrics
 `;
 }
 

@@ -3,14 +3,17 @@ export type BackendUrls = Record<string, string>;
 
 /**
  * A routes.yaml text for tests: the given backends (the first one `legacy: true`), extra
- * top-level sections, and the routes written as YAML list items.
+ * top-level sections, and the routes written as YAML list items. The test back ends have
+ * no /admin or /metrics of their own, so unless `extra` says otherwise the plan protects
+ * nothing (`protect: []`): the default protection has its own tests (planSafety.test.ts).
  */
 export function routesYaml(backends: BackendUrls, routes: string, extra = '', backendExtras: Record<string, string> = {}): string {
   const names = Object.keys(backends);
   const backendLines = names
     .map((name, i) => `  ${name}: { url: ${backends[name]}${i === 0 ? ', legacy: true' : ''}${backendExtras[name] ? `, ${backendExtras[name]}` : ''} }`)
     .join('\n');
-  return `backends:\n${backendLines}\n${extra}\nroutes:\n${routes}\n`;
+  const protect = /^protect:/m.test(extra) ? '' : 'protect: []\n';
+  return `backends:\n${backendLines}\n${extra}\n${protect}routes:\n${routes}\n`;
 }
 
 /** Parses Prometheus text into `name{label="v",...}` → value (labels sorted by name). */

@@ -1,4 +1,6 @@
 import type { Request, Router } from 'express';
+import { clientAddress } from '@mythoughts/shared/http/api';
+import { loginThrottledMessage } from '@mythoughts/shared/http/fields';
 import type { Monolith } from '../monolith.ts';
 import type { Csrf } from './csrf.ts';
 import { clearSessionCookie, sessionIdOf, setSessionCookie } from './sessionCookie.ts';
@@ -7,7 +9,7 @@ import type { Render } from './views.ts';
 const LOGIN_FAILED = 'Invalid login/password, please try again.';
 
 /** /login/ and /logout/: server-side sessions, one per user. */
-export function addAuthRoutes(router: Router, { users, sessions, logger }: Monolith, csrf: Csrf, render: Render): void {
+export function addAuthRoutes(router: Router, { users, sessions, loginThrottle, logger }: Monolith, csrf: Csrf, render: Render): void {
   router.get('/login/', (req, res) => {
     render(res, 'login.njk', { csrfToken: csrf.token(req, res), error: null, typedUsername: '' });
   });
@@ -15,12 +17,20 @@ export function addAuthRoutes(router: Router, { users, sessions, logger }: Monol
   router.post('/login/', async (req, res) => {
     const username = formString(req, 'username');
     const password = formString(req, 'password');
-    if (!(await users.checkPassword(username, password))) {
+    // Counted with the API's logins (monolith and users service): one budget of guesses per username and address.
+    const verdict = await loginThrottle.attempt(username, clientAddress(req), () => users.checkPassword(username, password));
+    if (verdict.outcome === 'throttled') {
+      res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
+      const error = loginThrottledMessage(verdict.retryAfterSeconds);
+      render(res, 'login.njk', { csrfToken: csrf.token(req, res), error, typedUsername: username }, 429);
+      return;
+    }
+    if (verdict.outcome === 'wrong') {
       render(res, 'login.njk', { csrfToken: csrf.token(req, res), error: LOGIN_FAILED, typedUsername: username });
       return;
     }
     // Starting a session ends the user's older one: logging in again logs out elsewhere.
-    setSessionCookie(res, await sessions.start(username));
+    setSessionCookie(res, await sessions.start(username), sessions.lifetimeSeconds);
     logger.info({ username }, 'site login');
     res.redirect(302, '/');
   });

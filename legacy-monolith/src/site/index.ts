@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
+import { verifyBodyEncoding } from '@mythoughts/shared/http/encoding';
 import type { Monolith } from '../monolith.ts';
 import { addAuthRoutes } from './auth.ts';
 import { createCsrf } from './csrf.ts';
@@ -20,7 +21,8 @@ export function addSiteRoutes(app: Express, monolith: Monolith): void {
   addStylesheetRoute(site);
   site.use(
     cookieParser(),
-    express.urlencoded({ extended: false, limit: '16kb' }),
+    // Forms in valid UTF-8 only: a damaged thought is refused (400 page), never stored.
+    express.urlencoded({ extended: false, limit: '16kb', verify: verifyBodyEncoding }),
     // Every form POST of the site, whatever its path, needs a valid token.
     csrf.protect,
     loadSessionUser(monolith.sessions),

@@ -16,14 +16,15 @@ export function sessionIdOf(req: Request): string | undefined {
 export function loadSessionUser(sessions: SessionStore) {
   return async (req: Request, res: Response, next: NextFunction) => {
     const session = sessionIdOf(req);
-    // A session ended elsewhere (logout, or a newer login of the same user) finds no row: logged out.
+    // A session ended elsewhere (logout, a newer login of the same user) or expired finds no row: logged out.
     res.locals.username = session ? await sessions.username(session) : undefined;
     next();
   };
 }
 
-export function setSessionCookie(res: Response, session: string): void {
-  res.cookie(SESSION_COOKIE, session, SESSION_COOKIE_OPTIONS);
+/** The cookie lives exactly as long as the session row (Max-Age and Expires, in step with SESSION_LIFETIME_SECONDS). */
+export function setSessionCookie(res: Response, session: string, lifetimeSeconds: number): void {
+  res.cookie(SESSION_COOKIE, session, { ...SESSION_COOKIE_OPTIONS, maxAge: lifetimeSeconds * 1000 });
 }
 
 export function clearSessionCookie(res: Response): void {

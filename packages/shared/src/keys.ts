@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
+import { writeFileAtomically } from './files.ts';
 
 export interface KeyFiles {
   privateKeyFile?: string | undefined;
@@ -17,7 +18,7 @@ export interface KeyPair {
  * The key files to use: the configured ones, or a development pair under `dataDir/keys`,
  * generated on first use. Production sets both variables and never reaches the generator.
  */
-export function resolveKeyFiles(env: NodeJS.ProcessEnv, dataDir: string): KeyFiles {
+export async function resolveKeyFiles(env: NodeJS.ProcessEnv, dataDir: string): Promise<KeyFiles> {
   const privateKeyFile = env.JWT_PRIVATE_KEY_FILE || undefined;
   const publicKeyFile = env.JWT_PUBLIC_KEY_FILE || undefined;
   if (publicKeyFile) return { privateKeyFile, publicKeyFile };
@@ -28,7 +29,7 @@ export function resolveKeyFiles(env: NodeJS.ProcessEnv, dataDir: string): KeyFil
 }
 
 /** Creates an RSA pair under `dataDir/keys` unless one is there. Never committed: data/ is git-ignored. */
-export function ensureDevKeys(dataDir: string): Required<KeyFiles> {
+export async function ensureDevKeys(dataDir: string): Promise<Required<KeyFiles>> {
   const dir = path.join(dataDir, 'keys');
   const files = { privateKeyFile: path.join(dir, 'jwt-private.pem'), publicKeyFile: path.join(dir, 'jwt-public.pem') };
   if (existsSync(files.privateKeyFile) && existsSync(files.publicKeyFile)) return files;
@@ -38,9 +39,9 @@ export function ensureDevKeys(dataDir: string): Required<KeyFiles> {
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-  // Write-then-rename so a process starting alongside never reads half a key.
-  writeAtomically(files.privateKeyFile, privateKey, 0o600);
-  writeAtomically(files.publicKeyFile, publicKey, 0o644);
+  // Atomically, so a process starting alongside never reads half a key.
+  await writeFileAtomically(files.privateKeyFile, privateKey, { mode: 0o600 });
+  await writeFileAtomically(files.publicKeyFile, publicKey, { mode: 0o644 });
   return files;
 }
 
@@ -58,10 +59,4 @@ function readKeyFile(file: string, variable: string): string {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new ConfigError(`cannot read key file ${file} (${variable}): ${reason}`);
   }
-}
-
-function writeAtomically(file: string, content: string, mode: number): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, content, { mode });
-  renameSync(temp, file);
 }

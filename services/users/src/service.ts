@@ -2,6 +2,7 @@ import { ConfigError } from '@mythoughts/shared/errors';
 import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
 import { loginRoutes, userAdminRoutes } from '@mythoughts/shared/api/users';
+import { LoginThrottle } from '@mythoughts/shared/stores/loginThrottle';
 import { UserStore } from '@mythoughts/shared/stores/users';
 import { createTokenSigner } from '@mythoughts/shared/tokens';
 
@@ -20,7 +21,7 @@ export const usersService: ServiceSpec = {
     addDocumentedApi(app, logger, {
       documentFile: new URL('./openapi.yaml', import.meta.url),
       routers: [
-        ['/api', loginRoutes({ users, signer })],
+        ['/api', loginRoutes({ users, signer, loginThrottle: new LoginThrottle(database.db, config.login) })],
         ['/admin', userAdminRoutes({ users })],
       ],
     });

@@ -1,5 +1,6 @@
-import { ApiError, apiRoute, apiRouter, MESSAGES, readFields, sendJson } from '../http/api.ts';
-import { LOGIN_FIELDS, MAX_USERNAME_LENGTH, NEW_USER_FIELDS, usernameTaken, usernameTooLong } from '../http/fields.ts';
+import { ApiError, apiRoute, apiRouter, clientAddress, MESSAGES, readFields, sendJson } from '../http/api.ts';
+import { LOGIN_FIELDS, loginThrottled, MAX_USERNAME_LENGTH, NEW_USER_FIELDS, usernameTaken, usernameTooLong } from '../http/fields.ts';
+import type { LoginThrottle } from '../stores/loginThrottle.ts';
 import type { UserStore } from '../stores/users.ts';
 import type { TokenSigner } from '../tokens.ts';
 
@@ -10,15 +11,15 @@ import type { TokenSigner } from '../tokens.ts';
  */
 
 /** Mounted at `/api`: POST /api/login/. */
-export function loginRoutes({ users, signer }: { users: UserStore; signer: TokenSigner }) {
+export function loginRoutes({ users, signer, loginThrottle }: { users: UserStore; signer: TokenSigner; loginThrottle: LoginThrottle }) {
   const router = apiRouter();
   apiRoute(router, '/login/', {
     async POST(req, res) {
       const { username, password } = readFields(req, LOGIN_FIELDS) as { username: string; password: string };
+      const verdict = await loginThrottle.attempt(username, clientAddress(req), () => users.checkPassword(username, password));
+      if (verdict.outcome === 'throttled') throw loginThrottled(verdict.retryAfterSeconds);
       // One answer for an unknown user and a wrong password, so the API does not tell which names exist.
-      if (!(await users.checkPassword(username, password))) {
-        throw new ApiError(401, { message: MESSAGES.unauthorized });
-      }
+      if (verdict.outcome === 'wrong') throw new ApiError(401, { message: MESSAGES.unauthorized });
       // Exactly one key: clients (and the gateway's shadow comparison) rely on the shape.
       sendJson(res, 200, { Authorized: `Bearer ${signer.sign(username)}` });
     },

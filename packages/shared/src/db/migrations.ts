@@ -32,6 +32,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('sessions_username_idx').on('sessions').column('username').execute();
       },
     },
+    // Session lifetimes and login throttling. Times are ISO-8601 UTC with milliseconds and `Z`
+    // (Date#toISOString: fixed width), so comparing them as text compares them as times.
+    '0002_session_expiry_login_failures': {
+      async up(db: Kysely<any>) {
+        // Sessions from before lifetimes existed get '' (already expired): their users log in again.
+        await db.schema.alterTable('sessions').addColumn('expires', 'varchar(32)', (c) => c.notNull().defaultTo('')).execute();
+        await db.schema.createIndex('sessions_expires_idx').on('sessions').column('expires').execute();
+        await db.schema.createTable('login_failures')
+          .addColumn('key', 'varchar(80)', (c) => c.primaryKey())
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('last_failure', 'varchar(32)', (c) => c.notNull())
+          .addColumn('locked_until', 'varchar(32)', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('login_failures_last_failure_idx').on('login_failures').column('last_failure').execute();
+      },
+    },
   };
 }
 

@@ -5,6 +5,7 @@ export interface Schema {
   users: UsersTable;
   thoughts: ThoughtsTable;
   sessions: SessionsTable;
+  login_failures: LoginFailuresTable;
 }
 
 export interface UsersTable {
@@ -26,6 +27,18 @@ export interface SessionsTable {
   id: Generated<number>;
   session: string;
   username: string;
+  /** ISO-8601 UTC (toISOString): the session ends then. */
+  expires: string;
+}
+
+/** Failed logins per key (`user:<sha256>` or `address:<sha256>`), shared by every process. */
+export interface LoginFailuresTable {
+  key: string;
+  failures: number;
+  /** ISO-8601 UTC (toISOString) */
+  last_failure: string;
+  /** ISO-8601 UTC (toISOString); '' or a past time when not locked */
+  locked_until: string;
 }
 
 export type ThoughtRow = Selectable<ThoughtsTable>;

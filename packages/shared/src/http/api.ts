@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { parseBearer, type TokenVerifier } from '../tokens.ts';
+import { requireUtf8Query, verifyBodyEncoding } from './encoding.ts';
 
 /**
  * The conventions of the public JSON API (the book's Flask-RESTPlus behaviour), written once
@@ -21,7 +22,7 @@ export const MESSAGES = {
 
 /** An answer other than success, carried to the error handler as a value. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: unknown) {
+  constructor(readonly status: number, readonly body: unknown, readonly headers: Readonly<Record<string, string>> = {}) {
     super(`HTTP ${status}`);
   }
 }
@@ -66,6 +67,14 @@ export function readField(req: Request, name: string): string | undefined {
     throw invalidField(name, `${name} must be a string`);
   }
   return undefined;
+}
+
+/**
+ * The client's address: the socket's, or the X-Forwarded-For entry written by a trusted proxy
+ * (the gateway) when the app's `trust proxy` (TRUST_PROXY) says the peer is one.
+ */
+export function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 /** The username of the request's valid bearer token; 401 otherwise. */
@@ -118,9 +127,16 @@ export function apiRoute(router: Router, path: string, handlers: Partial<Record<
   });
 }
 
-/** Body parsers for API routes: JSON and form bodies, 64 KiB at most. */
+/**
+ * Body parsers for API routes: JSON and form bodies, 64 KiB at most, valid UTF-8 only (in the
+ * body and in the query string's %-escapes, see encoding.ts).
+ */
 export function apiBodyParsers() {
-  return [express.json({ limit: '64kb' }), express.urlencoded({ extended: false, limit: '64kb' })];
+  return [
+    requireUtf8Query,
+    express.json({ limit: '64kb', verify: verifyBodyEncoding }),
+    express.urlencoded({ extended: false, limit: '64kb', verify: verifyBodyEncoding }),
+  ];
 }
 
 /** Unknown API paths: the standard 404 message. */
@@ -130,6 +146,7 @@ export function apiNotFound(_req: Request, res: Response): void {
 
 interface HttpishError {
   type?: string;
+  charset?: string;
   status?: number;
   message?: string;
   errors?: Array<{ path?: string; message?: string }>;
@@ -138,12 +155,22 @@ interface HttpishError {
 /** Turns every failure into the contract's JSON answer; only unexpected ones are logged as errors. */
 export function apiErrorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (error instanceof ApiError) return sendJson(res, error.status, error.body);
+    if (error instanceof ApiError) {
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      return sendJson(res, error.status, error.body);
+    }
     const e = error as HttpishError;
     if (e?.type === 'entity.parse.failed') {
       return sendJson(res, 400, { message: `Failed to decode JSON object: ${e.message}` });
     }
     if (e?.type === 'entity.too.large') return sendJson(res, 413, { message: MESSAGES.tooLarge });
+    if (e?.type === 'charset.unsupported') {
+      return sendJson(res, 415, { message: `Unsupported charset "${e.charset ?? ''}" in Content-Type: send the body as UTF-8 (or leave the charset out)` });
+    }
+    if (e?.type === 'encoding.unsupported') {
+      return sendJson(res, 415, { message: `${e.message ?? 'Unsupported Content-Encoding'}: send the body as identity, gzip, deflate or br` });
+    }
+    if (e?.type === 'encoding.invalid') return sendJson(res, 400, { message: e.message });
     if (e?.status === 400 && Array.isArray(e.errors)) return sendJson(res, 400, validationBody(e.errors));
     if (e?.status === 404) return sendJson(res, 404, { message: MESSAGES.notFound });
     // e.g. a path with broken percent-encoding, which Express marks as the client's fault.

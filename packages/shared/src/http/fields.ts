@@ -29,6 +29,16 @@ export function usernameTaken(username: string): ApiError {
   return new ApiError(409, { message: `Username "${username}" is already taken` });
 }
 
+/** The words of a throttled login, on the API and the HTML site alike. */
+export function loginThrottledMessage(retryAfterSeconds: number): string {
+  return `Too many failed logins for this username or from this address: try again in ${retryAfterSeconds} seconds`;
+}
+
+/** The 429 for POST /api/login/ while the username or the address is locked (stores/loginThrottle.ts). */
+export function loginThrottled(retryAfterSeconds: number): ApiError {
+  return new ApiError(429, { message: loginThrottledMessage(retryAfterSeconds) }, { 'Retry-After': String(retryAfterSeconds) });
+}
+
 export const THOUGHT_FIELDS: readonly Field[] = [{ name: 'text', help: 'Text of the thought' }];
 
 /**

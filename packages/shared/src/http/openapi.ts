@@ -230,7 +230,8 @@ interface ValidatorError {
  * - Query parameters are the handler's too: the validator parses the query string its own way
  *   (bracket keys, reserved characters), the monolith reads it as Express parsed it.
  * - An unsupported body media type is ignored, as the monolith ignores such bodies and reads
- *   the query string (the validator would say 415).
+ *   the query string (the validator would say 415); an unknown charset of a supported type is
+ *   the body parser's 415, as in the monolith.
  * Anything else goes on to the error handler unchanged.
  */
 function contractValidationErrors(document: OpenApiDocument) {
@@ -238,7 +239,8 @@ function contractValidationErrors(document: OpenApiDocument) {
     // The validator stopped before its own end, so the query may still be its rewritten copy.
     putQueryBack(req);
     const e = error as ValidatorError;
-    if (e?.status === 415) return next();
+    // The validator's own 415 only; the body parser's (an unknown charset) is answered as in the monolith.
+    if (e?.status === 415 && !isBodyParserError(error)) return next();
     if (e?.status !== 400 || !Array.isArray(e.errors)) return next(error);
     const bodyError = e.errors.find((item) => /^\/body\/[^/]+$/.test(item.path ?? ''));
     const field = bodyError?.path?.split('/').pop();
@@ -249,6 +251,11 @@ function contractValidationErrors(document: OpenApiDocument) {
       : `${field} ${bodyError.message ?? 'is invalid'}`;
     next(invalidField(field, message));
   };
+}
+
+/** Body parser errors carry a `type` (`charset.unsupported`…); the validator's do not. */
+function isBodyParserError(error: unknown): boolean {
+  return typeof (error as { type?: unknown } | null)?.type === 'string';
 }
 
 /** True when every property the request body schema declares before `field` has a value in the body. */

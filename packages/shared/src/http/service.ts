@@ -13,6 +13,7 @@ import { requestId } from './requestId.ts';
 import { traceRequests } from './tracing.ts';
 import { startTracing, type Tracing } from '../tracing/setup.ts';
 import { sendJson } from './api.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface ServiceContext {
   config: ServiceConfig;
@@ -40,7 +41,7 @@ export interface RunningService {
  * `/metrics`, `/healthz`, `/readyz`, a clear message for a taken port, and a clean stop.
  */
 export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
-  const config = loadServiceConfig(spec, env);
+  const config = await loadServiceConfig(spec, env);
   const logger = createLogger(spec.name, env.LOG_LEVEL || undefined);
   const tracing = startTracing(spec.name, env);
   const database = await prepareDatabase(config.database, { seedDemoData: config.seedDemoData, tracer: tracing.tracer });
@@ -70,13 +71,14 @@ export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = p
   };
 }
 
-function createServiceApp(name: string, { database, logger, tracing }: ServiceContext): Express {
+function createServiceApp(name: string, { config, database, logger, tracing }: ServiceContext): Express {
   const metrics = createHttpMetrics(name);
   const app = express();
   app.disable('x-powered-by');
   app.set('strict routing', true);
   app.set('case sensitive routing', true);
-  app.use(requestId(), traceRequests(tracing), requestLogger(logger, tracing.tracer !== null), metrics.middleware);
+  setTrustProxy(app, config.trustProxy);
+  app.use(requestId(), traceRequests(tracing), requestLogger(logger, tracing.tracer !== null), metrics.middleware, forbidFraming);
   app.get('/metrics', metrics.handler);
   // /livez is Kubernetes' name for the liveness probe, /healthz the older one: both say only
   // that the process answers; /readyz also checks the database.
@@ -90,6 +92,26 @@ function createServiceApp(name: string, { database, logger, tracing }: ServiceCo
     }
   });
   return app;
+}
+
+/**
+ * No page of a back end (the monolith's site, Swagger UI) may be shown in another site's
+ * frame, where a hidden page could trick a user into clicking its buttons (clickjacking):
+ * CSP `frame-ancestors` for today's browsers, X-Frame-Options for older ones.
+ */
+function forbidFraming(_req: express.Request, res: express.Response, next: express.NextFunction): void {
+  res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  next();
+}
+
+function setTrustProxy(app: Express, trustProxy: ServiceConfig['trustProxy']): void {
+  try {
+    app.set('trust proxy', trustProxy);
+  } catch (error) {
+    throw new ConfigError(`TRUST_PROXY must be false, a hop count, or addresses/subnets such as "loopback, 10.0.0.0/8" (got "${String(trustProxy)}"): ${(error as Error).message}`);
+  }
 }
 
 /** Runs a service as its own process: stops cleanly on SIGTERM and Ctrl-C. */

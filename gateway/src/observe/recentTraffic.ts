@@ -30,7 +30,8 @@ export class RecentTraffic {
     this.window.record(exchange.routeName, exchange.backendName, status, performance.now() - exchange.startedAt);
     const route = exchange.route;
     if (route === null || route.deny !== null) return;
-    const key = exchange.cohortKey !== undefined ? exchange.cohortKey : cohortKeyOf(exchange.table.cohort.keys, req.headers, this.tokens);
+    const known = exchange.routing?.cohortKey;
+    const key = known !== undefined ? known : cohortKeyOf(exchange.table.cohort.keys, req.headers, this.tokens);
     if (key !== null) this.clients.record(route.seed, key);
   }
 }

@@ -1,5 +1,5 @@
 import type { Route } from '../config/routeTable.ts';
-import { BUCKETS } from '../decide/bucket.ts';
+import { BUCKETS } from '../core/bucket.ts';
 import { backendForBucket } from '../decide/chooseBackend.ts';
 
 export interface MovedClients {

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { RouteTable } from '../config/routeTable.ts';
 import { estimateMovedClients, expectedMovedShare, type MovedClients } from './movedClients.ts';
-import type { RouteChange } from '../plan/planChange.ts';
-import type { RecentClients } from './recentClients.ts';
+import type { RouteChange } from './planChange.ts';
+import type { RecentClients } from '../observe/recentClients.ts';
 
 /** What the running gateway tells about its recent clients (GET /api/recent-clients). */
 export interface RecentClientsReport {

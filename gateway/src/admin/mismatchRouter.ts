@@ -1,11 +1,5 @@
 import { Router } from 'express';
-import type { MismatchStore } from './mismatchStore.ts';
-import type { NoiseModel } from './noiseModel.ts';
-
-export interface ShadowFindings {
-  readonly store: MismatchStore;
-  readonly noise: NoiseModel;
-}
+import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 
 /**
  * `GET /mismatches?route=thoughts&limit=20` on the admin port (mounted under /api/shadow):

@@ -1,4 +1,4 @@
-import { bucketOf } from '../decide/bucket.ts';
+import { bucketOf } from '../core/bucket.ts';
 
 interface Seen {
   readonly bucket: number;

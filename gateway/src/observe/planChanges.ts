@@ -1,0 +1,32 @@
+import type { Counter } from 'prom-client';
+import type { PlanStore } from '../plan/planStore.ts';
+
+/** Audit entries read per reload: more than one change lands between two reloads only rarely. */
+const AUDIT_WINDOW = 100;
+
+/**
+ * Turns the audit log into `gateway_plan_changes_total{action,route}`: when a reload brings
+ * a new plan, the audit entries written for that file version (a shift, panic, rollout step
+ * or rollback, from the CLI, the admin API or the rollout controller alike) are counted once.
+ * Grafana draws its migration annotations from this counter, so every replica that picks the
+ * change up tells the same story, whoever made it.
+ */
+export class PlanChangeCounter {
+  private readonly counted = new Set<string>();
+
+  constructor(
+    private readonly store: PlanStore,
+    private readonly changes: Counter<'action' | 'route'>,
+  ) {}
+
+  /** Counts the audited changes that produced `version`, the plan now running. */
+  async planRunning(version: string): Promise<void> {
+    for (const entry of await this.store.audit(AUDIT_WINDOW)) {
+      if (entry.version !== version) continue;
+      const key = `${entry.time} ${entry.route} ${entry.version}`;
+      if (this.counted.has(key)) continue;
+      this.counted.add(key);
+      this.changes.inc({ action: entry.action, route: entry.route });
+    }
+  }
+}
