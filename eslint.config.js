@@ -10,7 +10,7 @@ const SOURCES = ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'];
 const TYPESCRIPT = ['**/*.ts', '**/*.mts'];
 
 /**
- * The gateway's layers, in the order a request meets them: config → match → decide →
+ * The gateway's layers, in the order a request meets them: (core) → config → match → decide →
  * forward, with shadow beside forward and observe (metrics, logs) recording for both; the
  * plan store and the rollout controller work off the request path; admin, cli and the
  * wiring (gateway.ts, publicHandler.ts, cli.ts) sit on top. Each entry lists what a folder
@@ -21,6 +21,10 @@ const GATEWAY = 'gateway/src';
 const WIRING = ['gateway.ts', 'publicHandler.ts', 'cli.ts'];
 const ABOVE_THE_REQUEST = ['plan', 'ops', 'rollout', 'admin', 'cluster', 'cli'];
 const FORBIDDEN = {
+  core: {
+    from: ['config', 'match', 'decide', 'forward', 'shadow', 'observe', ...ABOVE_THE_REQUEST],
+    why: 'core holds what every layer shares (methods, the bucket hash, JSON paths) and imports nothing',
+  },
   config: {
     from: ['decide', 'forward', 'shadow', 'observe', ...ABOVE_THE_REQUEST],
     why: 'config is the bottom layer (what routes.yaml says, parsed and validated once); it may use match for path patterns',

@@ -102,6 +102,8 @@ describe('routes.schema.json', () => {
     expect(at('#/properties/replay/properties/max_body_bytes').default).toBe(DEFAULTS.maxBodyBytes);
     expect(at('#/properties/cohort/properties/salt').default).toBe(DEFAULTS.salt);
     expect(at('#/properties/cohort/properties/keys').default).toEqual(DEFAULTS.cohortKeys);
+    expect(at('#/properties/timeouts/properties/client_body_ms').default).toBe(DEFAULTS.clientBodyMs);
+    expect(at('#/properties/protect').default).toEqual(DEFAULTS.protect);
     const shadow = (key: string) => at(`#/$defs/shadow/properties/${key}`).default;
     expect({
       percent: shadow('percent'),
@@ -123,6 +125,7 @@ backends:
 cohort: { keys: [jwt:username, cookie:session], salt: 2026 }
 outlier: { consecutive_failures: 0, cooldown_seconds: 1 }
 replay: { max_body_bytes: 0 }
+timeouts: { client_body_ms: 5000 }
 testers: [bruce, 42]
 routes:
   - { name: admin, match: { path: /admin/** }, deny: 404 }
