@@ -27,6 +27,8 @@ import { GatewayMetrics } from './observe/metrics.ts';
 import { recordExchange } from './observe/observer.ts';
 import { PlanChangeCounter } from './observe/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
+import type { RolloutController } from './rollout/rolloutController.ts';
+import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
 import { ShadowClient } from './shadow/shadowClient.ts';
@@ -73,6 +75,8 @@ export interface GatewayOptions {
   defaultMetrics?: boolean;
   /** HMAC secret of override tokens (GATEWAY_OVERRIDE_SECRET); without it only tester JWTs can override. */
   overrideSecret?: string | null;
+  /** The rollout controller (routes with a `rollout:` block); false: another process runs it (GATEWAY_ROLLOUT=off). Default on, gates from this process. */
+  rollout?: RolloutSetup | false;
   /** Where shifts and panics are recorded. Default: $GATEWAY_AUDIT_LOG, else routes.audit.jsonl beside routesFile. */
   auditLogFile?: string;
 }
@@ -86,6 +90,8 @@ export interface Gateway {
   readonly logger: Logger;
   /** Shadow traffic's last mismatches and learnt noise (also on the admin API). */
   readonly shadowFindings: ShadowFindings;
+  /** Null when GATEWAY_ROLLOUT=off. */
+  readonly rollout: RolloutController | null;
   /** The plan running now. */
   table(): RouteTable;
   /** Re-reads routes.yaml now (what SIGHUP does). */
@@ -110,10 +116,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const urlOverride = urlOverrideOf(options.backendUrls);
 
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  let rollout: RolloutController | null = null;
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
+      rollout?.planChanged();
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });
         planChanges.planRunning(plan.snapshot.version).catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
@@ -128,6 +136,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   if (!(loaded instanceof LivePlan)) throw new ConfigError(`${options.routesFile} is not a valid routes file:\n${describeProblems(loaded)}`);
   const plan = loaded;
+  if (options.rollout !== false) {
+    rollout = await startRolloutController(options.rollout ?? {}, { store, routesFile: options.routesFile, registry: metrics.registry, localMetrics: () => metrics.registry.getMetricsAsJSON(), logger });
+  }
 
   let tokens: CachedTokenVerifier | null = null;
   if (options.jwtPublicKeyPem) tokens = new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem));
@@ -154,11 +165,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const forwarder = new Forwarder(
     pools,
     {
-      failed(_exchange, backend, reason) {
+      failed(exchange, backend, reason) {
         metrics.upstreamErrors.inc({ backend: backend.name, reason });
+        metrics.countAttempt(exchange.routeName, backend.name, reason);
         outliers.recordFailure(backend, plan.table.outlier);
       },
-      answered(_exchange, backend) {
+      answered(exchange, backend) {
+        metrics.countAttempt(exchange.routeName, backend.name, 'ok');
         outliers.recordSuccess(backend);
       },
     },
@@ -202,7 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       traffic,
       metrics,
     };
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings });
+    const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings, rollout });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
@@ -225,6 +238,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function shutdown(): Promise<void> {
     draining = true;
     watcher?.stop();
+    rollout?.close();
     const delayMs = options.drainDelayMs ?? 0;
     if (delayMs > 0) {
       logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');
@@ -248,6 +262,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     logger,
     shadowFindings,
+    rollout,
     table: () => plan.table,
     reload: () => plan.reload('reload request'),
     close: () => (closing ??= shutdown()),

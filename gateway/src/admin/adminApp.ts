@@ -5,6 +5,8 @@ import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
 import { createMismatchRouter } from './mismatchRouter.ts';
 import { createOpsApi, type OpsDeps } from './opsApi.ts';
+import { createRolloutApi } from './rolloutApi.ts';
+import type { RolloutController } from '../rollout/rolloutController.ts';
 
 /** Where /metrics comes from: a prom-client Registry, or the cluster primary's aggregate of its workers. */
 export interface MetricsSource {
@@ -23,6 +25,8 @@ export interface AdminDeps {
   readonly logger?: Logger;
   /** Shadow mismatches and noise, served at /api/shadow/mismatches. */
   readonly shadowFindings?: ShadowFindings;
+  /** The rollout controller, served at /api/rollout (null: GATEWAY_ROLLOUT=off). */
+  readonly rollout?: RolloutController | null;
 }
 
 /**
@@ -53,6 +57,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.end(await deps.registry.metrics());
   });
   if (deps.shadowFindings) app.use('/api/shadow', createMismatchRouter(deps.shadowFindings));
+  if (deps.rollout) app.use('/api/rollout', createRolloutApi(deps.rollout, deps.token !== null));
   if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, tokenRequired: deps.token !== null }));
   app.use((_req, res) => {
     res.status(404).json({ status: 404, message: 'Not found: the admin port serves / (dashboard), /api, /metrics, /livez, /healthz and /readyz' });
