@@ -34,12 +34,12 @@ const FORBIDDEN = {
     from: ['forward', 'shadow', 'observe', ...ABOVE_THE_REQUEST],
     why: 'decide imports only config and match: a decision is a value, made before anything is forwarded',
   },
-  forward: { from: ['shadow', ...ABOVE_THE_REQUEST], why: 'forward carries out a decision; the shadow copy runs beside it, not inside it' },
-  shadow: { from: ['forward', ...ABOVE_THE_REQUEST], why: 'shadow runs beside forward, off the client path' },
+  forward: { from: ['shadow', ...ABOVE_THE_REQUEST], why: 'forward knows no shadow: the copy plugs in as one of its response steps' },
+  shadow: { from: ABOVE_THE_REQUEST, why: "shadow runs beside forward, off the client path (it may implement forward's response-step interface)" },
   observe: { from: ['forward', 'shadow', ...ABOVE_THE_REQUEST], why: 'observe records what the steps report to it and knows none of them' },
   plan: {
-    from: ['forward', 'shadow', 'observe', 'ops', 'rollout', 'admin', 'cluster', 'cli'],
-    why: 'the plan store reads and writes routes.yaml with config; whatever edits the plan sits on top of it',
+    from: ['forward', 'shadow', 'ops', 'rollout', 'admin', 'cluster', 'cli'],
+    why: 'the plan store reads and writes routes.yaml with config (and estimates a change from the clients observe saw); whatever edits the plan sits on top of it',
   },
   rollout: { from: ['admin', 'cluster', 'cli'], why: 'the rollout controller runs below admin and cli, which drive it' },
   admin: { from: ['cluster', 'cli'], why: 'admin serves the admin port; the cluster primary and the CLI use it' },
@@ -89,6 +89,7 @@ export default tseslint.config(
       'import-x/no-unused-modules': [
         'error',
         {
+          // Always lint the whole repo (`eslint .`): an export counts as used only by a file that is linted with it.
           unusedExports: true,
           // A type in an exported signature is part of that API even when no caller names it.
           ignoreUnusedTypeExports: true,

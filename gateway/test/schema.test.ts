@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROUTES_SCHEMA_FILE } from '../src/cli/schema.ts';
 import { compileRouteTable } from '../src/config/compileRouteTable.ts';
-import { DEFAULTS, SHADOW_DEFAULTS } from '../src/config/routesConfig.ts';
+import { DEFAULTS, ROLLOUT_DEFAULTS, SHADOW_DEFAULTS } from '../src/config/routesConfig.ts';
 import { ROUTES_SCHEMA, schemaErrors } from './helpers/routesSchema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,9 +114,21 @@ describe('routes.schema.json', () => {
       maxBodyBytes: shadow('max_body_bytes'),
       noisePercent: shadow('noise_percent'),
     }).toEqual(SHADOW_DEFAULTS);
+    const rollout = (key: string) => at(`#/$defs/rollout/properties/${key}`).default;
+    expect({
+      intervalSeconds: rollout('interval_seconds'),
+      minRequests: rollout('min_requests'),
+      maxErrorPercent: rollout('max_error_percent'),
+      maxP95Ms: rollout('max_p95_ms'),
+      maxP95Ratio: rollout('max_p95_ratio'),
+      maxMismatchPercent: rollout('max_mismatch_percent'),
+      minComparisons: rollout('min_comparisons'),
+      failureLimit: rollout('failure_limit'),
+      onFailure: rollout('on_failure'),
+    }).toEqual(ROLLOUT_DEFAULTS);
   });
 
-  it('accepts a plan that uses every section and field', () => {
+  it('accepts a plan that uses every section and field, as the validator does', () => {
     const plan = `
 protect: [/admin/**, /metrics, /internal/*/]
 backends:
@@ -151,6 +163,8 @@ routes:
   - { name: site, match: { path: /** }, split: {} }
 `;
     expect(schemaErrors(parse(plan))).toEqual([]);
+    const compiled = compileRouteTable(plan, 'routes.yaml');
+    expect(compiled.ok ? [] : compiled.problems).toEqual([]);
   });
 
   // Each wrong plan must fail the schema (editors underline it) AND the gateway's validator.
