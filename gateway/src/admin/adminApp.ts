@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { ShadowFindings } from '../shadow/shadowMirror.ts';
+import type { AdminHostPolicy } from './adminAccess.ts';
 import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
 import { createMismatchRouter } from './mismatchRouter.ts';
 import { createOpsApi, type OpsDeps } from './opsApi.ts';
@@ -16,6 +17,8 @@ export interface MetricsSource {
 
 export interface AdminDeps {
   readonly registry: MetricsSource;
+  /** Which Host and Origin names may reach everything but the probes (DNS rebinding). */
+  readonly hosts: AdminHostPolicy;
   /** Null when the admin port is loopback-only, which is then its protection. */
   readonly token: string | null;
   /** Why the gateway should get no traffic now (shutting down, not listening), or null when ready. */
@@ -33,7 +36,8 @@ export interface AdminDeps {
  * The gateway's own endpoints, on a separate port (Express is fine here: this is not the
  * proxied path). /livez (alias /healthz) = the process answers; /readyz = it has a plan, its
  * public port listens and it is not shutting down; / = the dashboard (static files, no data); /metrics = Prometheus; /api = the admin
- * API. With a token configured, /metrics and /api need `Authorization: Bearer <token>`.
+ * API. Everything but the probes answers only requests naming the port's own address as Host
+ * (AdminHostPolicy); with a token configured, /metrics and /api need `Authorization: Bearer <token>`.
  */
 export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
@@ -50,6 +54,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     if (reason === null) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'not ready', reason });
   });
+  app.use(deps.hosts.middleware);
   if (deps.ops) app.use(dashboardFiles());
   if (deps.token !== null) app.use(requireToken(deps.token));
   app.get('/metrics', async (_req, res) => {
