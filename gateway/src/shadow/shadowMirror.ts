@@ -9,7 +9,8 @@ import { traceShadowCopy, type RequestTracing } from '../observe/tracing.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
 import type { Difference } from './difference.ts';
 import { formatDifferences } from './diffFormat.ts';
-import { answerView, redactSecrets, redactTarget, type MismatchStore } from './mismatchStore.ts';
+import { redactQuery } from '@mythoughts/shared/http/redaction';
+import { answerView, redactSecrets, type MismatchStore } from './mismatchStore.ts';
 import type { NoiseModel } from './noiseModel.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';
 import { ShadowComparator } from './shadowComparator.ts';
@@ -149,7 +150,7 @@ export class ShadowMirror {
       at: new Date().toISOString(),
       route,
       requestId: exchange.requestId,
-      request: { method: exchange.method, target: redactTarget(trip.target) },
+      request: { method: exchange.method, target: redactQuery(trip.target) },
       primary: answerView(primary),
       candidate: answerView(candidate),
       differences: real,
