@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Backend, ShadowPlan } from '../config/routeTable.ts';
+import { SHADOW_HEADER } from '../core/controlHeaders.ts';
 import { SAFE_METHODS } from '../core/httpMethods.ts';
 import type { Exchange } from '../exchange.ts';
 import type { ResponseStep } from '../forward/responseSteps.ts';
@@ -9,13 +10,12 @@ import { traceShadowCopy, type RequestTracing } from '../observe/tracing.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
 import type { Difference } from './difference.ts';
 import { formatDifferences } from './diffFormat.ts';
-import { answerView, redactSecrets, redactTarget, type MismatchStore } from './mismatchStore.ts';
+import { redactQuery } from '@mythoughts/shared/http/redaction';
+import { answerView, redactSecrets, type MismatchStore } from './mismatchStore.ts';
 import type { NoiseModel } from './noiseModel.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';
 import { ShadowComparator } from './shadowComparator.ts';
 
-/** Marks every copy the gateway sends on the side, so back ends and their logs can tell. */
-export const SHADOW_HEADER = 'x-gateway-shadow';
 
 export type ShadowResult = 'match' | 'mismatch' | 'error' | 'skipped';
 
@@ -149,7 +149,7 @@ export class ShadowMirror {
       at: new Date().toISOString(),
       route,
       requestId: exchange.requestId,
-      request: { method: exchange.method, target: redactTarget(trip.target) },
+      request: { method: exchange.method, target: redactQuery(trip.target) },
       primary: answerView(primary),
       candidate: answerView(candidate),
       differences: real,
@@ -181,7 +181,7 @@ export class ShadowMirror {
 }
 
 /** One mirrored request: its reserved slots, the tap on the primary, and the copies once sent. */
-export class ShadowTrip {
+class ShadowTrip {
   target = '';
   private skippedCopy = false;
 
