@@ -1,5 +1,5 @@
 import { ConfigError } from '@mythoughts/shared/errors';
-import { MARK } from '../rollout/gates.ts';
+import { MARK, SIGN } from '../rollout/gates.ts';
 import { ROLLOUT_COMMANDS, type RolloutCommand } from '../rollout/rolloutController.ts';
 import type { RolloutView } from '../rollout/rolloutView.ts';
 import { AdminClient } from './adminClient.ts';
@@ -93,8 +93,7 @@ export function formatRollout(view: RolloutView): string[] {
     lines.push(`  last check  ${clock(check.time)} at ${check.percent}%: ${check.verdict}`);
     const width = Math.max(...check.gates.map((g) => g.gate.length));
     for (const gate of check.gates) {
-      const sign = gate.gate === 'requests' || gate.gate === 'comparisons' ? '≥' : '≤';
-      const value = `${gate.value ?? '–'} ${sign} ${gate.threshold}`;
+      const value = `${gate.value ?? '–'} ${SIGN[gate.gate]} ${gate.threshold}`;
       lines.push(`    ${MARK[gate.verdict]} ${gate.gate.padEnd(width)}  ${value.padEnd(16)}  ${gate.why}`);
     }
   }

@@ -93,9 +93,9 @@ export function describeGates(gates: readonly GateResult[]): string {
   return gates.map((g) => `${g.gate} ${g.value ?? '–'} ${SIGN[g.gate]} ${g.threshold} ${MARK[g.verdict]}`).join(', ');
 }
 
-const MARK: Readonly<Record<GateVerdict, string>> = { pass: '✓', fail: '✗', inconclusive: '?' };
+export const MARK: Readonly<Record<GateVerdict, string>> = { pass: '✓', fail: '✗', inconclusive: '?' };
 /** Sufficiency gates want at least their threshold; the others at most. */
-const SIGN: Readonly<Record<GateName, string>> = { requests: '≥', comparisons: '≥', error_percent: '≤', p95_ms: '≤', p95_ratio: '≤', mismatch_percent: '≤' };
+export const SIGN: Readonly<Record<GateName, string>> = { requests: '≥', comparisons: '≥', error_percent: '≤', p95_ms: '≤', p95_ratio: '≤', mismatch_percent: '≤' };
 
 function judged(name: GateName, value: number, threshold: number, what: string): GateResult {
   return value <= threshold ? gate(name, value, threshold, 'pass', `${what} (at most ${threshold})`) : gate(name, value, threshold, 'fail', `${what}: above ${threshold}`);

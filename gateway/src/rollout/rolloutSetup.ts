@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { ConfigError } from '@mythoughts/shared/errors';
 import type { PlanStore } from '../plan/planStore.ts';
 import type { GateReader } from './gateReader.ts';
 import { LocalGateReader, type MetricsJson } from './localGateReader.ts';
