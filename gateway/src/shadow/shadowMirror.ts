@@ -182,7 +182,7 @@ export class ShadowMirror {
 }
 
 /** One mirrored request: its reserved slots, the tap on the primary, and the copies once sent. */
-export class ShadowTrip {
+class ShadowTrip {
   target = '';
   private skippedCopy = false;
 
