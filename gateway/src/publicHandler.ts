@@ -10,7 +10,8 @@ import { prepareRequestHeaders } from './forward/headers.ts';
 import { planBody, readBody } from './forward/replayBody.ts';
 import type { ResponseStep } from './forward/responseSteps.ts';
 import type { TimerWheel } from './forward/timerWheel.ts';
-import { normaliseTarget } from './match/normalisePath.ts';
+import { clientTrace, type RequestTracing } from './observe/tracing.ts';
+import { resolveRoute } from './resolveRoute.ts';
 import type { ShadowMirror } from './shadow/shadowMirror.ts';
 
 export interface PublicHandlerDeps {
@@ -25,6 +26,8 @@ export interface PublicHandlerDeps {
   readonly wheel: TimerWheel;
   readonly trustForwarded: boolean;
   readonly draining: () => boolean;
+  /** The request's spans; null when tracing is off (the usual case: no tracing work at all). */
+  readonly tracing: RequestTracing | null;
   /** Runs once per exchange, when the client's response is finished or cut: the observers. */
   readonly finished: (exchange: Exchange, req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -49,25 +52,15 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
   return function handle(req, res) {
     const table = deps.plan();
     const exchange = new Exchange(performance.now(), requestIdOf(req.headers['x-request-id']), table, req.method ?? 'GET');
+    if (deps.tracing !== null) deps.tracing.start(exchange, req);
+    else if (req.headers.traceparent !== undefined) exchange.trace = clientTrace(req.headers.traceparent);
     (res as TrackedResponse)[EXCHANGE] = exchange;
     res.once('close', onClose);
 
-    // normalise
-    const target = normaliseTarget(req.url ?? '/');
-    if (!target.ok) {
-      exchange.path = (req.url ?? '').slice(0, 200);
-      exchange.routeName = 'invalid_path';
-      return sendJsonError(res, 400, target.message, exchange.requestId, deps.draining());
-    }
-    exchange.path = target.path;
-    exchange.query = target.query;
-
-    // match
-    const route = table.match(target.path, exchange.method, req.headers);
-    if (route === null) return sendJsonError(res, 404, 'Not found: no route for this path', exchange.requestId, deps.draining());
-    exchange.route = route;
-    exchange.routeName = route.name;
-    if (route.deny !== null) return sendJsonError(res, route.deny, route.deny === 404 ? 'Not found' : 'Request denied', exchange.requestId, deps.draining());
+    // normalise → match → deny
+    const own = resolveRoute(exchange, req);
+    if (own !== null) return sendJsonError(res, own.status, own.message, exchange.requestId, deps.draining());
+    const route = exchange.route!;
 
     // decide
     const routing = deps.decider.decide(table, route, req.headers);
@@ -76,7 +69,7 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
 
     // forward: the back end receives the normalised path, so both sides see the same one.
     prepareRequestHeaders(req, exchange.requestId, deps.trustForwarded);
-    req.url = target.path + target.query;
+    req.url = exchange.path + exchange.query;
     forward(deps, exchange, req, res, table, route);
   };
 }
