@@ -33,7 +33,7 @@ import { createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
 import { RequestTracing } from './observe/tracing.ts';
 import { recordExchange, recordOutcome } from './observe/observer.ts';
-import { PlanChangeCounter } from './observe/planChanges.ts';
+import { PlanChangeCounter } from './plan/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';
 import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
@@ -138,6 +138,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
+      planChanges.showPlan(table);
       rollout?.planChanged();
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });

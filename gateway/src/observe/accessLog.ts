@@ -74,6 +74,7 @@ export class AccessLog {
 
 // Route, backend and decision names are validated plain names (config/routesConfig.ts NAME):
 // they go in as they are. Request data is escaped, with a fast path for the usual plain text.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f\ud800-\udfff]/;
 
 function jsonString(text: string): string {

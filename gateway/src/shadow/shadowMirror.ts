@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Backend, ShadowPlan } from '../config/routeTable.ts';
+import { SHADOW_HEADER } from '../core/controlHeaders.ts';
 import { SAFE_METHODS } from '../core/httpMethods.ts';
 import type { Exchange } from '../exchange.ts';
 import type { ResponseStep } from '../forward/responseSteps.ts';
@@ -15,8 +16,6 @@ import type { NoiseModel } from './noiseModel.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';
 import { ShadowComparator } from './shadowComparator.ts';
 
-/** Marks every copy the gateway sends on the side, so back ends and their logs can tell. */
-export const SHADOW_HEADER = 'x-gateway-shadow';
 
 export type ShadowResult = 'match' | 'mismatch' | 'error' | 'skipped';
 
@@ -182,7 +181,7 @@ export class ShadowMirror {
 }
 
 /** One mirrored request: its reserved slots, the tap on the primary, and the copies once sent. */
-export class ShadowTrip {
+class ShadowTrip {
   target = '';
   private skippedCopy = false;
 
