@@ -39,7 +39,7 @@ export interface Stand {
   stop(): Promise<void>;
 }
 
-export const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici', 'npm-start'] as const;
+const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici', 'npm-start'] as const;
 
 /** Every target name `--only` accepts (besides route-scaling). */
 export function targetNames(): string[] {
@@ -153,7 +153,7 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
           adminPort: await freePort(),
           routesFile,
           tmpDir,
-          env: { JWT_PUBLIC_KEY_FILE: keys.publicKeyFile, ...variant.env },
+          env: { JWT_PUBLIC_KEY_FILE: keys.publicKeyFile, ...(variant.exportsTraces ? { OTEL_EXPORTER_OTLP_ENDPOINT: urls.legacy } : {}), ...variant.env },
           probePath: LOAD_PATH,
         });
         stops.push(gateway.stop);

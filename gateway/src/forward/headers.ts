@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { CONTROL_HEADERS } from '../core/controlHeaders.ts';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message: never forwarded.
 // `expect` too: Node has already answered `100 Continue` to the client.
@@ -8,9 +9,6 @@ const HOP_BY_HOP_LENGTHS = new Set([...RESPONSE_HOP_BY_HOP].map((name) => name.l
 // A client may name any header in `Connection`; these it may not remove that way.
 const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 const UNTRUSTED_FORWARDING = ['x-forwarded-port', 'x-real-ip', 'forwarded'];
-// The gateway's own control headers: read by the gateway (decide/override.ts), never passed
-// on, so no back end acts on what a client claims (the shadow marker included).
-const GATEWAY_CONTROL = ['x-gateway-backend', 'x-gateway-override', 'x-gateway-shadow'];
 
 function stripConnectionTokens(headers: IncomingHttpHeaders): void {
   const connection = headers.connection;
@@ -36,7 +34,7 @@ export function prepareRequestHeaders(req: IncomingMessage, requestId: string, t
   const headers = req.headers;
   stripConnectionTokens(headers);
   deleteAll(headers, REQUEST_HOP_BY_HOP);
-  deleteAll(headers, GATEWAY_CONTROL);
+  deleteAll(headers, CONTROL_HEADERS); // the gateway's own: never passed on
   headers['x-request-id'] = requestId;
   const client = req.socket.remoteAddress ?? '';
   if (trustForwarded) {

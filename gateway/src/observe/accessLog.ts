@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { Exchange } from '../exchange.ts';
-import { redactQuery } from './queryRedaction.ts';
+import { redactQuery } from '@mythoughts/shared/http/redaction';
 
 /** Where finished lines go: anything with a `write(string)` (a pino destination, the logger's stream). */
 interface LineSink {
@@ -14,7 +14,7 @@ interface LineSink {
  * (`level`, `time`, `pid`, `hostname`, `name`, `msg: "request"`), written as one string:
  * no line object, no serializer, no redaction pass over an object (it is the single largest
  * per-request cost otherwise). No header is ever logged, and a query string is logged with
- * the values of secret parameters replaced (queryRedaction.ts).
+ * the values of secret parameters replaced (the shared list, packages/shared/src/http/redaction.ts).
  */
 export class AccessLog {
   private readonly prefix: string;
@@ -53,6 +53,9 @@ export class AccessLog {
     if (exchange.query !== '') line += `,"query":${jsonString(redactQuery(exchange.query))}`;
     line += `,"route":"${exchange.routeName}","backend":"${exchange.backendName}","decision":"${exchange.decision}","status":${status},"durationMs":${round(durationMs)}`;
     line += `,"upstreamMs":${exchange.upstreamMs < 0 ? 'null' : round(exchange.upstreamMs)},"attempts":${exchange.attempts}`;
+    const trace = exchange.trace;
+    // Lower-case hex from the trace context parser or the SDK: nothing to escape.
+    if (trace !== null) line += trace.spanId === '' ? `,"trace_id":"${trace.traceId}"` : `,"trace_id":"${trace.traceId}","span_id":"${trace.spanId}"`;
     if (exchange.failure !== null) line += `,"failure":${jsonString(exchange.failure)}`;
     const refused = exchange.routing?.overrideRefused;
     if (refused) line += `,"overrideRefused":${jsonString(refused)}`;
@@ -71,6 +74,7 @@ export class AccessLog {
 
 // Route, backend and decision names are validated plain names (config/routesConfig.ts NAME):
 // they go in as they are. Request data is escaped, with a fast path for the usual plain text.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f\ud800-\udfff]/;
 
 function jsonString(text: string): string {

@@ -1,21 +1,22 @@
 /**
- * Secrets that clients put in query strings (`POST /api/login/?username=…&password=…` is how
+ * The one list of secret query parameters, for every log of the system (the back ends' access
+ * logs, the gateway's access log and its shadow mismatch records). Secrets that clients put in query strings (`POST /api/login/?username=…&password=…` is how
  * the monolith's mobile app logs in) are accepted, but their values never reach a log line.
  * A parameter is secret when its name, lower-cased, contains one of these words: `password`,
  * `new_password`, `passwd`, `access_token`, `csrf_token`, `client_secret`, `api_key`,
  * `session`…, or is one of a few short names (`sid`, `code`…). Too broad rather than too
  * narrow: a redacted harmless value costs nothing.
  */
-export const SECRET_PARAMETER_WORDS: readonly string[] = [
+const SECRET_PARAMETER_WORDS: readonly string[] = [
   'pass', 'pwd', 'token', 'secret', 'key', 'auth', 'session', 'jwt', 'signature', 'credential',
 ];
 
 /** Short names too common inside harmless ones to match as words, secret only as the whole name. */
-export const SECRET_PARAMETER_NAMES: readonly string[] = ['sid', 'sig', 'code', 'otp'];
+const SECRET_PARAMETER_NAMES: readonly string[] = ['sid', 'sig', 'code', 'otp'];
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
-export function isSecretParameter(name: string): boolean {
+function isSecretParameter(name: string): boolean {
   const lower = name.toLowerCase();
   return SECRET_PARAMETER_NAMES.includes(lower) || SECRET_PARAMETER_WORDS.some((word) => lower.includes(word));
 }
@@ -48,6 +49,7 @@ export function redactParameters(value: unknown): unknown {
 }
 
 function decodeName(name: string): string {
+  if (!name.includes('%') && !name.includes('+')) return name; // the common case, on the gateway's access-log path
   try {
     return decodeURIComponent(name.replace(/\+/g, ' '));
   } catch {
