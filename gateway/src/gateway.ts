@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
+import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { createAdminApp } from './admin/adminApp.ts';
 import { describeProblems } from './config/compileRouteTable.ts';
@@ -17,7 +18,6 @@ import { Forwarder } from './forward/forwarder.ts';
 import { UpstreamPools } from './forward/pools.ts';
 import { addRequestId, closeWhileDraining, stripHopByHop, type ResponseStep } from './forward/responseSteps.ts';
 import { TimerWheel } from './forward/timerWheel.ts';
-import { listen, urlOf } from './listen.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { PlanStore } from './plan/planStore.ts';
 import { RecentTraffic } from './observe/recentTraffic.ts';
@@ -190,7 +190,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   server.on('clientError', answerClientError);
 
   const host = options.host ?? '0.0.0.0';
-  const port = await listen(server, options.port ?? 8080, host, 'GATEWAY_PORT');
+  const port = await listen(server, { port: options.port ?? 8080, host, portVariable: 'GATEWAY_PORT' });
 
   let admin: Server | null = null;
   let adminUrl: string | null = null;
@@ -205,7 +205,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings });
     admin = createServer(app);
     try {
-      const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
+      const adminPort = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
       adminUrl = urlOf(adminHost, adminPort);
     } catch (error) {
       server.close();

@@ -1,14 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseBearer } from '@mythoughts/shared/tokens';
 import type { Route } from '../config/routeTable.ts';
+import { BACKEND_HEADER, TOKEN_HEADER } from '../core/controlHeaders.ts';
 import type { Choice } from './chooseBackend.ts';
 import { verifyOverrideToken } from './overrideToken.ts';
 import type { CachedTokenVerifier } from './tokenCache.ts';
-
-/** The header a tester uses to ask for a backend. */
-export const BACKEND_HEADER = 'x-gateway-backend';
-/** The header carrying a signed override token (see overrideToken.ts). */
-export const TOKEN_HEADER = 'x-gateway-override';
 
 /** What became of a request that asked for a backend: granted (a Choice), or refused with the reason. */
 export type OverrideOutcome = (Choice & { readonly kind: 'granted' }) | { readonly kind: 'refused'; readonly reason: string };

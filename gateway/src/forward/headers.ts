@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { CONTROL_HEADERS } from '../core/controlHeaders.ts';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message: never forwarded.
 // `expect` too: Node has already answered `100 Continue` to the client.
@@ -7,9 +8,6 @@ const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connecti
 // A client may name any header in `Connection`; these it may not remove that way.
 const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 const UNTRUSTED_FORWARDING = ['x-forwarded-port', 'x-real-ip', 'forwarded'];
-// The gateway's own control headers: read by the gateway (decide/override.ts), never passed
-// on, so no back end acts on what a client claims (the shadow marker included).
-const GATEWAY_CONTROL = ['x-gateway-backend', 'x-gateway-override', 'x-gateway-shadow'];
 
 function stripConnectionTokens(headers: IncomingHttpHeaders): void {
   const connection = headers.connection;
@@ -35,7 +33,7 @@ export function prepareRequestHeaders(req: IncomingMessage, requestId: string, t
   const headers = req.headers;
   stripConnectionTokens(headers);
   deleteAll(headers, REQUEST_HOP_BY_HOP);
-  deleteAll(headers, GATEWAY_CONTROL);
+  deleteAll(headers, CONTROL_HEADERS);
   headers['x-request-id'] = requestId;
   const client = req.socket.remoteAddress ?? '';
   if (trustForwarded) {

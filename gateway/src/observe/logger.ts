@@ -1,7 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-
-/** Secrets never reach a log line (the gateway logs no headers, but other code may). */
-export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', 'password', '*.token'];
+import { REDACTED_PATHS } from '@mythoughts/shared/http/logger';
 
 /**
  * The gateway's logger: JSON lines written asynchronously (a synchronous write per request

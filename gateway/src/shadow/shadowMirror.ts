@@ -1,20 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Backend, ShadowPlan } from '../config/routeTable.ts';
+import { SHADOW_HEADER } from '../core/controlHeaders.ts';
 import { SAFE_METHODS } from '../core/httpMethods.ts';
 import type { Exchange } from '../exchange.ts';
 import type { ResponseStep } from '../forward/responseSteps.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
-import type { Difference } from './difference.ts';
+import { splitNoise } from './difference.ts';
 import { formatDifferences } from './diffFormat.ts';
 import { answerView, redactSecrets, redactTarget, type MismatchStore } from './mismatchStore.ts';
 import type { NoiseModel } from './noiseModel.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';
 import { ShadowComparator } from './shadowComparator.ts';
-
-/** Marks every copy the gateway sends on the side, so back ends and their logs can tell. */
-export const SHADOW_HEADER = 'x-gateway-shadow';
 
 export type ShadowResult = 'match' | 'mismatch' | 'error' | 'skipped';
 
@@ -129,9 +127,7 @@ export class ShadowMirror {
     }
     const comparator = this.comparatorFor(plan);
     if (second !== null) this.learnNoise(route, comparator, primary, second, context);
-    const noisy: Difference[] = [];
-    const real: Difference[] = [];
-    for (const difference of comparator.compare(primary, candidate)) (this.deps.noise.isNoise(route, difference) ? noisy : real).push(difference);
+    const { real, noisy } = splitNoise(comparator.compare(primary, candidate), (difference) => this.deps.noise.isNoise(route, difference));
     if (real.length === 0) return this.count(route, 'match');
     this.count(route, 'mismatch');
     const diff = formatDifferences(real).map(redactSecrets);

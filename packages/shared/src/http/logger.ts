@@ -11,6 +11,7 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
   '*.password',
   'password',
+  '*.token',
 ];
 
 /** `level` defaults to LOG_LEVEL of the process (a service started in-process passes its own env's). */
