@@ -1,6 +1,7 @@
 // `npm start`: the whole system on the embedded default, one supervisor, prefixed logs.
 // Prepares the SQLite database and dev keys once, then starts every process, waits until
-// each answers its health check and prints the URLs. Ctrl-C (or SIGTERM) stops them all.
+// each answers its health check and prints the URLs. A process that dies is restarted with
+// backoff while the others keep serving (supervisor.ts). Ctrl-C (or SIGTERM) stops them all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { loadServiceConfig, REPO_ROOT } from '@mythoughts/shared/config';
 import { prepareDatabase } from '@mythoughts/shared/db/prepare';
 import { ConfigError, runMain } from '@mythoughts/shared/errors';
 import { resolveKeyFiles } from '@mythoughts/shared/keys';
+import { DEFAULT_RESTART_POLICY, Supervisor, type GiveUp, type RestartPolicy } from './supervisor.ts';
 
 interface ProcessSpec {
   name: string;
@@ -54,29 +56,36 @@ async function main() {
   await database.close();
 
   const specs = processes();
-  const children = specs.map((spec) => startChild(spec, childEnv));
-  let stopping = false;
-  const stopAll = (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-    Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+  let giveUp: GiveUp | null = null;
+  let up = false;
+  const supervisor = new Supervisor(
+    specs,
+    (spec) => startChild(spec, childEnv),
+    (line) => process.stdout.write(`${SUPERVISOR_PREFIX}${line}\n`),
+    (failed) => {
+      giveUp = failed;
+      // Before the system is up there is nothing to keep serving; after, the others go on.
+      if (up) process.stdout.write(`${SUPERVISOR_PREFIX}the others keep running without ${failed.name}; fix it and run npm start again\n`);
+      else void stopAll(1);
+    },
+    restartPolicy(env),
+  );
+  const stopAll = async (code: number) => {
+    if (supervisor.isStopping) return;
+    await supervisor.stop();
+    if (code !== 0 && giveUp) process.stderr.write(`npm start: ${giveUp.name} failed ${giveUp.failures} times in a row (last: ${giveUp.lastExit}); stopped everything\n`);
+    process.exit(code);
   };
-  children.forEach((child, i) => child.once('exit', (code, signal) => {
-    if (stopping) return;
-    process.stderr.write(`${specs[i]!.name} stopped (${signal ?? `exit ${code}`}); stopping the others\n`);
-    stopAll(1);
-  }));
-  process.on('SIGINT', () => stopAll(0));
-  process.on('SIGTERM', () => stopAll(0));
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    await Promise.all(specs.map((spec) => waitHealthy(spec, () => stopping)));
+    if (!(await supervisor.waitAllHealthy())) return;
   } catch (error) {
-    for (const child of children) child.kill('SIGTERM');
+    await supervisor.stop();
     throw error;
   }
-  if (stopping) return;
+  up = true;
   const width = Math.max(...specs.map((s) => s.publicUrl.length));
   process.stdout.write(`\nMyThoughts is up (${config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL'}):\n`);
   for (const spec of [...specs].reverse()) process.stdout.write(`  ${spec.publicUrl.padEnd(width)}  ${spec.what}\n`);
@@ -112,18 +121,15 @@ function startChild(spec: ProcessSpec, childEnv: NodeJS.ProcessEnv): ChildProces
   return child;
 }
 
-async function waitHealthy(spec: ProcessSpec, stopped: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!stopped()) {
-    try {
-      const response = await fetch(spec.healthUrl);
-      if (response.ok) return;
-    } catch {
-      // not listening yet: try again below
-    }
-    if (Date.now() > deadline) throw new ConfigError(`${spec.name} did not answer ${spec.healthUrl} within 60 s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+const SUPERVISOR_PREFIX = '[start]'.padEnd(11);
+
+/** START_MAX_RESTARTS: restarts in a row before a failing process is given up on. */
+function restartPolicy(environment: NodeJS.ProcessEnv): RestartPolicy {
+  const value = environment.START_MAX_RESTARTS;
+  if (value === undefined || value === '') return DEFAULT_RESTART_POLICY;
+  const maxRestarts = Number(value);
+  if (!Number.isSafeInteger(maxRestarts) || maxRestarts < 0) throw new ConfigError(`START_MAX_RESTARTS must be a whole number, 0 or more (got "${value}")`);
+  return { ...DEFAULT_RESTART_POLICY, maxRestarts };
 }
 
 runMain('npm start', main);

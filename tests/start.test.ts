@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planWith } from './support/gatewayInFront.ts';
 import { freePort } from './support/ports.ts';
 
 /** `npm start` as a user runs it: real processes, real ports, the supervisor's own output. */
@@ -83,6 +84,95 @@ describe('npm start', () => {
   });
 });
 
+/** GETs through the gateway from `clients` parallel clients for `ms`; `during` runs at `atMs`. Statuses counted. */
+async function loadThrough(gateway: string, ms: number, atMs: number, during: () => void): Promise<Map<number, number>> {
+  const statuses = new Map<number, number>();
+  const started = Date.now();
+  let done = false;
+  const client = async (n: number) => {
+    while (Date.now() - started < ms) {
+      if (!done && Date.now() - started > atMs) {
+        done = true;
+        during();
+      }
+      const response = await fetch(`${gateway}${n % 2 === 0 ? '/api/thoughts/' : '/api/thoughts/1/'}`);
+      await response.arrayBuffer();
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+    }
+  };
+  await Promise.all([0, 1, 2, 3].map(client));
+  return statuses;
+}
+
+describe('npm start when a process dies (thoughts at 100 %, fallback legacy)', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mythoughts-start-'));
+  const routesFile = path.join(dataDir, 'routes.yaml');
+  const ports: Record<string, string> = {};
+  let started: Started;
+  const pidOf = (name: string) => [...started.output().matchAll(new RegExp(`started ${name} \\(pid (\\d+)\\)`, 'g'))].map((m) => Number(m[1]));
+
+  beforeAll(async () => {
+    for (const name of ['LEGACY_PORT', 'USERS_PORT', 'THOUGHTS_PORT', 'GATEWAY_PORT', 'GATEWAY_ADMIN_PORT']) ports[name] = String(await freePort());
+    writeFileSync(routesFile, planWith(path.join(root, 'routes.yaml'), { users: 100, thoughts: 100 }));
+    started = npmStart({ ...ports, DATA_DIR: dataDir, GATEWAY_ROUTES: routesFile, START_MAX_RESTARTS: '2' });
+    await waitFor(() => started.output().includes('MyThoughts is up') || started.child.exitCode !== null, 'the system to start');
+  }, 120_000);
+
+  afterAll(async () => {
+    // Only if a test failed before the Ctrl-C test could stop it.
+    if (started.child.exitCode === null && started.child.signalCode === null) {
+      process.kill(-started.child.pid!, 'SIGINT');
+      await started.exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('restarts the killed thoughts service while the monolith and the gateway keep serving: 0 failed GETs, and says so', async () => {
+    const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
+    const [thoughtsPid] = pidOf('thoughts');
+    expect(thoughtsPid).toBeGreaterThan(0);
+    const statuses = await loadThrough(gateway, 4000, 1000, () => process.kill(thoughtsPid!, 'SIGKILL'));
+    expect([...statuses.keys()]).toEqual([200]);
+    expect(statuses.get(200)).toBeGreaterThan(20);
+    await waitFor(() => started.output().includes('thoughts is back'), 'the thoughts service to come back', 30_000);
+    const out = started.output();
+    expect(out).toContain('thoughts stopped (SIGKILL); the others keep running; restarting it in 0.5 s (restart 1 of at most 2 in a row)');
+    expect(out).toMatch(new RegExp(`thoughts is back \\(pid \\d+\\): http://127.0.0.1:${ports.THOUGHTS_PORT}/healthz answers`));
+    expect(pidOf('thoughts')).toHaveLength(2);
+    for (const name of ['legacy', 'users', 'gateway']) expect(pidOf(name), name).toHaveLength(1);
+    expect((await fetch(`http://127.0.0.1:${ports.THOUGHTS_PORT}/api/thoughts/1/`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.LEGACY_PORT}/login/`)).status).toBe(200);
+  }, 60_000);
+
+  it('gives up on a process that keeps failing to start, names it, and keeps the others serving', async () => {
+    const [, thoughtsPid] = pidOf('thoughts');
+    process.kill(thoughtsPid!, 'SIGKILL');
+    await waitFor(() => started.output().includes('restart 1 of at most 2 in a row') && started.output().split('thoughts stopped (SIGKILL)').length === 3, 'the second kill to be seen', 10_000);
+    // Its port taken: every restart fails at start-up the way a broken deployment would.
+    const blocker = createServer().listen(Number(ports.THOUGHTS_PORT), '127.0.0.1');
+    try {
+      await waitFor(() => started.output().includes('the others keep running without thoughts'), 'the supervisor to give up', 30_000);
+      const out = started.output();
+      expect(out).toContain(`port ${ports.THOUGHTS_PORT} on 127.0.0.1 is already in use`);
+      expect(out).toContain('thoughts stopped (exit 1) and gave up: it failed 3 times in a row');
+      expect(started.child.exitCode).toBeNull();
+      const statuses = await loadThrough(`http://127.0.0.1:${ports.GATEWAY_PORT}`, 1000, 0, () => undefined);
+      expect([...statuses.keys()]).toEqual([200]); // the monolith answers for the given-up service
+      expect((await fetch(`http://127.0.0.1:${ports.USERS_PORT}/healthz`)).status).toBe(200);
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+
+  it('still stops everything on Ctrl-C', async () => {
+    process.kill(-started.child.pid!, 'SIGINT');
+    expect(await started.exited).toBeOneOf([0, 'SIGINT']);
+    for (const name of ['LEGACY_PORT', 'USERS_PORT', 'GATEWAY_PORT']) {
+      await expect(fetch(`http://127.0.0.1:${ports[name]}/healthz`)).rejects.toThrow();
+    }
+  });
+});
+
 describe('npm start with a port already in use', () => {
   let blocker: Server;
   let port: number;
@@ -92,13 +182,15 @@ describe('npm start with a port already in use', () => {
   });
   afterAll(() => blocker.close());
 
-  it('names the port and the variable that changes it, and stops the others', async () => {
+  it('names the port and the variable that changes it, retries, gives up and stops the others', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mythoughts-start-'));
     const others: Record<string, string> = {};
     for (const name of ['LEGACY_PORT', 'THOUGHTS_PORT', 'GATEWAY_PORT', 'GATEWAY_ADMIN_PORT']) others[name] = String(await freePort());
-    const started = npmStart({ ...others, USERS_PORT: String(port), DATA_DIR: dataDir });
+    const started = npmStart({ ...others, USERS_PORT: String(port), DATA_DIR: dataDir, START_MAX_RESTARTS: '1' });
     expect(await started.exited).toBe(1);
     expect(started.output()).toContain(`port ${port} on 127.0.0.1 is already in use: stop the other process or set USERS_PORT to another port`);
+    expect(started.output()).toContain('users stopped (exit 1); the others keep running; restarting it in 0.5 s (restart 1 of at most 1 in a row)');
+    expect(started.output()).toContain('npm start: users failed 2 times in a row (last: exit 1); stopped everything');
     expect(started.output()).not.toMatch(/at .*\.ts:\d+/); // no stack trace for an expected error
     rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);

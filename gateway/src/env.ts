@@ -19,6 +19,8 @@ export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_ADMIN_PORT           admin port: /metrics, /livez (/healthz), /readyz (default 9901)
   GATEWAY_ADMIN_HOST           admin interface (default 127.0.0.1; another one needs GATEWAY_ADMIN_TOKEN)
   GATEWAY_ADMIN_TOKEN          if set, /metrics and /api need Authorization: Bearer <token>
+  GATEWAY_ADMIN_HOSTS          with a token: further Host names the admin port answers, comma-separated name[:port]
+                               (default: only 127.0.0.1:PORT, localhost:PORT, [::1]:PORT; others get 421)
   GATEWAY_AUDIT_LOG            audit log of shifts and panics (default: routes.audit.jsonl beside the routes file)
   GATEWAY_BACKEND_<NAME>_URL   replaces backend <name>'s url (e.g. GATEWAY_BACKEND_THOUGHTS_URL)
   GATEWAY_OVERRIDE_SECRET      HMAC secret (32+ characters) of X-Gateway-Override tokens (gateway override-token)
@@ -41,6 +43,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     adminPort: port(env, 'GATEWAY_ADMIN_PORT', 9901),
     adminHost: env.GATEWAY_ADMIN_HOST || '127.0.0.1',
     adminToken: env.GATEWAY_ADMIN_TOKEN || null,
+    adminHosts: (env.GATEWAY_ADMIN_HOSTS ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     jwtPublicKeyPem: env.JWT_PUBLIC_KEY_FILE ? readKey(env.JWT_PUBLIC_KEY_FILE) : null,
     overrideSecret: env.GATEWAY_OVERRIDE_SECRET || null,
     trustForwarded: envFlag(env, 'GATEWAY_TRUST_FORWARDED', false),

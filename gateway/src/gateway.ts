@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
+import { AdminHostPolicy, checkAdminExposure } from './admin/adminAccess.ts';
 import { createAdminApp } from './admin/adminApp.ts';
 import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
@@ -27,6 +28,8 @@ import { GatewayMetrics } from './observe/metrics.ts';
 import { recordExchange } from './observe/observer.ts';
 import { PlanChangeCounter } from './observe/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
+import type { RolloutController } from './rollout/rolloutController.ts';
+import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
 import { ShadowClient } from './shadow/shadowClient.ts';
@@ -45,6 +48,8 @@ export interface GatewayOptions {
   /** Default 127.0.0.1; anything else requires adminToken. */
   adminHost?: string;
   adminToken?: string | null;
+  /** Further Host names (`name[:port]`) the admin port answers, besides its loopback ones; needs adminToken (GATEWAY_ADMIN_HOSTS). */
+  adminHosts?: readonly string[];
   /** Replacement backend URLs by backend name (default: GATEWAY_BACKEND_<NAME>_URL from process.env). */
   backendUrls?: Readonly<Record<string, string>>;
   /** PEM of the RS256 public key; without it the `jwt:username` cohort key never applies. */
@@ -73,6 +78,8 @@ export interface GatewayOptions {
   defaultMetrics?: boolean;
   /** HMAC secret of override tokens (GATEWAY_OVERRIDE_SECRET); without it only tester JWTs can override. */
   overrideSecret?: string | null;
+  /** The rollout controller (routes with a `rollout:` block); false: another process runs it (GATEWAY_ROLLOUT=off). Default on, gates from this process. */
+  rollout?: RolloutSetup | false;
   /** Where shifts and panics are recorded. Default: $GATEWAY_AUDIT_LOG, else routes.audit.jsonl beside routesFile. */
   auditLogFile?: string;
 }
@@ -86,6 +93,8 @@ export interface Gateway {
   readonly logger: Logger;
   /** Shadow traffic's last mismatches and learnt noise (also on the admin API). */
   readonly shadowFindings: ShadowFindings;
+  /** Null when GATEWAY_ROLLOUT=off. */
+  readonly rollout: RolloutController | null;
   /** The plan running now. */
   table(): RouteTable;
   /** Re-reads routes.yaml now (what SIGHUP does). */
@@ -104,16 +113,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const adminHost = options.adminHost ?? '127.0.0.1';
   const adminToken = options.adminToken || null;
-  if (!isLoopback(adminHost) && adminToken === null) {
-    throw new ConfigError(`the admin port would listen on ${adminHost} without a token: set GATEWAY_ADMIN_TOKEN, or leave GATEWAY_ADMIN_HOST unset (127.0.0.1)`);
-  }
+  // A cluster worker serves no admin port: its primary checked this before forking.
+  if (options.adminPort !== null) checkAdminExposure(options);
   const urlOverride = urlOverrideOf(options.backendUrls);
 
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  let rollout: RolloutController | null = null;
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
+      rollout?.planChanged();
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });
         planChanges.planRunning(plan.snapshot.version).catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
@@ -128,6 +138,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   if (!(loaded instanceof LivePlan)) throw new ConfigError(`${options.routesFile} is not a valid routes file:\n${describeProblems(loaded)}`);
   const plan = loaded;
+  if (options.rollout !== false) {
+    rollout = await startRolloutController(options.rollout ?? {}, { store, routesFile: options.routesFile, registry: metrics.registry, localMetrics: () => metrics.registry.getMetricsAsJSON(), logger });
+  }
 
   let tokens: CachedTokenVerifier | null = null;
   if (options.jwtPublicKeyPem) tokens = new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem));
@@ -154,11 +167,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const forwarder = new Forwarder(
     pools,
     {
-      failed(_exchange, backend, reason) {
+      failed(exchange, backend, reason) {
         metrics.upstreamErrors.inc({ backend: backend.name, reason });
+        metrics.countAttempt(exchange.routeName, backend.name, reason);
         outliers.recordFailure(backend, plan.table.outlier);
       },
-      answered(_exchange, backend) {
+      answered(exchange, backend) {
+        metrics.countAttempt(exchange.routeName, backend.name, 'ok');
         outliers.recordSuccess(backend);
       },
     },
@@ -202,10 +217,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       traffic,
       metrics,
     };
-    const app = createAdminApp({ registry: metrics.registry, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings });
+    const hosts = new AdminHostPolicy(options.adminHosts ?? []);
+    const app = createAdminApp({ registry: metrics.registry, hosts, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings, rollout });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
+      hosts.listeningOn(adminHost, adminPort);
       adminUrl = urlOf(adminHost, adminPort);
     } catch (error) {
       server.close();
@@ -225,6 +242,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function shutdown(): Promise<void> {
     draining = true;
     watcher?.stop();
+    rollout?.close();
     const delayMs = options.drainDelayMs ?? 0;
     if (delayMs > 0) {
       logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');
@@ -248,6 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     logger,
     shadowFindings,
+    rollout,
     table: () => plan.table,
     reload: () => plan.reload('reload request'),
     close: () => (closing ??= shutdown()),
@@ -271,8 +290,4 @@ function answerClientError(error: NodeJS.ErrnoException, socket: import('node:st
   const message = tooLarge ? 'Request header fields too large: the request line and headers must stay under 16 KiB together' : `Bad request: ${error.code ?? 'malformed HTTP'}`;
   const body = JSON.stringify({ message });
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-}
-
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === '::1' || host === 'localhost';
 }

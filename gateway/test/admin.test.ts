@@ -126,7 +126,7 @@ describe('admin API without a token (loopback only)', () => {
     expect(form.status).toBe(415);
     const crossSite = await post(system, '/api/panic', { all: true }, { origin: 'http://evil.example' });
     expect(crossSite.status).toBe(403);
-    expect(crossSite.json<{ message: string }>().message).toContain('cross-origin write from http://evil.example refused');
+    expect(crossSite.json<{ message: string }>().message).toContain('cross-origin request from http://evil.example refused');
     const broken = await send(`${system.gateway.adminUrl}/api/panic`, { method: 'POST', headers: JSON_HEADERS, body: '{"all":' });
     expect(broken.status).toBe(400);
     expect(broken.json<{ message: string }>().message).toContain('the body is not valid JSON');

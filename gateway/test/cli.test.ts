@@ -54,7 +54,7 @@ describe('gateway validate', () => {
     const result = await gateway(['validate', invalid]);
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n')).toEqual([
-      `${invalid}:5: routes[0] (admin).why: unknown key 'why'; allowed here: name, match, group, split, fallback, deny, shadow`,
+      `${invalid}:5: routes[0] (admin).why: unknown key 'why'; allowed here: name, match, group, split, fallback, deny, shadow, rollout`,
       `${invalid}:6: routes[1] (thoughts).split.thoughts: 125 is not allowed: a number of percent from 0 to 100 with at most two decimals, e.g. 25 or 0.5`,
       `2 problems in ${invalid}`,
       '',

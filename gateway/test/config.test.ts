@@ -121,7 +121,7 @@ routes:
     expect(problemsOf(text)).toEqual([
       "routes.yaml:5: cohrt: unknown key 'cohrt' (did you mean 'cohort'?); allowed here: backends, cohort, outlier, replay, timeouts, testers, protect, routes",
       "routes.yaml:8: routes[0] (api).match.method: unknown key 'method' (did you mean 'methods'?); allowed here: path, methods, headers",
-      "routes.yaml:10: routes[0] (api).fallbak: unknown key 'fallbak' (did you mean 'fallback'?); allowed here: name, match, group, split, fallback, deny, shadow",
+      "routes.yaml:10: routes[0] (api).fallbak: unknown key 'fallbak' (did you mean 'fallback'?); allowed here: name, match, group, split, fallback, deny, shadow, rollout",
     ]);
   });
 

@@ -2,9 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { ShadowFindings } from '../shadow/shadowMirror.ts';
+import type { AdminHostPolicy } from './adminAccess.ts';
 import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
 import { createMismatchRouter } from './mismatchRouter.ts';
 import { createOpsApi, type OpsDeps } from './opsApi.ts';
+import { createRolloutApi } from './rolloutApi.ts';
+import type { RolloutController } from '../rollout/rolloutController.ts';
 
 /** Where /metrics comes from: a prom-client Registry, or the cluster primary's aggregate of its workers. */
 export interface MetricsSource {
@@ -14,6 +17,8 @@ export interface MetricsSource {
 
 export interface AdminDeps {
   readonly registry: MetricsSource;
+  /** Which Host and Origin names may reach everything but the probes (DNS rebinding). */
+  readonly hosts: AdminHostPolicy;
   /** Null when the admin port is loopback-only, which is then its protection. */
   readonly token: string | null;
   /** Why the gateway should get no traffic now (shutting down, not listening), or null when ready. */
@@ -23,13 +28,16 @@ export interface AdminDeps {
   readonly logger?: Logger;
   /** Shadow mismatches and noise, served at /api/shadow/mismatches. */
   readonly shadowFindings?: ShadowFindings;
+  /** The rollout controller, served at /api/rollout (null: GATEWAY_ROLLOUT=off). */
+  readonly rollout?: RolloutController | null;
 }
 
 /**
  * The gateway's own endpoints, on a separate port (Express is fine here: this is not the
  * proxied path). /livez (alias /healthz) = the process answers; /readyz = it has a plan, its
  * public port listens and it is not shutting down; / = the dashboard (static files, no data); /metrics = Prometheus; /api = the admin
- * API. With a token configured, /metrics and /api need `Authorization: Bearer <token>`.
+ * API. Everything but the probes answers only requests naming the port's own address as Host
+ * (AdminHostPolicy); with a token configured, /metrics and /api need `Authorization: Bearer <token>`.
  */
 export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
@@ -46,6 +54,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     if (reason === null) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'not ready', reason });
   });
+  app.use(deps.hosts.middleware);
   if (deps.ops) app.use(dashboardFiles());
   if (deps.token !== null) app.use(requireToken(deps.token));
   app.get('/metrics', async (_req, res) => {
@@ -53,6 +62,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.end(await deps.registry.metrics());
   });
   if (deps.shadowFindings) app.use('/api/shadow', createMismatchRouter(deps.shadowFindings));
+  if (deps.rollout) app.use('/api/rollout', createRolloutApi(deps.rollout, deps.token !== null));
   if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, tokenRequired: deps.token !== null }));
   app.use((_req, res) => {
     res.status(404).json({ status: 404, message: 'Not found: the admin port serves / (dashboard), /api, /metrics, /livez, /healthz and /readyz' });

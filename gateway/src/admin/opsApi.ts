@@ -24,7 +24,7 @@ export interface OpsDeps {
 }
 
 /** An error the handlers throw on purpose: answered as `{ status, message }`. */
-class HttpProblem extends Error {
+export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -113,13 +113,13 @@ export function createOpsApi(deps: OpsDeps): Router {
   return api;
 }
 
-function bodyOf(req: Request): Record<string, unknown> {
+export function bodyOf(req: Request): Record<string, unknown> {
   const body: unknown = req.body;
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpProblem(400, 'the body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
-function optionalText(value: unknown, name: string, max: number): string | null {
+export function optionalText(value: unknown, name: string, max: number): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw new HttpProblem(400, `${name} must be text`);
   if (value.length > max) throw new HttpProblem(400, `${name} is longer than ${max} characters`);
@@ -127,7 +127,7 @@ function optionalText(value: unknown, name: string, max: number): string | null 
 }
 
 /** The audit's "who": the name the caller gives, marked with how it got in (the token, or loopback access). */
-function whoOf(body: Record<string, unknown>, tokenRequired: boolean): string {
+export function whoOf(body: Record<string, unknown>, tokenRequired: boolean): string {
   const by = optionalText(body.by, 'by', 80);
   const proof = tokenRequired ? 'admin token' : 'loopback admin';
   return by ? `${by} (${proof})` : proof;
@@ -135,21 +135,17 @@ function whoOf(body: Record<string, unknown>, tokenRequired: boolean): string {
 
 /**
  * Without a token the admin port relies on being reachable only from this machine — but a
- * web page open in the operator's browser can reach 127.0.0.1 too. Writes therefore must be
- * JSON (a cross-site page cannot send that without a CORS preflight, which is never
- * granted) and, when the browser names an Origin, come from the admin page itself.
+ * web page open in the operator's browser can reach 127.0.0.1 too. Its Host and Origin are
+ * checked before this (AdminHostPolicy); writes must also be JSON, which a cross-site page
+ * cannot send without a CORS preflight, never granted.
  */
-function refuseCrossSiteWrites(req: Request, _res: Response, next: NextFunction): void {
+export function refuseCrossSiteWrites(req: Request, _res: Response, next: NextFunction): void {
   if (req.method === 'GET' || req.method === 'HEAD') return next();
   if (!req.is('application/json')) return next(new HttpProblem(415, 'send the body as JSON with Content-Type: application/json'));
-  const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host}`) {
-    return next(new HttpProblem(403, `cross-origin write from ${origin} refused: use the dashboard on this port, the CLI or curl`));
-  }
   next();
 }
 
-function answerProblem(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+export function answerProblem(error: unknown, _req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) return next(error);
   if (error instanceof HttpProblem) {
     res.status(error.status).json({ status: error.status, message: error.message });

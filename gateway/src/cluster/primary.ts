@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { listen, urlOf } from '@mythoughts/shared/http/listen';
+import { AdminHostPolicy, checkAdminExposure } from '../admin/adminAccess.ts';
 import { createAdminApp } from '../admin/adminApp.ts';
 import { urlOverrideOf } from '../config/validateBackends.ts';
 import { closeNow } from '../drain.ts';
@@ -25,13 +26,32 @@ const RESTART_DELAY_MS = 1_000;
  * /metrics.
  */
 export async function runClusterPrimary(workers: number, options: GatewayOptions, logger: Logger): Promise<number> {
-  // Fail fast, once, with every problem, rather than N workers each dying on the same file.
+  // Fail fast, once, with every problem, rather than N workers each dying on the same file
+  // (or, for the admin settings, the primary serving an open admin port while workers crash-loop).
+  if (options.adminPort !== null) checkAdminExposure(options);
   const loaded = await new PlanStore({ file: options.routesFile, urlOverride: urlOverrideOf(options.backendUrls) }).read();
   if (!loaded.ok) throw new ConfigError(loaded.message);
 
   const aggregator = new AggregatorRegistry();
   let stopping = false;
   const listening = new Set<number>();
+  // The admin port first: a port already taken also fails before any worker exists.
+  let admin: Server | null = null;
+  if (options.adminPort !== null) {
+    const hosts = new AdminHostPolicy(options.adminHosts ?? []);
+    const app = createAdminApp({
+      hosts,
+      registry: { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+      token: options.adminToken || null,
+      notReady: () => (stopping ? 'shutting down' : listening.size === 0 ? 'no worker listens yet' : null),
+    });
+    admin = createServer(app);
+    const adminHost = options.adminHost ?? '127.0.0.1';
+    const port = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
+    hosts.listeningOn(adminHost, port);
+    logger.info({ adminUrl: urlOf(adminHost, port), workers }, `gateway primary: ${workers} workers, admin port ${urlOf(adminHost, port)}`);
+  }
+
   const fork = (): Worker => {
     const worker = cluster.fork();
     worker.once('listening', () => listening.add(worker.id));
@@ -44,19 +64,6 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
     setTimeout(() => !stopping && fork(), RESTART_DELAY_MS).unref();
   });
   for (let i = 0; i < workers; i++) fork();
-
-  let admin: Server | null = null;
-  if (options.adminPort !== null) {
-    const app = createAdminApp({
-      registry: { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
-      token: options.adminToken || null,
-      notReady: () => (stopping ? 'shutting down' : listening.size === 0 ? 'no worker listens yet' : null),
-    });
-    admin = createServer(app);
-    const adminHost = options.adminHost ?? '127.0.0.1';
-    const port = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
-    logger.info({ adminUrl: urlOf(adminHost, port), workers }, `gateway primary: ${workers} workers, admin port ${urlOf(adminHost, port)}`);
-  }
 
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: every worker re-reads the routes file');

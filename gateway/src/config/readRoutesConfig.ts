@@ -6,6 +6,7 @@ import { validateCohort } from './validateCohort.ts';
 import { validateOutlier, validateReplay, validateTimeouts } from './validatePolicies.ts';
 import { validateProtect, validateProtection } from './validateProtection.ts';
 import { validateReachability } from './validateReachability.ts';
+import { validateRolloutGroups } from './validateRollout.ts';
 import { validateRoute } from './validateRoute.ts';
 import { validateTesters } from './validateTesters.ts';
 import { YamlReader } from './yamlReader.ts';
@@ -52,6 +53,7 @@ export function readRoutesConfig(text: string, file: string, urlOverride: UrlOve
     if (seq && seq.items.length === 0) reader.report(seq, 'routes', 'needs at least one route, e.g. - { name: site, match: { path: /** }, split: {} }');
   }
   validateReachability(reader, routes);
+  validateRolloutGroups(reader, routes);
   validateProtection(reader, protect, routes);
 
   if (reader.problems.length > 0) {

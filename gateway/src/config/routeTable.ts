@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { BUCKETS, groupSeed } from '../core/bucket.ts';
 import { Matcher } from '../match/matcher.ts';
 import type { Pattern } from '../match/pattern.ts';
-import type { CohortConfig, OutlierConfig, ReplayConfig, RouteConfig, RoutesConfig, ShadowConfig, TimeoutsConfig } from './routesConfig.ts';
+import type { CohortConfig, OutlierConfig, ReplayConfig, RolloutConfig, RouteConfig, RoutesConfig, ShadowConfig, TimeoutsConfig } from './routesConfig.ts';
 
 /** A back end as the proxy uses it. */
 export interface Backend {
@@ -45,6 +45,8 @@ export interface Route {
   readonly shares: readonly { readonly backend: Backend; readonly ratio: number }[];
   /** Copies of this route's requests sent to a candidate and compared, or null (the usual case). */
   readonly shadow: ShadowPlan | null;
+  /** The progressive rollout of the route's group (rollout/ runs it), or null. */
+  readonly rollout: RolloutConfig | null;
 }
 
 /**
@@ -104,6 +106,7 @@ export class RouteTable {
         route.group !== route.name ? `group ${route.group}` : '',
         route.fallback ? `fallback ${route.fallback.name}` : '',
         route.shadow ? `shadow ${route.shadow.percent}% to ${route.shadow.to.name}` : '',
+        route.rollout ? `rollout ${route.rollout.steps.join(' → ')}` : '',
       ].filter(Boolean);
       return `${route.name}: ${paths}${methods} → ${shares}${extras.length ? ` (${extras.join(', ')})` : ''}`;
     });
@@ -120,6 +123,7 @@ function compileRoute(route: RouteConfig, config: RoutesConfig, byName: Map<stri
     group: route.group,
     legacy,
     seed: groupSeed(config.cohort.salt, route.group),
+    rollout: route.rollout,
   };
   if (route.action.kind === 'deny') {
     return { ...common, deny: route.action.status, slices: [], fallback: null, needsCohort: false, overridable: new Map(), shares: [], shadow: null };

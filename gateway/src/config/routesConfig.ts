@@ -72,6 +72,8 @@ export interface RouteConfig {
   readonly fallback: string | null;
   /** Copies of the route's requests to compare against, or null. */
   readonly shadow: ShadowConfig | null;
+  /** Steps the route's group advances by itself while its gates hold, or null. */
+  readonly rollout: RolloutConfig | null;
 }
 
 /** `shadow:` of a route, validated: what to mirror where, and how to compare the answers. */
@@ -113,6 +115,43 @@ export const DEFAULTS = {
   salt: 'mythoughts',
   cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
   protect: ['/admin/**', '/metrics'],
+} as const;
+
+/** One entry of `steps:`: the new backend's percent, or `pause` (wait for `gateway rollout promote`). */
+export type RolloutStep = number | 'pause';
+
+/** `rollout:` of a route, validated: the steps, what is judged after each interval, and who is told. */
+export interface RolloutConfig {
+  /** The one new backend of the split that the rollout moves. */
+  readonly backend: string;
+  readonly steps: readonly RolloutStep[];
+  readonly intervalSeconds: number;
+  /** Fewer attempts on the new backend in an interval: the check is inconclusive. */
+  readonly minRequests: number;
+  readonly maxErrorPercent: number;
+  readonly maxP95Ms: number;
+  /** New p95 / legacy p95 on the same routes in the same interval. */
+  readonly maxP95Ratio: number;
+  /** Null when the route has no shadow towards the backend: no parity gate. */
+  readonly maxMismatchPercent: number | null;
+  readonly minComparisons: number;
+  /** Failed checks in a row before `onFailure`. */
+  readonly failureLimit: number;
+  readonly onFailure: 'rollback' | 'pause';
+  readonly notify: readonly string[];
+  readonly line: number;
+}
+
+export const ROLLOUT_DEFAULTS = {
+  intervalSeconds: 60,
+  minRequests: 100,
+  maxErrorPercent: 1,
+  maxP95Ms: 1000,
+  maxP95Ratio: 1.5,
+  maxMismatchPercent: 1,
+  minComparisons: 50,
+  failureLimit: 2,
+  onFailure: 'rollback',
 } as const;
 
 export const SHADOW_DEFAULTS = {

@@ -2,10 +2,11 @@ import { isMap, type YAMLMap } from 'yaml';
 import { parsePattern } from '../match/pattern.ts';
 import { NAME, NAME_RULE, validateMethods } from './fields.ts';
 import type { BackendNames, RouteConfig, SplitShare } from './routesConfig.ts';
+import { validateRollout } from './validateRollout.ts';
 import { validateShadow } from './validateShadow.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
-const ROUTE_KEYS = ['name', 'match', 'group', 'split', 'fallback', 'deny', 'shadow'] as const;
+const ROUTE_KEYS = ['name', 'match', 'group', 'split', 'fallback', 'deny', 'shadow', 'rollout'] as const;
 const MATCH_KEYS = ['path', 'methods', 'headers'] as const;
 const PERCENT_RULE = 'a number of percent from 0 to 100 with at most two decimals, e.g. 25 or 0.5';
 
@@ -47,8 +48,11 @@ export function validateRoute(reader: YamlReader, node: unknown, index: number, 
   const shadow = shadowEntry ? validateShadow(reader, shadowEntry.value, join(field, 'shadow'), backends) : null;
   if (shadowEntry && action?.kind === 'deny') reader.report(shadowEntry.value, join(field, 'shadow'), 'a deny route forwards nothing, so there is nothing to shadow');
 
-  if (name === undefined || !NAME.test(name) || !match || group === undefined || !action || shadow === undefined) return undefined;
-  return { name, index, line: reader.lineOf(map), ...match, group, action, fallback, shadow };
+  const rolloutEntry = entries.get('rollout');
+  const rollout = rolloutEntry && action ? validateRollout(reader, rolloutEntry.value, join(field, 'rollout'), { shares: action.kind === 'split' ? action.shares : null, shadow: shadow ?? null, backends }) : null;
+
+  if (name === undefined || !NAME.test(name) || !match || group === undefined || !action || shadow === undefined || rollout === undefined) return undefined;
+  return { name, index, line: reader.lineOf(map), ...match, group, action, fallback, shadow, rollout };
 }
 
 function validateMatch(reader: YamlReader, node: unknown, field: string): Pick<RouteConfig, 'patterns' | 'methods' | 'headers'> | undefined {

@@ -42,6 +42,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly backendAttempts = new Counter({
+    name: 'gateway_backend_attempts_total',
+    help: 'Forwarding attempts by route, backend tried and result: ok, 5xx, refused, reset, timeout; failures the fallback hid from the client count too',
+    labelNames: ['route', 'backend', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly attemptChildren = new Map<string, Counter.Internal>();
+
   readonly shadowComparisons = new Counter({
     name: 'gateway_shadow_comparisons_total',
     help: 'Shadow traffic by route and result: match, mismatch (differences beyond ignore rules and noise), error (an answer missing), skipped (over max_in_flight or body cap)',
@@ -102,6 +110,17 @@ export class GatewayMetrics {
     // Present from the start, so a dashboard shows 0 rather than "no data".
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);
+  }
+
+  /** One attempt on a backend (from the forwarder's events; the child is cached, this is the hot path). */
+  countAttempt(route: string, backend: string, result: string): void {
+    const key = `${route}\u0000${backend}\u0000${result}`;
+    let child = this.attemptChildren.get(key);
+    if (child === undefined) {
+      child = this.backendAttempts.labels(route, backend, result);
+      this.attemptChildren.set(key, child);
+    }
+    child.inc();
   }
 
   /** Publishes the configured shares of a newly running plan (old routes disappear). */

@@ -11,7 +11,7 @@ const NOT_RETURNED = new Set(['content-length', 'connection', 'keep-alive', 'tra
  */
 export async function startReversedThoughts(thoughtsUrl: string): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    relay(thoughtsUrl, req, res).catch((error: Error) => {
+    relay(thoughtsUrl, req, res, (value) => (Array.isArray(value) ? value.reverse() : value)).catch((error: Error) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ message: `reversed thoughts wrapper: ${error.message}` }));
     });
@@ -27,7 +27,8 @@ export async function startReversedThoughts(thoughtsUrl: string): Promise<{ url:
   };
 }
 
-async function relay(thoughtsUrl: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Passes a request on to the real service and its answer back, with JSON bodies through `alter`. */
+export async function relay(thoughtsUrl: string, req: IncomingMessage, res: ServerResponse, alter: (value: unknown) => unknown): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const headers: Record<string, string> = {};
@@ -41,7 +42,7 @@ async function relay(thoughtsUrl: string, req: IncomingMessage, res: ServerRespo
   let body = Buffer.from(await upstream.arrayBuffer());
   if ((upstream.headers.get('content-type') ?? '').includes('json') && body.length > 0) {
     const value: unknown = JSON.parse(body.toString('utf8'));
-    if (Array.isArray(value)) body = Buffer.from(JSON.stringify(value.reverse()));
+    body = Buffer.from(JSON.stringify(alter(value)));
   }
   const answer: Record<string, string> = {};
   upstream.headers.forEach((value, name) => {

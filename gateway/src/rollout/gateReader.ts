@@ -1,0 +1,21 @@
+import type { GateReading } from './gates.ts';
+
+/** Which series one rollout is judged on: its group's routes, the new backend and the legacy baseline. */
+export interface GateQuery {
+  /** The routes of the rollout's group (they move together, so they are judged together). */
+  readonly routes: readonly string[];
+  readonly backend: string;
+  readonly legacy: string;
+}
+
+/**
+ * Where the gate values come from: this process's own metrics, or Prometheus (the sum over
+ * every replica). Both do the same arithmetic: counters and histogram buckets differenced
+ * over the interval.
+ */
+export interface GateReader {
+  /** Marks the start of an interval for `key` (a step was written, the rollout started). */
+  startWindow(key: string, query: GateQuery): Promise<void>;
+  /** What the interval of `seconds` since startWindow saw. */
+  read(key: string, query: GateQuery, seconds: number): Promise<GateReading>;
+}

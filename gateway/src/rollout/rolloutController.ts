@@ -1,0 +1,291 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Route, RouteTable } from '../config/routeTable.ts';
+import type { RolloutConfig } from '../config/routesConfig.ts';
+import type { Refusal } from '../plan/planChange.ts';
+import type { PlanStore } from '../plan/planStore.ts';
+import { splitOf } from '../plan/splitPercents.ts';
+import {
+  abortRollout, decideStep, pauseRollout, promoteRollout, restartRollout, resumeRollout, splitEditedByHand, startRollout,
+  type RolloutDecision, type RolloutEventKind,
+} from './decideStep.ts';
+import type { GateQuery, GateReader } from './gateReader.ts';
+import { describeGates, evaluateGates, verdictOf, type GateResult } from './gates.ts';
+import type { Notifier } from './notifier.ts';
+import { EVENTS_KEPT, type CheckRecord, type ProgressFile, type RolloutEvent, type RouteProgress } from './progressFile.ts';
+import type { RolloutMetrics } from './rolloutMetrics.ts';
+import { rolloutView, type RolloutView } from './rolloutView.ts';
+
+export type RolloutCommand = 'pause' | 'resume' | 'promote' | 'abort' | 'restart';
+export const ROLLOUT_COMMANDS: readonly RolloutCommand[] = ['pause', 'resume', 'promote', 'abort', 'restart'];
+
+export type CommandResult = ({ readonly ok: true } & { readonly rollout: RolloutView; readonly message: string }) | ({ readonly ok: false } & Refusal);
+
+export interface RolloutControllerOptions {
+  readonly store: Pick<PlanStore, 'read' | 'change'>;
+  readonly progress: ProgressFile;
+  readonly reader: GateReader;
+  readonly metrics: RolloutMetrics;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
+}
+
+/** A route under rollout as the last read of routes.yaml shows it. */
+interface Watched {
+  readonly route: Route;
+  readonly config: RolloutConfig;
+  readonly table: RouteTable;
+  /** The file's version that read saw: every write expects it (a human edit since wins). */
+  readonly version: string;
+}
+
+/**
+ * Runs every route's `rollout:` block, off the request path: one timer per route; at the end
+ * of each interval it reads the gates, asks decideStep what to do, and writes the step or the
+ * rollback through the PlanStore (validated, atomic, audited, compare-and-write). Everything
+ * runs one at a time, so a check, a command and a change of routes.yaml never interleave.
+ */
+export class RolloutController {
+  private progress: Record<string, RouteProgress> = {};
+  private readonly watched = new Map<string, Watched>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly nextCheckAt = new Map<string, number>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: RolloutControllerOptions) {}
+
+  /** Reads the progress file and routes.yaml, and resumes every rollout where it stood. */
+  async start(): Promise<void> {
+    this.progress = await this.options.progress.read();
+    await this.serial(() => this.sync());
+  }
+
+  /** routes.yaml may have changed (file watch, reload): a human edit pauses, an edited block restarts. */
+  planChanged(): void {
+    void this.serial(() => this.sync());
+  }
+
+  /** Every rollout, or the one of `route` (404 when it has none). */
+  status(route?: string): RolloutView[] | ({ ok: false } & Refusal) {
+    if (route !== undefined) return this.watched.has(route) && this.progress[route] ? [this.viewOf(route)] : this.unknown(route);
+    return Object.keys(this.progress).filter((name) => this.watched.has(name)).map((name) => this.viewOf(name));
+  }
+
+  private viewOf(name: string): RolloutView {
+    return rolloutView(name, this.progress[name]!, this.watched.get(name)!.config, this.nextCheckAt.get(name) ?? null);
+  }
+
+  /** pause | resume | promote | abort | restart, by a human (CLI, admin API, dashboard). */
+  command(route: string, command: RolloutCommand, who: string, reason: string | null): Promise<CommandResult> {
+    return this.serial(async () => {
+      await this.sync();
+      const progress = this.progress[route];
+      const watched = this.watched.get(route);
+      if (!progress || !watched) return this.unknown(route);
+      const by = `${command} by ${who}${reason ? `: ${reason}` : ''}`;
+      const percent = percentOf(watched.route, watched.config.backend);
+      const decision =
+        command === 'pause' ? pauseRollout(progress.state, `paused by ${who}${reason ? `: ${reason}` : ''}`)
+        : command === 'resume' ? resumeRollout(progress.state, watched.config)
+        : command === 'promote' ? promoteRollout(progress.state, watched.config)
+        : command === 'abort' ? abortRollout(progress.state, `aborted by ${who}${reason ? `: ${reason}` : ''}; rolled back to 0%`)
+        : restartRollout(watched.config, percent);
+      if (typeof decision === 'string') return { ok: false, status: 409, message: `rollout of ${route}: ${decision}` } as const;
+      const written = await this.apply(route, { ...decision, reason: decision.reason.includes(who) ? decision.reason : `${decision.reason} (${by})` }, null, who);
+      if (written !== null) return written;
+      return { ok: true, rollout: this.viewOf(route), message: decision.reason } as const;
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.options.notifier.close();
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch((error: Error) => this.options.logger.error({ err: error }, `rollout controller: ${error.message}`));
+    return next;
+  }
+
+  /** Takes routes.yaml as it is now: new and edited blocks start, hand edits pause, removed blocks end. */
+  private async sync(): Promise<void> {
+    const read = await this.options.store.read();
+    if (!read.ok) {
+      this.options.logger.warn({ problem: read.message }, 'rollout: routes.yaml cannot be read as a plan now; every rollout holds');
+      return;
+    }
+    const present = new Set<string>();
+    for (const route of read.table.routes) {
+      if (route.rollout === null) continue;
+      present.add(route.name);
+      const watched: Watched = { route, config: route.rollout, table: read.table, version: read.version };
+      this.watched.set(route.name, watched);
+      const percent = percentOf(route, route.rollout.backend);
+      const known = this.progress[route.name];
+      if (!known || known.block !== blockId(route.rollout)) {
+        await this.apply(route.name, startRollout(route.rollout, percent), null, 'rollout');
+        continue;
+      }
+      if (known.pending !== null) {
+        // A write was announced before a restart: the file says whether it happened.
+        const state = percent === known.pending.percent ? known.pending : known.state;
+        this.progress[route.name] = { ...known, state, pending: null };
+        await this.save();
+      }
+      const progress = this.progress[route.name]!;
+      if (percent !== progress.state.percent) await this.apply(route.name, splitEditedByHand(progress.state, percent), null, 'rollout');
+      else if (!this.nextCheckAt.has(route.name)) await this.restartWindow(route.name);
+      this.options.metrics.show(route.name, this.progress[route.name]!.state.status, this.progress[route.name]!.state.percent);
+    }
+    for (const name of Object.keys(this.progress)) {
+      if (present.has(name)) continue;
+      this.options.logger.info({ route: name }, `rollout of ${name} ends: its rollout: block is gone from routes.yaml`);
+      delete this.progress[name];
+      this.watched.delete(name);
+      this.stopTimer(name);
+      this.options.metrics.forget(name);
+      await this.save();
+    }
+  }
+
+  /**
+   * Makes a decision happen: the split write first (announced in the progress file, then
+   * written through the PlanStore), then the new state, the events and the next interval.
+   * Returns the refusal when the write was refused (the state stays as it was).
+   */
+  private async apply(name: string, decision: RolloutDecision, check: CheckRecord | null, who: string): Promise<({ ok: false } & Refusal) | null> {
+    const watched = this.watched.get(name)!;
+    const known = this.progress[name];
+    const inFile = percentOf(watched.route, watched.config.backend);
+    const from = known?.state.percent ?? inFile;
+    // An edited block starts afresh but keeps the timeline, so the status still shows what happened before.
+    const base: RouteProgress = known
+      ? { ...known, block: blockId(watched.config), backend: watched.config.backend, group: watched.route.group }
+      : { block: blockId(watched.config), backend: watched.config.backend, group: watched.route.group, state: decision.state, pending: null, lastCheck: null, events: [] };
+
+    if (decision.to !== null && decision.to !== inFile) {
+      this.progress[name] = { ...base, pending: decision.state };
+      await this.save();
+      const result = await this.options.store.change(
+        { kind: 'shift', route: name, backend: watched.config.backend, percent: decision.to, only: false },
+        {
+          who,
+          via: 'rollout',
+          reason: decision.reason,
+          dryRun: false,
+          action: decision.action === 'rollback' ? 'rollback' : 'step',
+          details: { rollout: { from: inFile, to: decision.to, status: decision.state.status, step: decision.state.stepIndex + 1, of: watched.config.steps.length }, gates: gateValues(check?.gates ?? []) },
+          expectVersion: watched.version,
+        },
+      );
+      if (!result.ok) {
+        this.progress[name] = { ...base, pending: null };
+        await this.save();
+        this.options.logger.error({ route: name, to: decision.to, status: result.status, problem: result.message }, `rollout of ${name}: writing ${decision.to}% was refused: ${result.message}`);
+        return result;
+      }
+      this.watched.set(name, { ...watched, route: result.after.routes.find((r) => r.name === name) ?? watched.route, table: result.after, version: result.version });
+    }
+
+    const time = new Date().toISOString();
+    const events: RolloutEvent[] = decision.events.map((event) => eventOf(event, name, watched.route.group, from, decision.state.percent, check?.gates ?? [], time, decision.reason));
+    this.progress[name] = { ...base, state: decision.state, pending: null, lastCheck: check ?? base.lastCheck, events: [...base.events, ...events].slice(-EVENTS_KEPT) };
+    await this.save();
+    for (const event of events) {
+      this.options.logger.info({ route: name, event: event.event, from: event.from, to: event.to }, event.text);
+      this.options.notifier.send(watched.config.notify, event);
+    }
+    this.options.metrics.show(name, decision.state.status, decision.state.percent);
+    const changed = !known || known.state.status !== decision.state.status || known.state.percent !== decision.state.percent || check !== null;
+    if (changed) await this.restartWindow(name);
+    return null;
+  }
+
+  /** A new interval begins now: the gates will judge what happens from here on. */
+  private async restartWindow(name: string): Promise<void> {
+    const progress = this.progress[name];
+    const watched = this.watched.get(name);
+    this.stopTimer(name);
+    this.nextCheckAt.delete(name);
+    if (!progress || !watched || progress.state.status !== 'progressing' || this.closed) return;
+    await this.options.reader.startWindow(name, queryOf(watched));
+    const delayMs = watched.config.intervalSeconds * 1000;
+    this.nextCheckAt.set(name, Date.now() + delayMs);
+    const timer = setTimeout(() => void this.serial(() => this.check(name)), delayMs);
+    timer.unref();
+    this.timers.set(name, timer);
+  }
+
+  /** The end of an interval: gates → decision → write. */
+  private async check(name: string): Promise<void> {
+    this.timers.delete(name);
+    if (this.closed) return;
+    await this.sync();
+    const progress = this.progress[name];
+    const watched = this.watched.get(name);
+    if (!progress || !watched || progress.state.status !== 'progressing' || this.timers.has(name)) return;
+    let gates: GateResult[];
+    try {
+      gates = evaluateGates(await this.options.reader.read(name, queryOf(watched), watched.config.intervalSeconds), watched.config);
+    } catch (error) {
+      const why = `cannot read the gate values: ${(error as Error).message}`;
+      gates = [{ gate: 'requests', value: null, threshold: watched.config.minRequests, verdict: 'inconclusive', why }];
+    }
+    const verdict = verdictOf(gates);
+    const decision = decideStep(progress.state, gates, watched.config);
+    this.options.metrics.checked(name, verdict, gates);
+    const record: CheckRecord = { time: new Date().toISOString(), verdict, percent: progress.state.percent, gates, reason: decision.reason };
+    this.options.logger[verdict === 'failed' ? 'warn' : 'info'](
+      { route: name, verdict, percent: progress.state.percent, action: decision.action, gates: Object.fromEntries(gates.map((g) => [g.gate, { value: g.value, threshold: g.threshold, verdict: g.verdict }])) },
+      `rollout check of ${name} at ${progress.state.percent}%: ${verdict} (${describeGates(gates)}) → ${decision.action}`,
+    );
+    await this.apply(name, decision, record, 'rollout');
+  }
+
+  private stopTimer(name: string): void {
+    const timer = this.timers.get(name);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(name);
+  }
+
+  private save(): Promise<void> {
+    return this.options.progress.write(this.progress);
+  }
+
+  private unknown(route: string): { ok: false } & Refusal {
+    const names = Object.keys(this.progress);
+    return { ok: false, status: 404, message: `route '${route}' has no rollout: block${names.length ? `; rollouts: ${names.join(', ')}` : ' (no route has one)'}` };
+  }
+}
+
+/** The new backend's percent in a compiled route's split. */
+export function percentOf(route: Route, backend: string): number {
+  return splitOf(route)[backend] ?? 0;
+}
+
+/** The block's identity: a change of any setting is a new rollout; its line moving is not. */
+function blockId(config: RolloutConfig): string {
+  const { line: _line, ...settings } = config;
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+function queryOf(watched: Watched): GateQuery {
+  return {
+    routes: watched.table.routes.filter((r) => r.group === watched.route.group).map((r) => r.name),
+    backend: watched.config.backend,
+    legacy: watched.table.legacy.name,
+  };
+}
+
+function gateValues(gates: readonly GateResult[]): RolloutEvent['gates'] {
+  return Object.fromEntries(gates.map((g) => [g.gate, { value: g.value, threshold: g.threshold }]));
+}
+
+function eventOf(event: RolloutEventKind, route: string, group: string, from: number, to: number, gates: readonly GateResult[], time: string, reason: string): RolloutEvent {
+  const move = from === to ? `at ${to}%` : `${from}% → ${to}%`;
+  return { event, route, group, from, to, gates: gateValues(gates), time, text: `rollout of ${route} (group ${group}) ${event.replace('_', ' ')} ${move}: ${reason}` };
+}

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { ConfigError } from '@mythoughts/shared/errors';
+import type { PlanStore } from '../plan/planStore.ts';
+import type { GateReader } from './gateReader.ts';
+import { LocalGateReader, type MetricsJson } from './localGateReader.ts';
+import { Notifier, type NotifierOptions } from './notifier.ts';
+import { PrometheusGateReader } from './prometheusGateReader.ts';
+import { ProgressFile, progressFileFor } from './progressFile.ts';
+import { RolloutController } from './rolloutController.ts';
+import { RolloutMetrics } from './rolloutMetrics.ts';
+
+/** How the gateway runs the rollout controller (GATEWAY_ROLLOUT, GATEWAY_PROMETHEUS_URL). */
+export interface RolloutSetup {
+  /** Read the gates from this Prometheus (the sum over replicas) instead of this process's metrics. */
+  readonly prometheusUrl?: string | null;
+  /** Default: GATEWAY_ROLLOUT_STATE, else routes.rollout.json beside the routes file. */
+  readonly progressFile?: string;
+  readonly notifier?: NotifierOptions;
+}
+
+/** GATEWAY_ROLLOUT=off (another replica or `gateway rollout run` runs it) → false. */
+export function rolloutFromEnv(env: NodeJS.ProcessEnv): RolloutSetup | false {
+  const mode = (env.GATEWAY_ROLLOUT ?? '').toLowerCase();
+  if (mode === 'off') return false;
+  if (mode !== '' && mode !== 'on') throw new ConfigError(`GATEWAY_ROLLOUT=${env.GATEWAY_ROLLOUT} must be on or off`);
+  const prometheusUrl = env.GATEWAY_PROMETHEUS_URL || null;
+  if (prometheusUrl !== null && !/^https?:\/\/[^/\s]+/.test(prometheusUrl)) throw new ConfigError(`GATEWAY_PROMETHEUS_URL=${prometheusUrl} is not an http(s) URL, e.g. http://prometheus:9090`);
+  return { prometheusUrl };
+}
+
+export interface RolloutDeps {
+  readonly store: PlanStore;
+  readonly routesFile: string;
+  /** Where the rollout's own metrics go. */
+  readonly registry: Registry;
+  /** This process's metrics, for the gates when there is no Prometheus. */
+  readonly localMetrics: MetricsJson;
+  readonly logger: Logger;
+}
+
+/** Builds the controller and resumes every rollout of the file. */
+export async function startRolloutController(setup: RolloutSetup, deps: RolloutDeps): Promise<RolloutController> {
+  const metrics = new RolloutMetrics(deps.registry);
+  const reader: GateReader = setup.prometheusUrl ? new PrometheusGateReader(setup.prometheusUrl) : new LocalGateReader(deps.localMetrics);
+  const progress = new ProgressFile(setup.progressFile ?? progressFileFor(deps.routesFile));
+  const controller = new RolloutController({ store: deps.store, progress, reader, metrics, notifier: new Notifier(deps.logger, metrics, setup.notifier), logger: deps.logger });
+  await controller.start();
+  deps.logger.info({ gates: setup.prometheusUrl ?? 'this process', progress: progress.file }, `rollout controller running (gates from ${setup.prometheusUrl ? `Prometheus at ${setup.prometheusUrl}` : 'this process\'s metrics'})`);
+  return controller;
+}

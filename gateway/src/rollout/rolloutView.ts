@@ -1,0 +1,43 @@
+import type { RolloutConfig, RolloutStep } from '../config/routesConfig.ts';
+import type { RolloutStatus } from './decideStep.ts';
+import type { CheckRecord, RolloutEvent, RouteProgress } from './progressFile.ts';
+
+/** A rollout as `gateway rollout status`, the admin API and the dashboard show it. */
+export interface RolloutView {
+  readonly route: string;
+  readonly group: string;
+  readonly backend: string;
+  readonly status: RolloutStatus;
+  readonly steps: readonly RolloutStep[];
+  /** Index into steps, -1 before the first. */
+  readonly stepIndex: number;
+  readonly percent: number;
+  readonly failures: number;
+  readonly failureLimit: number;
+  readonly onFailure: RolloutConfig['onFailure'];
+  readonly intervalSeconds: number;
+  /** Seconds until the next check; null when none is due (not progressing). */
+  readonly nextCheckInSeconds: number | null;
+  readonly lastCheck: CheckRecord | null;
+  /** Newest first. */
+  readonly events: readonly RolloutEvent[];
+}
+
+export function rolloutView(route: string, progress: RouteProgress, config: RolloutConfig, nextCheckAt: number | null): RolloutView {
+  return {
+    route,
+    group: progress.group,
+    backend: progress.backend,
+    status: progress.state.status,
+    steps: config.steps,
+    stepIndex: progress.state.stepIndex,
+    percent: progress.state.percent,
+    failures: progress.state.failures,
+    failureLimit: config.failureLimit,
+    onFailure: config.onFailure,
+    intervalSeconds: config.intervalSeconds,
+    nextCheckInSeconds: nextCheckAt === null ? null : Math.max(0, Math.round((nextCheckAt - Date.now()) / 100) / 10),
+    lastCheck: progress.lastCheck,
+    events: [...progress.events].reverse().slice(0, 20),
+  };
+}
