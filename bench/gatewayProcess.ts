@@ -57,10 +57,10 @@ export async function startGatewayProcess(spec: GatewaySpec): Promise<Server> {
   return server;
 }
 
-/** Waits (10 s at most) until the URL answers 200. */
-async function answers(url: string): Promise<void> {
+/** Waits (`seconds` at most) until the URL answers 200. */
+export async function answers(url: string, seconds = 10): Promise<void> {
   let last = '';
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < seconds * 5; i++) {
     last = await new Promise<string>((resolve) => {
       http
         .get(url, { timeout: 2_000 }, (res) => {

@@ -24,7 +24,7 @@ export interface ReportInputs {
 const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
 const signed = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`);
 
-/** bench/RESULTS.md: machine, settings, the issue-7 targets met or not, then the details. */
+/** bench/RESULTS.md: machine, settings, the issue-11 targets met or not, then the details. */
 export function renderReport(x: ReportInputs): string {
   const m = x.machine;
   const s = x.settings;
@@ -41,13 +41,13 @@ export function renderReport(x: ReportInputs): string {
   out.push(`| load | GET /api/thoughts/ (the 90/10 split route, 18th of 20), 1 000 clients with their own cohort cookie (wrk); one returning client (hey); backends: one nginx worker serving ~200-byte JSON on two ports |`);
   out.push(`| run time | ${Math.round(x.elapsedSeconds)} s |`, '');
 
-  out.push('## Targets of issue 7', '');
+  out.push('## Targets of issue 11', '');
   out.push('| target | measured | |', '|---|---|---|');
   for (const g of x.goals) out.push(`| ${g.goal} | ${g.measured} | ${g.status === 'met' ? '**met**' : g.status === 'not met' ? '**NOT MET**' : 'not measured'} |`);
   out.push('');
 
   out.push('## Proxies compared', '');
-  out.push(`| target | req/s c${s.connections} | p50 / p99 ms | ratio to nginx | ratio to bare | CPU µs/req | peak RSS MB | added p50 / p99 ms at ${s.rate}/s | c${s.saturationConnections}: req/s, p99 ms, timeouts | split check |`);
+  out.push(`| target | req/s c${s.connections} | p50 / p99 ms | ratio to nginx | ratio to bare-undici | CPU µs/req | peak RSS MB | added p50 / p99 ms at ${s.rate}/s | c${s.saturationConnections}: req/s, p99 ms, timeouts | split check |`);
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const t of x.targets) {
     const r = x.summaries.get(t.name);
@@ -55,7 +55,7 @@ export function renderReport(x: ReportInputs): string {
     const fixed = r.fixedRate ? (t.name === 'direct' ? `(${num(r.fixedRate.p50Ms)} / ${num(r.fixedRate.p99Ms)})` : `${signed(r.fixedRate.addedP50Ms)} / ${signed(r.fixedRate.addedP99Ms)}`) : '';
     const over = r.overload ? `${fmt(r.overload.requestsPerSecond)}, ${num(r.overload.p99Ms, 1)}, ${r.overload.timeouts}${r.overload.errors ? ` (+${r.overload.errors} errors)` : ''}` : '';
     out.push(
-      `| ${t.name} | ${fmt(r.requestsPerSecond)}${r.errors ? ` (${r.errors} errors)` : ''} | ${num(r.p50Ms)} / ${num(r.p99Ms)} | ${t.name === 'direct' ? '–' : num(r.ratioToNginx)} | ${t.name === 'direct' ? '–' : num(r.ratioToBare)} | ${num(r.cpuUsPerRequest, 0)} | ${num(r.peakRssMb, 0)} | ${fixed} | ${over} | ${t.split ? formatSplit(t.split) : '–'} |`,
+      `| ${t.name} | ${fmt(r.requestsPerSecond)}${r.errors ? ` (${r.errors} errors)` : ''} | ${num(r.p50Ms)} / ${num(r.p99Ms)} | ${t.name === 'direct' ? '–' : num(r.ratioToNginx)} | ${t.name === 'direct' ? '–' : num(r.ratioToBareUndici)} | ${num(r.cpuUsPerRequest, 0)} | ${num(r.peakRssMb, 0)} | ${fixed} | ${over} | ${t.split ? formatSplit(t.split) : '–'} |`,
     );
   }
   out.push('');

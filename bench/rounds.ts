@@ -35,8 +35,10 @@ const SETTLE_MS = 500;
 
 /**
  * Interleaved rounds: every round measures every target once, starting one target later than
- * the round before, so slow drifts of a shared machine (other load, thermal, page cache) spread
- * over all targets instead of biasing the ones measured last.
+ * the round before, and every other round in reverse order, so slow drifts of a shared machine
+ * (other load, thermal, page cache) spread over all targets instead of biasing the ones
+ * measured last — and no target always follows the same one (a gateway measured right after
+ * a bare proxy inherits its warm caches and its leftover connections).
  */
 export async function runRounds(targets: readonly Target[], settings: RoundSettings, log: (line: string) => void): Promise<Sample[]> {
   if (settings.warmup > 0) {
@@ -49,7 +51,8 @@ export async function runRounds(targets: readonly Target[], settings: RoundSetti
   const samples: Sample[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     const offset = (round - 1) % targets.length;
-    const order = [...targets.slice(offset), ...targets.slice(0, offset)];
+    const rotated = [...targets.slice(offset), ...targets.slice(0, offset)];
+    const order = round % 2 === 0 ? rotated.reverse() : rotated;
     for (const target of order) {
       const sample = await measure(target, round, settings);
       samples.push(sample);

@@ -20,9 +20,11 @@ import { runSoak, type SoakResult } from './soak.ts';
 import { startStand, targetNames, type Stand } from './stand.ts';
 import { summarise } from './summary.ts';
 import { installHint, missingTools } from './tools.ts';
+import { runWebSockets, type WebSocketResult } from './websockets.ts';
 import { BASELINE } from './variants.ts';
 
 const ROUTE_SCALING = 'route-scaling';
+const WEBSOCKETS = 'websockets';
 
 function log(line: string): void {
   process.stdout.write(`bench ${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -32,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   let options: BenchOptions;
   try {
     options = parseOptions(argv);
-    const known = [...targetNames(), ROUTE_SCALING];
+    const known = [...targetNames(), ROUTE_SCALING, WEBSOCKETS];
     const unknown = options.only.filter((name) => !known.includes(name));
     if (unknown.length) throw new UsageError(`--only: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
   } catch (error) {
@@ -68,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
   let samples: Sample[] = [];
   let soak: SoakResult | null = null;
   let scaling: ScalingResult | null = null;
+  let websockets: WebSocketResult | null = null;
+  let websocketsFailure: string | null = null;
   try {
     const proxies = targetNames().filter((name) => name !== 'direct' && selected(name));
     if (proxies.length > 0 || options.soak > 0) {
@@ -85,19 +89,30 @@ async function main(argv: string[]): Promise<number> {
     await stand?.stop();
     killAllSync();
   }
+  if (selected(WEBSOCKETS)) {
+    try {
+      websockets = await runWebSockets(tmpDir, 1_000, 10, log);
+      log(`websockets: ${websockets.echoed} echoed, ${websockets.lost} lost, ${websockets.failedConnections} connections failed in ${websockets.seconds.toFixed(1)} s`);
+    } catch (error) {
+      websocketsFailure = (error as Error).message.split('\n')[0]!;
+      log(`websockets: ${websocketsFailure}`);
+    } finally {
+      killAllSync();
+    }
+  }
   try {
     if (selected(ROUTE_SCALING)) {
       log('route scaling: 10 / 1 000 / 10 000 routes (a child process, so the first load is a cold one)');
       scaling = await runRouteScalingChild();
     }
     const summaries = summarise(samples);
-    const goals = evaluateGoals({ summaries, scaling, soak, rate: options.rate, overloadConnections: options.saturationConnections, connections: options.connections });
+    const goals = evaluateGoals({ summaries, samples, scaling, soak, websockets, rate: options.rate, overloadConnections: options.saturationConnections, connections: options.connections });
     const report = renderReport({
       machine: machineInfo(),
       settings: options,
       command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
       targets: stand?.targets ?? [],
-      unavailable: stand?.unavailable ?? [],
+      unavailable: [...(stand?.unavailable ?? []), ...(websocketsFailure === null ? [] : [{ name: WEBSOCKETS, reason: websocketsFailure }])],
       samples,
       summaries,
       goals,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { backendHttpBlock } from './backendNginxConfig.ts';
 import { makeClients, makeJwtKeys, type ClientKind, type ClientProfile } from './clients.ts';
-import { startGatewayProcess } from './gatewayProcess.ts';
+import { answers, startGatewayProcess } from './gatewayProcess.ts';
 import { startNginx } from './nginx.ts';
 import { nginxProxyHttpBlock } from './nginxProxyConfig.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -39,7 +39,7 @@ export interface Stand {
   stop(): Promise<void>;
 }
 
-export const CORE_TARGETS = ['direct', 'nginx', 'bare'] as const;
+export const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici', 'npm-start'] as const;
 
 /** Every target name `--only` accepts (besides route-scaling). */
 export function targetNames(): string[] {
@@ -90,18 +90,48 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
       await add({ name: 'nginx', kind: 'nginx', description: 'nginx 1 worker, same 20 routes as regex locations, split_clients 90/10, upstream keepalive, buffered access log', url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: nginx.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
     }
 
-    if (selected('bare')) {
+    const bareProxies = [
+      { name: 'bare', script: 'bareProxy.ts', description: 'node:http + http-proxy-3, keep-alive agent, no routing/logging/metrics (the old engine\'s ceiling)' },
+      { name: 'bare-undici', script: 'bareUndici.ts', description: 'node:http + undici Pool.stream, keep-alive, no routing/logging/metrics (the engine\'s ceiling)' },
+    ];
+    for (const bare of bareProxies.filter((b) => selected(b.name))) {
       const port = await freePort();
-      const bare = await startServer({
-        name: 'bare-proxy',
+      const server = await startServer({
+        name: bare.name,
         command: process.execPath,
-        args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'bareProxy.ts'), String(port), urls.legacy],
+        args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', bare.script), String(port), urls.legacy],
         cwd: REPO_ROOT,
         port,
-        logFile: path.join(tmpDir, 'bare-proxy.log'),
+        logFile: path.join(tmpDir, `${bare.name}.log`),
       });
-      stops.push(bare.stop);
-      await add({ name: 'bare', kind: 'bare', description: 'node:http + http-proxy-3, keep-alive agent, no routing/logging/metrics (the library ceiling)', url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: bare.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
+      stops.push(server.stop);
+      await add({ name: bare.name, kind: 'bare', description: bare.description, url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: server.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
+    }
+
+    if (selected('npm-start')) {
+      // What a newcomer measures: the whole system under the supervisor, its gateway on the bench's plan and backends.
+      const port = await freePort();
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATA_DIR: path.join(tmpDir, 'npm-start-data'),
+        GATEWAY_ROUTES: writeGatewayRoutes(tmpDir, urls, 'plan'),
+        GATEWAY_PORT: String(port),
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_ADMIN_PORT: String(await freePort()),
+        GATEWAY_BACKEND_LEGACY_URL: urls.legacy,
+        LEGACY_PORT: String(await freePort()),
+        USERS_PORT: String(await freePort()),
+        THOUGHTS_PORT: String(await freePort()),
+      };
+      try {
+        const supervisor = await startServer({ name: 'npm-start', command: process.execPath, args: ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'start.ts')], cwd: REPO_ROOT, env, port, logFile: path.join(tmpDir, 'npm-start.log'), readyTimeoutMs: 90_000 });
+        stops.push(supervisor.stop);
+        await answers(`http://127.0.0.1:${port}${LOAD_PATH}`, 60);
+        await add({ name: 'npm-start', kind: 'gateway', description: 'the gateway as `npm start` runs it: the supervisor with every process, its output piped and pretty-printed, the same plan and backends', url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: supervisor.pid, clients: clients.cookies, fixedRate: false, overload: false, variant: null });
+      } catch (error) {
+        unavailable.push({ name: 'npm-start', reason: firstLines((error as Error).message) });
+      }
     }
 
     for (const variant of VARIANTS.filter((v) => selected(v.name))) {

@@ -12,6 +12,7 @@ export interface TargetSummary {
   /** Median of the per-round ratios (same round = same machine conditions). */
   readonly ratioToNginx: number | null;
   readonly ratioToBare: number | null;
+  readonly ratioToBareUndici: number | null;
   readonly ratioToBaseline: number | null;
   readonly fixedRate: { readonly p50Ms: number; readonly p99Ms: number; readonly addedP50Ms: number | null; readonly addedP99Ms: number | null; readonly errors: number; readonly achievedRate: number } | null;
   readonly overload: { readonly p99Ms: number; readonly timeouts: number; readonly errors: number; readonly requestsPerSecond: number } | null;
@@ -62,6 +63,7 @@ export function summarise(samples: readonly Sample[], baseline = 'gateway'): Map
       peakRssMb: rss.length ? Math.max(...rss) / 2 ** 20 : null,
       ratioToNginx: target === 'nginx' ? 1 : pairedRatio(list, 'nginx'),
       ratioToBare: target === 'bare' ? 1 : pairedRatio(list, 'bare'),
+      ratioToBareUndici: target === 'bare-undici' ? 1 : pairedRatio(list, 'bare-undici'),
       ratioToBaseline: pairedRatio(list, baseline),
       fixedRate: fixed.length
         ? {

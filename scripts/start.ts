@@ -44,6 +44,9 @@ async function main() {
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
     DATA_DIR: dataDir,
+    // Pretty-printing every access line here would halve the gateway: they go to a file
+    // (GATEWAY_ACCESS_LOG=stdout npm start shows them here instead).
+    GATEWAY_ACCESS_LOG: env.GATEWAY_ACCESS_LOG || path.join(dataDir, 'gateway-access.log'),
     JWT_PUBLIC_KEY_FILE: keys.publicKeyFile,
     JWT_PRIVATE_KEY_FILE: keys.privateKeyFile,
     // The gateway reaches the back ends on the ports they were given here, whatever routes.yaml says.
@@ -89,6 +92,7 @@ async function main() {
   const width = Math.max(...specs.map((s) => s.publicUrl.length));
   process.stdout.write(`\nMyThoughts is up (${config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL'}):\n`);
   for (const spec of [...specs].reverse()) process.stdout.write(`  ${spec.publicUrl.padEnd(width)}  ${spec.what}\n`);
+  if (childEnv.GATEWAY_ACCESS_LOG !== 'stdout' && childEnv.GATEWAY_ACCESS_LOG !== 'off') process.stdout.write(`Gateway access log: ${childEnv.GATEWAY_ACCESS_LOG} (GATEWAY_ACCESS_LOG=stdout npm start shows it here).\n`);
   process.stdout.write('Demo users: bruce / password, stephen / password. Ctrl-C stops everything.\n\n');
 }
 

@@ -31,7 +31,8 @@ export const ENVIRONMENT_HELP = `Environment:
   JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
   LOG_LEVEL                    pino level (default info)
 Diagnostic switches (to measure what a feature costs; leave unset in production):
-  GATEWAY_ACCESS_LOG           off: no access-log line per request; a file path: access lines go there instead of stdout
+  GATEWAY_ACCESS_LOG           where access lines go: stdout (default, with the other lines), a file path (appended
+                               in batches), or off (none)
   GATEWAY_METRICS              off: no per-request counter/histogram (the admin /metrics still answers)`;
 
 /** Gateway options from the environment; a bad value is a ConfigError naming the variable. */

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { listen, urlOf } from '@mythoughts/shared/http/listen';
@@ -15,21 +16,24 @@ import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
 import { Decider } from './decide/routingDecision.ts';
 import { CachedTokenVerifier } from './decide/tokenCache.ts';
 import type { Exchange } from './exchange.ts';
+import { sendSocketError } from './forward/errorResponse.ts';
 import { Forwarder } from './forward/forwarder.ts';
 import { UpstreamPools } from './forward/pools.ts';
 import { addRequestId, closeWhileDraining, stripHopByHop, type ResponseStep } from './forward/responseSteps.ts';
 import { TimerWheel } from './forward/timerWheel.ts';
+import { WebSocketForwarder } from './forward/webSockets.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { PlanStore } from './plan/planStore.ts';
 import { RecentTraffic } from './observe/recentTraffic.ts';
 import { AccessLog } from './observe/accessLog.ts';
 import { createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
-import { recordExchange } from './observe/observer.ts';
+import { recordExchange, recordOutcome } from './observe/observer.ts';
 import { PlanChangeCounter } from './observe/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';
 import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
+import { createUpgradeHandler } from './upgradeHandler.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
 import { ShadowClient } from './shadow/shadowClient.ts';
@@ -72,7 +76,7 @@ export interface GatewayOptions {
    * the per-request counter and histogram (GATEWAY_METRICS=off). Default true.
    */
   requestMetrics?: boolean;
-  /** Access log: unset = through `logger`; 'off' = none (GATEWAY_ACCESS_LOG=off); else a file to append to. */
+  /** Access log: unset or 'stdout' = through `logger`; 'off' = none (GATEWAY_ACCESS_LOG=off); else a file to append to. */
   accessLog?: string;
   /** Node process metrics on /metrics. Default true. */
   defaultMetrics?: boolean;
@@ -154,7 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
   const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger });
 
-  const accessLog = options.accessLog === 'off' ? null : options.accessLog ? AccessLog.toFile(options.accessLog) : AccessLog.throughLogger(logger);
+  const accessLog = options.accessLog === 'off' ? null : options.accessLog && options.accessLog !== 'stdout' ? AccessLog.toFile(options.accessLog) : AccessLog.throughLogger(logger);
   const counters = options.requestMetrics === false ? null : metrics.counters;
   let draining = false;
   let inFlight = 0;
@@ -182,9 +186,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   // Every answer's head, in order; a shadowed request's tap runs first (publicHandler.ts).
   const responseSteps: readonly ResponseStep[] = [stripHopByHop, addRequestId, addCohortCookie, closeWhileDraining(() => draining)];
+  const decider = new Decider(overrides, tokens, outliers);
   const handler = createPublicHandler({
     plan: () => plan.table,
-    decider: new Decider(overrides, tokens, outliers),
+    decider,
     forwarder,
     responseSteps,
     shadow,
@@ -203,6 +208,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     handler(req, res);
   });
   server.on('clientError', answerClientError);
+  const webSockets = new WebSocketForwarder();
+  server.on(
+    'upgrade',
+    createUpgradeHandler({
+      plan: () => plan.table,
+      decider,
+      webSockets,
+      trustForwarded: options.trustForwarded ?? false,
+      draining: () => draining,
+      counted(exchange, result, failure) {
+        metrics.webSocketUpgrades.inc({ route: exchange.routeName, backend: exchange.backendName, result });
+        if (failure !== null) {
+          metrics.upstreamErrors.inc({ backend: exchange.backendName, reason: failure });
+          outliers.recordFailure(exchange.backend!, plan.table.outlier);
+        } else if (result === 'upgraded') outliers.recordSuccess(exchange.backend!);
+      },
+      opened(exchange, delta) {
+        metrics.webSocketsOpen.inc({ route: exchange.routeName, backend: exchange.backendName }, delta);
+      },
+      finished(exchange, status) {
+        recordOutcome(exchange, status, false, counters, accessLog);
+      },
+    }),
+  );
 
   const host = options.host ?? '0.0.0.0';
   const port = await listen(server, { port: options.port ?? 8080, host, portVariable: 'GATEWAY_PORT' });
@@ -249,6 +278,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
     logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
+    // An open WebSocket would hold the listener open for ever: its clients reconnect elsewhere.
+    webSockets.closeAll();
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
     await shadow.close();
     if (admin) await closeNow(admin);
@@ -283,11 +314,7 @@ const addCohortCookie: ResponseStep = (head, exchange: Exchange) => {
  * A malformed request never reaches the handler: answer it like the gateway's other errors,
  * a header block over Node's limit with 431 (RFC 6585), anything else with 400.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (!socket.writable) return void socket.destroy();
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const message = tooLarge ? 'Request header fields too large: the request line and headers must stay under 16 KiB together' : `Bad request: ${error.code ?? 'malformed HTTP'}`;
-  const body = JSON.stringify({ message });
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'HPE_HEADER_OVERFLOW') sendSocketError(socket, 431, 'Request header fields too large: the request line and headers must stay under 16 KiB together', null);
+  else sendSocketError(socket, 400, `Bad request: ${error.code ?? 'malformed HTTP'}`, null);
 }

@@ -10,7 +10,7 @@ import { prepareRequestHeaders } from './forward/headers.ts';
 import { planBody, readBody } from './forward/replayBody.ts';
 import type { ResponseStep } from './forward/responseSteps.ts';
 import type { TimerWheel } from './forward/timerWheel.ts';
-import { normaliseTarget } from './match/normalisePath.ts';
+import { resolveRoute } from './resolveRoute.ts';
 import type { ShadowMirror } from './shadow/shadowMirror.ts';
 
 export interface PublicHandlerDeps {
@@ -52,22 +52,10 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
     (res as TrackedResponse)[EXCHANGE] = exchange;
     res.once('close', onClose);
 
-    // normalise
-    const target = normaliseTarget(req.url ?? '/');
-    if (!target.ok) {
-      exchange.path = (req.url ?? '').slice(0, 200);
-      exchange.routeName = 'invalid_path';
-      return sendJsonError(res, 400, target.message, exchange.requestId, deps.draining());
-    }
-    exchange.path = target.path;
-    exchange.query = target.query;
-
-    // match
-    const route = table.match(target.path, exchange.method, req.headers);
-    if (route === null) return sendJsonError(res, 404, 'Not found: no route for this path', exchange.requestId, deps.draining());
-    exchange.route = route;
-    exchange.routeName = route.name;
-    if (route.deny !== null) return sendJsonError(res, route.deny, route.deny === 404 ? 'Not found' : 'Request denied', exchange.requestId, deps.draining());
+    // normalise → match → deny
+    const own = resolveRoute(exchange, req);
+    if (own !== null) return sendJsonError(res, own.status, own.message, exchange.requestId, deps.draining());
+    const route = exchange.route!;
 
     // decide
     const routing = deps.decider.decide(table, route, req.headers);
@@ -76,7 +64,7 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
 
     // forward: the back end receives the normalised path, so both sides see the same one.
     prepareRequestHeaders(req, exchange.requestId, deps.trustForwarded);
-    req.url = target.path + target.query;
+    req.url = exchange.path + exchange.query;
     forward(deps, exchange, req, res, table, route);
   };
 }

@@ -55,7 +55,7 @@ describe('back-end tracing over OTLP/HTTP (a real receiver on loopback)', () => 
     expect(reply.status).toBe(200);
     const spans = await receiver.waitFor((all) => {
       const server = serverSpanOf(all, 'users', client.traceId);
-      return server !== undefined && all.some((s) => s.parentSpanId === server.spanId);
+      return server !== undefined && all.some((s) => s.parentSpanId === server.spanId && s.name === 'SELECT users');
     });
     const server = serverSpanOf(spans, 'users', client.traceId)!;
     const queries = spans.filter((s) => s.parentSpanId === server.spanId);
@@ -65,8 +65,9 @@ describe('back-end tracing over OTLP/HTTP (a real receiver on loopback)', () => 
       expect(query.traceId).toBe(client.traceId);
       expect(query.attributes['db.system.name']).toBe('sqlite');
     }
-    const select = queries.find((q) => q.attributes['db.operation.name'] === 'SELECT');
-    expect(select?.name).toBe('SELECT users');
+    // The login reads the throttle's counts (login_failures), then the user's password hash.
+    const selects = queries.filter((q) => q.attributes['db.operation.name'] === 'SELECT').map((q) => q.name);
+    expect([...selects].sort()).toEqual(['SELECT login_failures', 'SELECT users']);
     // Placeholders only: the password the client sent never reaches a span.
     expect(JSON.stringify(spans)).not.toContain('"password"');
     expect(server.attributes['http.route']).toBe('/api/login/');

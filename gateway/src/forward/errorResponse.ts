@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /**
  * The gateway's own answers are JSON `{"message": …}` like the back ends' errors, and carry
@@ -21,4 +22,15 @@ export function sendJsonError(res: ServerResponse, status: number, message: stri
   if (closeConnection) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(body);
+}
+
+/**
+ * The same JSON error written on a bare socket (a malformed request, a refused WebSocket
+ * upgrade: there is no ServerResponse), then the connection closed.
+ */
+export function sendSocketError(socket: Duplex, status: number, message: string, requestId: string | null): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify({ message });
+  const id = requestId === null ? '' : `x-request-id: ${requestId}\r\n`;
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n${id}connection: close\r\n\r\n${body}`);
 }

@@ -102,6 +102,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly webSocketUpgrades = new Counter({
+    name: 'gateway_websocket_upgrades_total',
+    help: 'WebSocket upgrade requests by route, backend chosen and result: upgraded (101 from the back end), refused (the back end answered without upgrading), failed (no connection or reset before the upgrade)',
+    labelNames: ['route', 'backend', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webSocketsOpen = new Gauge({
+    name: 'gateway_websocket_connections',
+    help: 'WebSocket connections open now through the gateway, by route and backend',
+    labelNames: ['route', 'backend'] as const,
+    registers: [this.registry],
+  });
+
   /** The per-request counter and histogram updates (labelled children cached). */
   readonly counters = new RequestCounters(this.requests, this.duration);
 

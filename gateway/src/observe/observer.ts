@@ -11,8 +11,12 @@ import type { RequestCounters } from './requestCounters.ts';
  * (null) to measure what it costs (GATEWAY_ACCESS_LOG=off, GATEWAY_METRICS=off).
  */
 export function recordExchange(exchange: Exchange, res: ServerResponse, counters: RequestCounters | null, accessLog: AccessLog | null): void {
+  recordOutcome(exchange, res.headersSent ? res.statusCode : 499, !res.writableFinished, counters, accessLog);
+}
+
+/** The same record for an exchange without a ServerResponse (a WebSocket: 101, logged when it closes). */
+export function recordOutcome(exchange: Exchange, status: number, incomplete: boolean, counters: RequestCounters | null, accessLog: AccessLog | null): void {
   const durationMs = performance.now() - exchange.startedAt;
-  const status = res.headersSent ? res.statusCode : 499;
   counters?.record(exchange.routeName, exchange.backendName, exchange.decision, statusClass(status), durationMs / 1000);
-  accessLog?.write(exchange, status, durationMs, !res.writableFinished);
+  accessLog?.write(exchange, status, durationMs, incomplete);
 }
