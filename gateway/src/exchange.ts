@@ -8,6 +8,13 @@ export interface UpstreamHandle {
   cancel(): void;
 }
 
+/** The request's trace ids, for the access log (observe/tracing.ts makes them). */
+export interface ExchangeTrace {
+  readonly traceId: string;
+  /** The gateway's server span; '' when tracing is off (the id is then the client's). */
+  readonly spanId: string;
+}
+
 /**
  * One client request's record, read at the end by the access log and the metrics. Each
  * field has one writer: the handler sets what the request is (path, route, routing), the
@@ -34,6 +41,8 @@ export class Exchange {
   upstreamMs = -1;
   /** Last upstream failure, for the access log. */
   failure: string | null = null;
+  /** Trace ids: the gateway's span, or with tracing off the client's trace id if it sent one; null: neither. */
+  trace: ExchangeTrace | null = null;
   /** The attempt in flight, so a client too slow or gone can end it; null when none. */
   upstream: UpstreamHandle | null = null;
   finished = false;

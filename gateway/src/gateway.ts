@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { listen, urlOf } from '@mythoughts/shared/http/listen';
+import { startTracing, type Tracing } from '@mythoughts/shared/tracing/setup';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { AdminHostPolicy, checkAdminExposure } from './admin/adminAccess.ts';
 import { createAdminApp } from './admin/adminApp.ts';
@@ -28,6 +29,7 @@ import { RecentTraffic } from './observe/recentTraffic.ts';
 import { AccessLog } from './observe/accessLog.ts';
 import { createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
+import { RequestTracing } from './observe/tracing.ts';
 import { recordExchange, recordOutcome } from './observe/observer.ts';
 import { PlanChangeCounter } from './observe/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
@@ -86,6 +88,8 @@ export interface GatewayOptions {
   rollout?: RolloutSetup | false;
   /** Where shifts and panics are recorded. Default: $GATEWAY_AUDIT_LOG, else routes.audit.jsonl beside routesFile. */
   auditLogFile?: string;
+  /** Tracing to export to. Default: from the OTEL_* variables of process.env (off when they are unset). */
+  tracing?: Tracing;
 }
 
 export interface Gateway {
@@ -156,7 +160,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const overrides = new OverrideGate(overrideSecret, tokens);
   const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
-  const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger });
+  const tracing = options.tracing ?? startTracing('gateway', process.env);
+  const requestTracing = RequestTracing.of(tracing);
+  const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger, tracing: requestTracing });
 
   const accessLog = options.accessLog === 'off' ? null : options.accessLog && options.accessLog !== 'stdout' ? AccessLog.toFile(options.accessLog) : AccessLog.throughLogger(logger);
   const counters = options.requestMetrics === false ? null : metrics.counters;
@@ -171,14 +177,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const forwarder = new Forwarder(
     pools,
     {
+      // Only with tracing on: without it the forwarder skips the hook altogether.
+      ...(requestTracing === null ? {} : { started: requestTracing.attemptStarted.bind(requestTracing) }),
       failed(exchange, backend, reason) {
         metrics.upstreamErrors.inc({ backend: backend.name, reason });
         metrics.countAttempt(exchange.routeName, backend.name, reason);
         outliers.recordFailure(backend, plan.table.outlier);
+        requestTracing?.attemptFailed(exchange, reason);
       },
-      answered(exchange, backend) {
+      answered(exchange, backend, status) {
         metrics.countAttempt(exchange.routeName, backend.name, 'ok');
         outliers.recordSuccess(backend);
+        requestTracing?.attemptAnswered(exchange, status);
       },
     },
     wheel,
@@ -196,7 +206,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     wheel,
     trustForwarded: options.trustForwarded ?? false,
     draining: () => draining,
+    tracing: requestTracing,
     finished(exchange, req, res) {
+      requestTracing?.finish(exchange, res);
       recordExchange(exchange, res, counters, accessLog);
       traffic.record(exchange, req, res);
       inFlight -= 1;
@@ -282,6 +294,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     webSockets.closeAll();
     await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
     await shadow.close();
+    await tracing.shutdown(); // the last requests' spans are exported before the process ends
     if (admin) await closeNow(admin);
     wheel.stop();
     await pools.destroyAll();

@@ -10,6 +10,7 @@ import { prepareRequestHeaders } from './forward/headers.ts';
 import { planBody, readBody } from './forward/replayBody.ts';
 import type { ResponseStep } from './forward/responseSteps.ts';
 import type { TimerWheel } from './forward/timerWheel.ts';
+import { clientTrace, type RequestTracing } from './observe/tracing.ts';
 import { resolveRoute } from './resolveRoute.ts';
 import type { ShadowMirror } from './shadow/shadowMirror.ts';
 
@@ -25,6 +26,8 @@ export interface PublicHandlerDeps {
   readonly wheel: TimerWheel;
   readonly trustForwarded: boolean;
   readonly draining: () => boolean;
+  /** The request's spans; null when tracing is off (the usual case: no tracing work at all). */
+  readonly tracing: RequestTracing | null;
   /** Runs once per exchange, when the client's response is finished or cut: the observers. */
   readonly finished: (exchange: Exchange, req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -49,6 +52,8 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
   return function handle(req, res) {
     const table = deps.plan();
     const exchange = new Exchange(performance.now(), requestIdOf(req.headers['x-request-id']), table, req.method ?? 'GET');
+    if (deps.tracing !== null) deps.tracing.start(exchange, req);
+    else if (req.headers.traceparent !== undefined) exchange.trace = clientTrace(req.headers.traceparent);
     (res as TrackedResponse)[EXCHANGE] = exchange;
     res.once('close', onClose);
 

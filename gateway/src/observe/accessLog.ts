@@ -53,6 +53,9 @@ export class AccessLog {
     if (exchange.query !== '') line += `,"query":${jsonString(redactQuery(exchange.query))}`;
     line += `,"route":"${exchange.routeName}","backend":"${exchange.backendName}","decision":"${exchange.decision}","status":${status},"durationMs":${round(durationMs)}`;
     line += `,"upstreamMs":${exchange.upstreamMs < 0 ? 'null' : round(exchange.upstreamMs)},"attempts":${exchange.attempts}`;
+    const trace = exchange.trace;
+    // Lower-case hex from the trace context parser or the SDK: nothing to escape.
+    if (trace !== null) line += trace.spanId === '' ? `,"trace_id":"${trace.traceId}"` : `,"trace_id":"${trace.traceId}","span_id":"${trace.spanId}"`;
     if (exchange.failure !== null) line += `,"failure":${jsonString(exchange.failure)}`;
     const refused = exchange.routing?.overrideRefused;
     if (refused) line += `,"overrideRefused":${jsonString(refused)}`;

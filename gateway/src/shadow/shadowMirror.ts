@@ -6,6 +6,7 @@ import { SAFE_METHODS } from '../core/httpMethods.ts';
 import type { Exchange } from '../exchange.ts';
 import type { ResponseStep } from '../forward/responseSteps.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
+import { traceShadowCopy, type RequestTracing } from '../observe/tracing.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
 import { splitNoise } from './difference.ts';
 import { formatDifferences } from './diffFormat.ts';
@@ -28,6 +29,8 @@ export interface ShadowMirrorDeps extends ShadowFindings {
   readonly logger: Logger;
   /** 0 ≤ x < 1; replaceable so tests can sample deterministically. */
   readonly random?: () => number;
+  /** Gives each copy a span of its own when tracing is on (null: off). */
+  readonly tracing?: RequestTracing | null;
 }
 
 /**
@@ -80,8 +83,15 @@ export class ShadowMirror {
   }
 
   /** @internal ShadowTrip's way to send a copy; the slot is released when the answer is in. */
-  sendCopy(route: string, backend: Backend, copy: OutgoingCopy, plan: ShadowPlan): Promise<ResponseOutcome> {
-    return this.deps.client.send(backend, copy, plan).finally(() => this.release(route, 1));
+  sendCopy(exchange: Exchange, backend: Backend, copy: OutgoingCopy, plan: ShadowPlan): Promise<ResponseOutcome> {
+    const headers = { ...copy.headers };
+    const endSpan = traceShadowCopy(this.deps.tracing ?? null, exchange, backend, headers);
+    const sent = this.deps.client.send(backend, { ...copy, headers }, plan).finally(() => this.release(exchange.routeName, 1));
+    if (endSpan === null) return sent;
+    return sent.then((outcome) => {
+      endSpan(outcome.ok ? outcome.status : null, outcome.ok ? null : outcome.reason);
+      return outcome;
+    });
   }
 
   /** @internal */
@@ -190,11 +200,10 @@ export class ShadowTrip {
   /** Sends the copies (with the request body, already read within the cap, or none). */
   send(body: Buffer | null): void {
     if (body !== null && body.length > this.plan.maxBodyBytes) return this.skip(`the request body (${body.length} bytes) is over shadow max_body_bytes (${this.plan.maxBodyBytes})`);
-    const route = this.exchange.routeName;
     this.target = this.req.url ?? this.exchange.path;
     const copy: OutgoingCopy = { method: this.exchange.method, target: this.target, headers: { ...flattenHeaders(this.req.headers), [SHADOW_HEADER]: '1' }, body };
-    const candidate = this.mirror.sendCopy(route, this.plan.to, copy, this.plan);
-    const second = this.sampleNoise ? this.mirror.sendCopy(route, this.primary, copy, this.plan) : Promise.resolve(null);
+    const candidate = this.mirror.sendCopy(this.exchange, this.plan.to, copy, this.plan);
+    const second = this.sampleNoise ? this.mirror.sendCopy(this.exchange, this.primary, copy, this.plan) : Promise.resolve(null);
     void Promise.all([this.tap.outcome, candidate, second]).then(([p, c, s]) => setImmediate(() => this.mirror.conclude(this, p, c, s)));
   }
 
