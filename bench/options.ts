@@ -28,7 +28,8 @@ Options:
   --warmup S          seconds of warm-up per target before round 1             (default 3)
   --only a,b          only these targets: direct, nginx, bare, bare-undici, npm-start,
                       gateway, the gateway variants (gateway-no-log, gateway-no-metrics,
-                      gateway-no-cohort, gateway-jwt, gateway-shadow, gateway-2-workers),
+                      gateway-no-cohort, gateway-jwt, gateway-shadow, gateway-tracing-off,
+                      gateway-tracing, gateway-2-workers),
                       route-scaling and websockets (1 000 sockets × 10 echoes)
   --soak S            also run an S-second soak of the gateway (RSS growth), e.g. 300
   --out FILE          where to write the report                   (default bench/RESULTS.md)

@@ -153,7 +153,7 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
           adminPort: await freePort(),
           routesFile,
           tmpDir,
-          env: { JWT_PUBLIC_KEY_FILE: keys.publicKeyFile, ...variant.env },
+          env: { JWT_PUBLIC_KEY_FILE: keys.publicKeyFile, ...(variant.exportsTraces ? { OTEL_EXPORTER_OTLP_ENDPOINT: urls.legacy } : {}), ...variant.env },
           probePath: LOAD_PATH,
         });
         stops.push(gateway.stop);

@@ -25,6 +25,8 @@ export interface GatewayVariant {
   readonly needsEnv: readonly string[];
   /** Measured in the fixed-rate runs as well (the shadow target is a latency target). */
   readonly fixedRate: boolean;
+  /** Spans exported over OTLP/HTTP to the legacy backend's nginx (which answers every POST 200), as to a collector. */
+  readonly exportsTraces?: true;
 }
 
 export const BASELINE = 'gateway';
@@ -95,6 +97,30 @@ export const VARIANTS: readonly GatewayVariant[] = [
     clients: 'cookies',
     needsEnv: [],
     fixedRate: true,
+  },
+  {
+    name: 'gateway-tracing-off',
+    feature: 'tracing, switched off',
+    direction: 'off',
+    description: 'an OTLP endpoint set but OTEL_SDK_DISABLED=true: the tracing-off path every default gateway runs (one null check per request, no SDK)',
+    env: { OTEL_SDK_DISABLED: 'true' },
+    routes: 'plan',
+    clients: 'cookies',
+    needsEnv: [],
+    fixedRate: false,
+    exportsTraces: true,
+  },
+  {
+    name: 'gateway-tracing',
+    feature: 'tracing on (default sampler)',
+    direction: 'on',
+    description: 'OTEL_EXPORTER_OTLP_ENDPOINT set, parentbased_always_on: a server and a client span per request, batched and exported as OTLP/HTTP JSON',
+    env: {},
+    routes: 'plan',
+    clients: 'cookies',
+    needsEnv: [],
+    fixedRate: true,
+    exportsTraces: true,
   },
   {
     name: 'gateway-2-workers',

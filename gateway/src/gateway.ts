@@ -31,7 +31,7 @@ import { createGatewayLogger } from './observe/logger.ts';
 import { GatewayMetrics } from './observe/metrics.ts';
 import { RequestTracing } from './observe/tracing.ts';
 import { recordExchange, recordOutcome } from './observe/observer.ts';
-import { PlanChangeCounter } from './observe/planChanges.ts';
+import { PlanChangeCounter } from './plan/planChanges.ts';
 import { createPublicHandler } from './publicHandler.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';
 import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
@@ -131,6 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
+      planChanges.showPlan(table);
       rollout?.planChanged();
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });

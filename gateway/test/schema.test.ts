@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROUTES_SCHEMA_FILE } from '../src/cli/schema.ts';
 import { compileRouteTable } from '../src/config/compileRouteTable.ts';
-import { DEFAULTS, SHADOW_DEFAULTS } from '../src/config/routesConfig.ts';
+import { DEFAULTS, ROLLOUT_DEFAULTS, SHADOW_DEFAULTS } from '../src/config/routesConfig.ts';
 import { ROUTES_SCHEMA, schemaErrors } from './helpers/routesSchema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -102,6 +102,8 @@ describe('routes.schema.json', () => {
     expect(at('#/properties/replay/properties/max_body_bytes').default).toBe(DEFAULTS.maxBodyBytes);
     expect(at('#/properties/cohort/properties/salt').default).toBe(DEFAULTS.salt);
     expect(at('#/properties/cohort/properties/keys').default).toEqual(DEFAULTS.cohortKeys);
+    expect(at('#/properties/timeouts/properties/client_body_ms').default).toBe(DEFAULTS.clientBodyMs);
+    expect(at('#/properties/protect').default).toEqual(DEFAULTS.protect);
     const shadow = (key: string) => at(`#/$defs/shadow/properties/${key}`).default;
     expect({
       percent: shadow('percent'),
@@ -112,9 +114,21 @@ describe('routes.schema.json', () => {
       maxBodyBytes: shadow('max_body_bytes'),
       noisePercent: shadow('noise_percent'),
     }).toEqual(SHADOW_DEFAULTS);
+    const rollout = (key: string) => at(`#/$defs/rollout/properties/${key}`).default;
+    expect({
+      intervalSeconds: rollout('interval_seconds'),
+      minRequests: rollout('min_requests'),
+      maxErrorPercent: rollout('max_error_percent'),
+      maxP95Ms: rollout('max_p95_ms'),
+      maxP95Ratio: rollout('max_p95_ratio'),
+      maxMismatchPercent: rollout('max_mismatch_percent'),
+      minComparisons: rollout('min_comparisons'),
+      failureLimit: rollout('failure_limit'),
+      onFailure: rollout('on_failure'),
+    }).toEqual(ROLLOUT_DEFAULTS);
   });
 
-  it('accepts a plan that uses every section and field', () => {
+  it('accepts a plan that uses every section and field, as the validator does', () => {
     const plan = `
 protect: [/admin/**, /metrics, /internal/*/]
 backends:
@@ -123,6 +137,7 @@ backends:
 cohort: { keys: [jwt:username, cookie:session], salt: 2026 }
 outlier: { consecutive_failures: 0, cooldown_seconds: 1 }
 replay: { max_body_bytes: 0 }
+timeouts: { client_body_ms: 5000 }
 testers: [bruce, 42]
 routes:
   - { name: admin, match: { path: /admin/** }, deny: 404 }
@@ -148,6 +163,8 @@ routes:
   - { name: site, match: { path: /** }, split: {} }
 `;
     expect(schemaErrors(parse(plan))).toEqual([]);
+    const compiled = compileRouteTable(plan, 'routes.yaml');
+    expect(compiled.ok ? [] : compiled.problems).toEqual([]);
   });
 
   // Each wrong plan must fail the schema (editors underline it) AND the gateway's validator.
@@ -172,8 +189,14 @@ routes:
     ['an unknown method', base('{ name: api, match: { path: /api/**, methods: [FETCH] }, split: {} }')],
     ['a name with capitals', base('{ name: Api, match: { path: /api/** }, split: {} }')],
     ['a shadow without to', base('{ name: api, match: { path: /api/** }, split: {}, shadow: { percent: 100 } }')],
-    ['a rollout step that is neither a percent nor pause', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, wait, 100] } }')],
-    ['a rollout interval under 1 s', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], interval_seconds: 0 } }')],
+    [
+      'a rollout step that is neither a percent nor pause',
+      base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, wait, 100] } }'),
+    ],
+    [
+      'a rollout interval under 1 s',
+      base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], interval_seconds: 0 } }'),
+    ],
     ['an unknown on_failure', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], on_failure: retry } }')],
     ['a misspelt rollout key', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], failure_limt: 2 } }')],
     ['a backend url with a path', base('{ name: api, match: { path: /api/** }, split: {} }').replace('http://127.0.0.1:8003', 'http://127.0.0.1:8003/api')],

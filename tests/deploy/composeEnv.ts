@@ -109,7 +109,7 @@ export function environmentOf(service: ComposeService): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === null ? '' : String(value)]));
 }
 
-export function buildArgsOf(service: ComposeService): Record<string, string> {
+function buildArgsOf(service: ComposeService): Record<string, string> {
   if (!service.build || typeof service.build === 'string') return {};
   const args = service.build.args ?? {};
   if (Array.isArray(args)) return Object.fromEntries(args.map((item) => item.split(/=(.*)/s).slice(0, 2) as [string, string]));
@@ -117,7 +117,7 @@ export function buildArgsOf(service: ComposeService): Record<string, string> {
 }
 
 /** Which MyThoughts process a compose service runs (its SERVICE build arg), or undefined. */
-export function processOf(service: ComposeService): ProcessName | undefined {
+function processOf(service: ComposeService): ProcessName | undefined {
   const name = environmentOf(service).SERVICE ?? buildArgsOf(service).SERVICE;
   return name !== undefined && Object.hasOwn(PROCESSES, name) ? (name as ProcessName) : undefined;
 }
@@ -136,7 +136,7 @@ export function appServices(compose: ComposeFile): Record<string, ProcessName> {
  * The ENV of the Dockerfile's last stage, as the container starts with it: `ARG` defaults
  * and build args substituted (`ENV SERVICE=${SERVICE}`).
  */
-export function imageEnv(dockerfile: string, buildArgs: Record<string, string> = {}): Record<string, string> {
+function imageEnv(dockerfile: string, buildArgs: Record<string, string> = {}): Record<string, string> {
   const lines = readFileSync(dockerfile, 'utf8').replace(/\\\r?\n/g, ' ').split(/\r?\n/);
   let env: Record<string, string> = {};
   let args: Record<string, string> = {};
@@ -295,7 +295,7 @@ export function nativeEnv(serviceName: string, options: NativeOptions = {}): Rec
 }
 
 /** GATEWAY_BACKEND_<NAME>_URL for each backend of a routes file whose host is a compose service. */
-export function backendOverrides(routesFile: string, compose: ComposeFile, ports: Record<string, number>): Record<string, string> {
+function backendOverrides(routesFile: string, compose: ComposeFile, ports: Record<string, number>): Record<string, string> {
   const routes = parse(readFileSync(routesFile, 'utf8')) as { backends?: Record<string, { url?: string }> };
   const overrides: Record<string, string> = {};
   for (const [name, backend] of Object.entries(routes.backends ?? {})) {

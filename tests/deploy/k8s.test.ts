@@ -48,7 +48,8 @@ interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Labels; annotations?: Labels };
-  spec?: any; // the kinds differ; each test reads the fields it needs
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the kinds differ; each test reads the fields it needs
+  spec?: any;
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   resources?: string[];

@@ -16,7 +16,6 @@ import { freePort } from '../support/ports.ts';
 const PROMETHEUS = '/usr/bin/prometheus';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const SHIPPED_CONFIG = path.join(REPO_ROOT, 'deploy/prometheus/prometheus.yml');
-const SHIPPED_RULES = path.join(REPO_ROOT, 'deploy/prometheus/rules.yml');
 const TOKEN = 'prometheus-test-token';
 const CLIENTS = 400;
 const SHARE = 40;

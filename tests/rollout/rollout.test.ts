@@ -97,7 +97,7 @@ async function control(gw: TestGateway, command: string): Promise<{ status: numb
 
 /** The new backend's percent in routes.yaml as written (the comment on the line stays). */
 function percentInFile(gw: TestGateway): number {
-  const match = /split: \{ thoughts: ([\d.]+) \}   # moved by the rollout/.exec(readFileSync(gw.routesFile, 'utf8'));
+  const match = /split: \{ thoughts: ([\d.]+) \} {3}# moved by the rollout/.exec(readFileSync(gw.routesFile, 'utf8'));
   if (!match) throw new Error(`routes.yaml lost its split line or comment:\n${readFileSync(gw.routesFile, 'utf8')}`);
   return Number(match[1]);
 }

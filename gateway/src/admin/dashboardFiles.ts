@@ -14,7 +14,7 @@ const FILES: Record<string, { file: string; type: string }> = {
 };
 
 /** No inline script or style, nothing from elsewhere, no framing: an injected string cannot run. */
-export const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

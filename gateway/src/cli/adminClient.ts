@@ -4,7 +4,7 @@
  * saying what to do, because the CLI must still work (without live numbers) when no gateway
  * runs.
  */
-export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9901';
+const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9901';
 
 export type AdminReply<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 

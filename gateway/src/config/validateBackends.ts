@@ -87,7 +87,7 @@ function timeout(reader: YamlReader, node: unknown, field: string, fallback: num
 }
 
 /** `GATEWAY_BACKEND_<NAME>_URL` replaces a backend's url (name upper-cased, '-' → '_'). */
-export function backendUrlVariable(name: string): string {
+function backendUrlVariable(name: string): string {
   return `GATEWAY_BACKEND_${name.toUpperCase().replaceAll('-', '_')}_URL`;
 }
 

@@ -13,7 +13,7 @@ const VERSION = 'gwo1';
 export const MIN_SECRET_LENGTH = 32;
 
 /** Longest lifetime `gateway override-token` issues: a token is a testing aid, not an account. */
-export const MAX_TTL_SECONDS = 7 * 24 * 60 * 60;
+const MAX_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 export type TokenCheck =
   | { readonly ok: true; readonly backend: string; readonly expiresAt: number }

@@ -1,6 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RouteTable } from '../config/routeTable.ts';
-import type { AuditAction } from '../plan/auditLog.ts';
 import { RequestCounters } from './requestCounters.ts';
 
 /**
@@ -144,15 +143,11 @@ export class GatewayMetrics {
       for (const share of route.shares) this.weights.set({ route: route.name, backend: share.backend.name }, share.ratio);
       // A shadowed route shows 0 per result from the start rather than "no data".
       if (route.shadow !== null) for (const result of ['match', 'mismatch', 'error', 'skipped']) this.shadowComparisons.inc({ route: route.name, result }, 0);
-      // From 0, so the first change of a route is an increase Grafana can annotate.
-      if (route.deny === null) for (const action of PLAN_CHANGE_ACTIONS) this.planChanges.inc({ action, route: route.name }, 0);
     }
     this.lastReloadSuccess.set(Date.now() / 1000);
     this.lastReloadSuccessful.set(1);
   }
 }
-
-const PLAN_CHANGE_ACTIONS: readonly AuditAction[] = ['shift', 'panic', 'step', 'rollback'];
 
 /** `2xx` … `5xx`, the code label. */
 export function statusClass(status: number): string {

@@ -4,7 +4,8 @@ import { readTextIfExists } from '@mythoughts/shared/files';
 import type { SplitPercents } from './splitPercents.ts';
 
 /** What a change did: an operator's shift or panic, or a step or rollback of the rollout controller. */
-export type AuditAction = 'shift' | 'panic' | 'step' | 'rollback';
+export const AUDIT_ACTIONS = ['shift', 'panic', 'step', 'rollback'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One applied change of one route, as a line of the audit log. */
 export interface AuditEntry {

@@ -74,7 +74,7 @@ export function estimateChange(
 }
 
 /** `group thoughts (my-thoughts, thoughts)` or just `login`. */
-export function describeGroup(estimate: GroupEstimate): string {
+function describeGroup(estimate: GroupEstimate): string {
   if (estimate.routes.length === 1 && estimate.routes[0] === estimate.group) return estimate.routes[0]!;
   return `group ${estimate.group} (${estimate.routes.join(', ')})`;
 }

@@ -59,7 +59,7 @@ export function flattenHeaders(headers: IncomingHttpHeaders | Record<string, str
 }
 
 /** A flat `[name, value, …]` header list as a record: lower-case names, repeated ones joined with ', '. */
-export function flatHeadersRecord(headers: readonly string[]): Record<string, string> {
+function flatHeadersRecord(headers: readonly string[]): Record<string, string> {
   const record: Record<string, string> = {};
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!.toLowerCase();

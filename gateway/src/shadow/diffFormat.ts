@@ -18,7 +18,7 @@ export const ANSI: Painter = {
 const MAX_VALUE_CHARS = 120;
 
 /** `$[0].id: 1 → 5` — where, the primary's value, the candidate's value. */
-export function formatDifference(difference: Difference, paint: Painter = PLAIN): string {
+function formatDifference(difference: Difference, paint: Painter = PLAIN): string {
   const primary = difference.kind === 'extra' ? '(absent)' : show(difference.primary);
   const candidate = difference.kind === 'missing' ? '(absent)' : show(difference.candidate);
   return `${paint.where(difference.where)}: ${paint.primary(primary)} → ${paint.candidate(candidate)}`;

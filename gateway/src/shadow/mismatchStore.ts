@@ -28,7 +28,6 @@ export interface MismatchRecord {
 }
 
 const SHOWN_BODY_CHARS = 8_192;
-const SECRET_QUERY = /([?&][^=&]*(?:pass|token|secret)[^=&]*=)[^&]*/gi;
 const BEARER = /(bearer\s+)[\w.~+/=-]+/gi;
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
 
@@ -79,7 +78,3 @@ export function redactSecrets(text: string): string {
   return text.replace(BEARER, '$1[redacted]');
 }
 
-/** Path and query with password-, token- and secret-like values removed. */
-export function redactTarget(target: string): string {
-  return target.replace(SECRET_QUERY, '$1[redacted]');
-}

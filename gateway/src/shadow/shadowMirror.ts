@@ -10,7 +10,8 @@ import { traceShadowCopy, type RequestTracing } from '../observe/tracing.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
 import { splitNoise } from './difference.ts';
 import { formatDifferences } from './diffFormat.ts';
-import { answerView, redactSecrets, redactTarget, type MismatchStore } from './mismatchStore.ts';
+import { redactQuery } from '@mythoughts/shared/http/redaction';
+import { answerView, redactSecrets, type MismatchStore } from './mismatchStore.ts';
 import type { NoiseModel } from './noiseModel.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';
 import { ShadowComparator } from './shadowComparator.ts';
@@ -145,7 +146,7 @@ export class ShadowMirror {
       at: new Date().toISOString(),
       route,
       requestId: exchange.requestId,
-      request: { method: exchange.method, target: redactTarget(trip.target) },
+      request: { method: exchange.method, target: redactQuery(trip.target) },
       primary: answerView(primary),
       candidate: answerView(candidate),
       differences: real,
@@ -177,7 +178,7 @@ export class ShadowMirror {
 }
 
 /** One mirrored request: its reserved slots, the tap on the primary, and the copies once sent. */
-export class ShadowTrip {
+class ShadowTrip {
   target = '';
   private skippedCopy = false;
 

@@ -12,7 +12,7 @@ let ajv: Ajv2020 | undefined;
  * (`#/$defs/route`, `#/properties/protect`). Strict, so a typo in the schema's own keywords
  * fails here instead of being ignored by editors.
  */
-export function routesSchemaValidator(pointer = ''): ValidateFunction {
+function routesSchemaValidator(pointer = ''): ValidateFunction {
   // Union types ('string or number') and `required` inside anyOf are intended in this schema.
   ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, strictRequired: false }).addSchema(ROUTES_SCHEMA, 'routes');
   const validate = ajv.getSchema(`routes${pointer}`);
@@ -34,6 +34,8 @@ export function schemaErrors(value: unknown, pointer = ''): string[] {
 export function assertSchemaAccepts(routesText: string, where: string): void {
   const errors = schemaErrors(parse(routesText));
   if (errors.length > 0) {
-    throw new Error(`gateway/schema/routes.schema.json rejects a plan the gateway accepts (${where}); update the schema:\n${errors.join('\n')}\n---\n${routesText}`);
+    throw new Error(
+      `gateway/schema/routes.schema.json rejects a plan the gateway accepts (${where}); update the schema:\n${errors.join('\n')}\n---\n${routesText}`,
+    );
   }
 }

@@ -1,11 +1,6 @@
 import { scrape, type TestGateway } from './gateway.ts';
 import { sample } from './routes.ts';
 
-/** `gateway_shadow_comparisons_total{route,result}` now (0 when absent). */
-export async function shadowCount(gateway: TestGateway, route: string, result: string): Promise<number> {
-  return (await scrape(gateway)).get(sample('gateway_shadow_comparisons_total', { route, result })) ?? 0;
-}
-
 /**
  * Waits until the route's comparisons (all results together) reach `total`: comparisons end
  * after the client's answer, so a test must wait for them rather than sleep a guessed time.

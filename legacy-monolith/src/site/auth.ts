@@ -6,7 +6,7 @@ import type { Csrf } from './csrf.ts';
 import { clearSessionCookie, sessionIdOf, setSessionCookie } from './sessionCookie.ts';
 import type { Render } from './views.ts';
 
-export const LOGIN_FAILED = 'Invalid login/password, please try again.';
+const LOGIN_FAILED = 'Invalid login/password, please try again.';
 
 /** /login/ and /logout/: server-side sessions, one per user. */
 export function addAuthRoutes(router: Router, { users, sessions, loginThrottle, logger }: Monolith, csrf: Csrf, render: Render): void {

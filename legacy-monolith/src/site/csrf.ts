@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { sessionIdOf } from './sessionCookie.ts';
 
 /** The hidden form field that carries the token (the cookie carries its double). */
-export const CSRF_FIELD = 'csrf_token';
+const CSRF_FIELD = 'csrf_token';
 const CSRF_COOKIE = 'csrf';
 
 export interface Csrf {

@@ -2,7 +2,7 @@ import type { CookieOptions, NextFunction, Request, Response } from 'express';
 import type { SessionStore } from '@mythoughts/shared/stores/sessions';
 
 /** The cookie that carries the opaque server-side session id (the `sessions` table). */
-export const SESSION_COOKIE = 'session';
+const SESSION_COOKIE = 'session';
 
 // HttpOnly keeps the id from page scripts; Lax stops it riding on cross-site POSTs.
 const SESSION_COOKIE_OPTIONS: CookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' };

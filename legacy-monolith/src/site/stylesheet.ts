@@ -2,14 +2,14 @@ import type { Router } from 'express';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-export const STYLESHEET_PATH = '/static/bootstrap.css';
+const STYLESHEET_PATH = '/static/bootstrap.css';
 
 /**
  * Bootswatch's Flatly theme from the installed `bootswatch` package. Its Google Fonts
  * `@import` is removed so that no page makes a browser reach a third party (the font stack
  * falls back to the system fonts), and the source map comment because the map is not served.
  */
-export function loadFlatlyCss(): string {
+function loadFlatlyCss(): string {
   const file = createRequire(import.meta.url).resolve('bootswatch/dist/flatly/bootstrap.min.css');
   return readFileSync(file, 'utf8')
     .replace(/@import url\(https:\/\/fonts\.googleapis\.com\/[^)]*\);/g, '')

@@ -107,7 +107,7 @@ export function databaseTarget(env: NodeJS.ProcessEnv, dataDir: string): Databas
   return { kind: 'postgres', url };
 }
 
-export function parsePort(value: string | undefined, variable: string, fallback: number): number {
+function parsePort(value: string | undefined, variable: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 /** Tokens live two days (the book's value): `exp = iat + 2 days`. */
-export const TOKEN_LIFETIME_SECONDS = 2 * 24 * 60 * 60;
+const TOKEN_LIFETIME_SECONDS = 2 * 24 * 60 * 60;
 
 export interface TokenSigner {
   /** Returns a compact RS256 JWT with payload `{username, iat, exp}`. */

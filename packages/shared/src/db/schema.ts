@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 /** The monolith's tables, mapped as they are by every service (one shared database). */
 export interface Schema {
@@ -41,6 +41,4 @@ export interface LoginFailuresTable {
   locked_until: string;
 }
 
-export type UserRow = Selectable<UsersTable>;
 export type ThoughtRow = Selectable<ThoughtsTable>;
-export type NewThought = Insertable<ThoughtsTable>;

@@ -2,10 +2,10 @@ import type { Kysely } from 'kysely';
 import { UserStore } from '../stores/users.ts';
 import type { Schema } from './schema.ts';
 
-export const DEMO_PASSWORD = 'password';
+const DEMO_PASSWORD = 'password';
 
 /** The book's demo data: two users and five thoughts, ids 1-5 in this order. */
-export const DEMO_THOUGHTS = [
+const DEMO_THOUGHTS = [
   { username: 'bruce', timestamp: '1962-05-11T09:53:41', text: "A few seconds more and we'll know whether we have succeeded or not!" },
   { username: 'bruce', timestamp: '1962-05-11T09:58:23', text: "And now, if you'll excuse me, it's time for the final countdown" },
   { username: 'bruce', timestamp: '1962-05-11T10:07:13', text: 'In a few seconds we will finally learn what happens when the powerful gamma rays are released' },

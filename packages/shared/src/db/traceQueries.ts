@@ -1,10 +1,9 @@
 import { SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { ATTR_DB_COLLECTION_NAME, ATTR_DB_OPERATION_NAME, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { LogEvent, Logger } from 'kysely';
-import type { Dialect } from './connect.ts';
 
 // `db.system.name` values of the database semantic conventions.
-const SYSTEM_NAME: Record<Dialect, string> = { sqlite: 'sqlite', postgres: 'postgresql' };
+const SYSTEM_NAME = { sqlite: 'sqlite', postgres: 'postgresql' } as const;
 
 /**
  * A client span per database query, as Kysely's `log` hook: Kysely calls it after every
@@ -14,7 +13,7 @@ const SYSTEM_NAME: Record<Dialect, string> = { sqlite: 'sqlite', postgres: 'post
  * span — start-up migrations and probes do not — and the SQL text carries placeholders,
  * never the parameters.
  */
-export function traceQueries(tracer: Tracer, dialect: Dialect): Logger {
+export function traceQueries(tracer: Tracer, dialect: keyof typeof SYSTEM_NAME): Logger {
   const system = SYSTEM_NAME[dialect];
   return (event: LogEvent) => {
     const parent = trace.getActiveSpan();

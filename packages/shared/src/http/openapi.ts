@@ -150,7 +150,7 @@ const SWAGGER_UI_FILES = [
  * `serveFiles` keeps the document per app (the module's `serve` shares one global between apps,
  * which mixes up documents when two services run in one process, as in the tests).
  */
-export function serveApiDocs(app: Express, document: OpenApiDocument): void {
+function serveApiDocs(app: Express, document: OpenApiDocument): void {
   const json = JSON.stringify(document);
   const title = String((document.info as { title?: unknown } | undefined)?.title ?? 'API');
   const html = swaggerUi.generateHTML(document, { customSiteTitle: title });
@@ -177,7 +177,7 @@ export function serveApiDocs(app: Express, document: OpenApiDocument): void {
  * - responses are not validated: handlers write them with `sendJson` (`res.end`), which the
  *   validator cannot see; the contract suite checks them on both implementations instead.
  */
-export function validateRequests(document: OpenApiDocument) {
+function validateRequests(document: OpenApiDocument) {
   return OpenApiValidator.middleware({
     apiSpec: document as never,
     validateApiSpec: false, // loadOpenApiDocument has checked it, with a better message
@@ -234,7 +234,7 @@ interface ValidatorError {
  *   the body parser's 415, as in the monolith.
  * Anything else goes on to the error handler unchanged.
  */
-export function contractValidationErrors(document: OpenApiDocument) {
+function contractValidationErrors(document: OpenApiDocument) {
   return (error: unknown, req: Request, _res: Response, next: NextFunction): void => {
     // The validator stopped before its own end, so the query may still be its rewritten copy.
     putQueryBack(req);

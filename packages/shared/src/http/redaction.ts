@@ -1,5 +1,6 @@
 /**
- * Secrets that clients put in query strings (`POST /api/login/?username=…&password=…` is how
+ * The one list of secret query parameters, for every log of the system (the back ends' access
+ * logs, the gateway's access log and its shadow mismatch records). Secrets that clients put in query strings (`POST /api/login/?username=…&password=…` is how
  * the monolith's mobile app logs in) are accepted, but their values never reach a log line.
  * A parameter is secret when its name, lower-cased, contains one of these words: `password`,
  * `new_password`, `passwd`, `access_token`, `csrf_token`, `client_secret`, `api_key`,
@@ -48,6 +49,7 @@ export function redactParameters(value: unknown): unknown {
 }
 
 function decodeName(name: string): string {
+  if (!name.includes('%') && !name.includes('+')) return name; // the common case, on the gateway's access-log path
   try {
     return decodeURIComponent(name.replace(/\+/g, ' '));
   } catch {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID_HEADER = 'x-request-id';
 
 // A client-sent id is kept only if it is short and printable, so it cannot poison logs.
 const ACCEPTABLE_ID = /^[\x21-\x7e]{1,200}$/;

@@ -1,5 +1,7 @@
 import type { Counter } from 'prom-client';
-import type { PlanStore } from '../plan/planStore.ts';
+import type { RouteTable } from '../config/routeTable.ts';
+import { AUDIT_ACTIONS } from './auditLog.ts';
+import type { PlanStore } from './planStore.ts';
 
 /** Audit entries read per reload: more than one change lands between two reloads only rarely. */
 const AUDIT_WINDOW = 100;
@@ -18,6 +20,11 @@ export class PlanChangeCounter {
     private readonly store: PlanStore,
     private readonly changes: Counter<'action' | 'route'>,
   ) {}
+
+  /** Every forwarding route of a newly running plan at 0 per action, so its first change is an increase Grafana can annotate. */
+  showPlan(table: RouteTable): void {
+    for (const route of table.routes) if (route.deny === null) for (const action of AUDIT_ACTIONS) this.changes.inc({ action, route: route.name }, 0);
+  }
 
   /** Counts the audited changes that produced `version`, the plan now running. */
   async planRunning(version: string): Promise<void> {
