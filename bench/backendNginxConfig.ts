@@ -3,7 +3,7 @@
  * "legacy" and "new", with a static ~200-byte JSON body that names the backend (so the bench
  * can check a proxy's split). Keep-alive lasts longer than any proxy's idle time.
  */
-export function backendBody(backend: string): string {
+function backendBody(backend: string): string {
   const base = { backend, thoughts: [{ id: 1, username: 'bruce', text: 'A fixed-cost answer for the benchmark.', created_at: '2026-01-01T00:00:00Z' }], next: null, pad: '' };
   const length = JSON.stringify(base).length;
   return JSON.stringify({ ...base, pad: 'x'.repeat(Math.max(0, 200 - length)) });

@@ -9,7 +9,7 @@ import { createTokenSigner } from '@mythoughts/shared/tokens';
  * of one header line per client (read by bench/load.lua) plus one header for the fixed-rate
  * runs (hey sends the same headers on every request: one returning client).
  */
-export const CLIENTS = 1_000;
+const CLIENTS = 1_000;
 
 export type ClientKind = 'cookies' | 'jwt';
 

@@ -5,7 +5,7 @@ import { REPO_ROOT } from './paths.ts';
 import { delay, startServer, type Server } from './processes.ts';
 
 /** The gateway's entry point, run exactly as `npm start -w gateway` runs it. */
-export const GATEWAY_CLI = path.join(REPO_ROOT, 'gateway', 'src', 'cli.ts');
+const GATEWAY_CLI = path.join(REPO_ROOT, 'gateway', 'src', 'cli.ts');
 
 export interface GatewaySpec {
   readonly name: string;

@@ -27,7 +27,7 @@ export async function runFixedRate(url: string, rate: number, seconds: number, h
   return parseHey(stdout);
 }
 
-export function parseHey(text: string): FixedRateResult {
+function parseHey(text: string): FixedRateResult {
   const percentile = (p: number) => {
     const match = new RegExp(`^\\s*${p}%+ in ([\\d.]+) secs`, 'm').exec(text);
     if (!match) throw new Error(`hey output has no ${p}% latency:\n${text}`);

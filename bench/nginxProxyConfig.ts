@@ -66,7 +66,7 @@ ${locations.join('\n')}
 }
 
 /** `/api/thoughts/**` → `"^/api/thoughts(?:/.*)?/?$"`, several patterns joined by `|`. */
-export function routeRegex(paths: string | string[]): string {
+function routeRegex(paths: string | string[]): string {
   const alternatives = (Array.isArray(paths) ? paths : [paths]).map((text) => {
     const parts = text.slice(1).split('/');
     if (parts[parts.length - 1] === '') parts.pop();

@@ -3,4 +3,3 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (the gateway runs from there, as `npm start` runs it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const BENCH_DIR = path.join(REPO_ROOT, 'bench');

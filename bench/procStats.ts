@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** pid and every descendant, found through /proc/<pid>/task/<tid>/children. */
-export function processTree(pid: number): number[] {
+function processTree(pid: number): number[] {
   const all = [pid];
   for (let i = 0; i < all.length; i++) {
     const current = all[i]!;

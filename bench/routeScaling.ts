@@ -39,7 +39,7 @@ const BATCHES = 5;
 const HEADERS = { host: 'bench', cookie: 'gw_cohort=abc' };
 
 /** A routes file of `count` routes: deny rules, splits, method-limited routes, `*` and `**`, a catch-all last. */
-export function generateRoutes(count: number): string {
+function generateRoutes(count: number): string {
   const lines = [
     'backends:',
     '  legacy: { url: http://127.0.0.1:8001, legacy: true }',
@@ -66,7 +66,7 @@ export function generateRoutes(count: number): string {
 }
 
 /** Request paths hitting routes spread over the whole table, and 10 % that only the catch-all takes. */
-export function samplePaths(count: number, n = 1_000): string[] {
+function samplePaths(count: number, n = 1_000): string[] {
   const paths: string[] = [];
   let seed = 12345;
   const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -88,7 +88,7 @@ export function samplePaths(count: number, n = 1_000): string[] {
   return paths;
 }
 
-export async function runRouteScaling(): Promise<ScalingResult> {
+async function runRouteScaling(): Promise<ScalingResult> {
   const { PlanStore } = await import('../gateway/src/plan/planStore.ts');
   const { normaliseTarget } = await import('../gateway/src/match/normalisePath.ts');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-routes-'));

@@ -4,14 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument, type Document } from 'yaml';
 
 /** The bench's migration plan (20 routes, one 90/10 split), shipped next to this file. */
-export const BENCH_ROUTES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'routes.bench.yaml');
+const BENCH_ROUTES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'routes.bench.yaml');
 
 /** The route every measured request hits, its path, and the backend names of the plan. */
-export const SPLIT_ROUTE = 'thoughts';
+const SPLIT_ROUTE = 'thoughts';
 export const LOAD_PATH = '/api/thoughts/';
-export const LEGACY = 'legacy';
-export const NEW = 'new';
-export const SHADOW_BACKEND = 'slow';
+const LEGACY = 'legacy';
+const NEW = 'new';
+const SHADOW_BACKEND = 'slow';
 
 export interface BackendUrls {
   readonly legacy: string;

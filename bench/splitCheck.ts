@@ -57,7 +57,3 @@ function get(url: string, headers: Record<string, string>, agent: http.Agent): P
     req.on('error', reject);
   });
 }
-
-export function newShare(count: SplitCount, newBackend = 'new'): number {
-  return count.ok === 0 ? 0 : (count.byBackend[newBackend] ?? 0) / count.ok;
-}

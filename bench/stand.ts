@@ -39,7 +39,7 @@ export interface Stand {
   stop(): Promise<void>;
 }
 
-export const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici', 'npm-start'] as const;
+const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici', 'npm-start'] as const;
 
 /** Every target name `--only` accepts (besides route-scaling). */
 export function targetNames(): string[] {

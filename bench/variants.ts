@@ -143,7 +143,7 @@ export function missingSwitches(variant: GatewayVariant, gatewaySource = readGat
 let cachedSource: string | null = null;
 
 /** All of gateway/src as one text, to look for the variables a variant sets. */
-export function readGatewaySource(): string {
+function readGatewaySource(): string {
   if (cachedSource !== null) return cachedSource;
   const parts: string[] = [];
   const walk = (dir: string) => {

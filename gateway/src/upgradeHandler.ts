@@ -5,7 +5,7 @@ import type { RouteTable } from './config/routeTable.ts';
 import type { Decider } from './decide/routingDecision.ts';
 import { Exchange } from './exchange.ts';
 import { sendSocketError } from './forward/errorResponse.ts';
-import type { UpstreamFailure } from './forward/forwarder.ts';
+import type { UpstreamFailure } from './forward/upstream.ts';
 import { prepareRequestHeaders } from './forward/headers.ts';
 import type { WebSocketForwarder } from './forward/webSockets.ts';
 import { resolveRoute } from './resolveRoute.ts';

@@ -16,6 +16,7 @@ import { freePort } from '../support/ports.ts';
 const PROMETHEUS = '/usr/bin/prometheus';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const SHIPPED_CONFIG = path.join(REPO_ROOT, 'deploy/prometheus/prometheus.yml');
+const DASHBOARD = path.join(REPO_ROOT, 'deploy/grafana/dashboards/mythoughts-migration.json');
 const TOKEN = 'prometheus-test-token';
 const CLIENTS = 400;
 const SHARE = 40;
@@ -136,5 +137,26 @@ describe.skipIf(!existsSync(PROMETHEUS))('Prometheus with the shipped config and
       stop = true;
       await traffic;
     }
+  });
+
+  it("draws the migration dashboard's annotations: the panic and the reload it caused", async () => {
+    const annotations = (JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { annotations: { list: { name: string; expr: string }[] } }).annotations.list;
+    const exprOf = (metric: string) => annotations.find((a) => a.expr.includes(metric))!.expr;
+    const query = async (expr: string) =>
+      (await send(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json<{ data: { result: { metric: Record<string, string> }[] } }>().data.result.map((r) => r.metric);
+    // Prometheus has scraped the counters at 0 by now (the test above ran for seconds).
+    const panic = await send(`${system.gateway.adminUrl}/api/panic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ route: 'thoughts', reason: 'annotation test' }),
+    });
+    expect(panic.status, panic.body).toBe(200);
+    const changes = await waitFor('the panic annotation', 15_000, async () => {
+      const series = await query(exprOf('gateway_plan_changes_total'));
+      return series.some((m) => m.action === 'panic') ? series : undefined;
+    });
+    // The group moves together: one annotation per route of it.
+    expect(changes.filter((m) => m.action === 'panic').map((m) => m.route).sort()).toEqual(['my-thoughts', 'thoughts']);
+    expect(await query(exprOf('gateway_config_last_reload_success_timestamp_seconds'))).toHaveLength(1);
   });
 });

@@ -25,7 +25,7 @@ export function checkAdminExposure(options: AdminExposure): void {
   }
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost';
 }
 

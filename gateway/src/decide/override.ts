@@ -6,6 +6,7 @@ import type { Choice } from './chooseBackend.ts';
 import { verifyOverrideToken } from './overrideToken.ts';
 import type { CachedTokenVerifier } from './tokenCache.ts';
 
+
 /** What became of a request that asked for a backend: granted (a Choice), or refused with the reason. */
 export type OverrideOutcome = (Choice & { readonly kind: 'granted' }) | { readonly kind: 'refused'; readonly reason: string };
 

@@ -4,9 +4,9 @@ import type { Backend } from '../config/routeTable.ts';
 import { fallbackFor, isReplaySafe } from '../decide/chooseBackend.ts';
 import type { Exchange, UpstreamHandle } from '../exchange.ts';
 import { sendJsonError } from './errorResponse.ts';
-import type { AttemptInfo, ForwardBody, Forwarder, UpstreamFailure } from './forwarder.ts';
 import type { ResponseHead, ResponseStep } from './responseSteps.ts';
 import type { Deadline } from './timerWheel.ts';
+import type { AttemptHost, AttemptInfo, ForwardBody, UpstreamFailure } from './upstream.ts';
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
@@ -42,7 +42,7 @@ export class Attempt implements Dispatcher.DispatchHandler, Deadline, UpstreamHa
   private resumeOnDrain: (() => void) | null = null;
 
   constructor(
-    private readonly forwarder: Forwarder,
+    private readonly forwarder: AttemptHost,
     private readonly exchange: Exchange,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,

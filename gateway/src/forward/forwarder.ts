@@ -1,36 +1,11 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Backend } from '../config/routeTable.ts';
 import type { Exchange } from '../exchange.ts';
 import { Attempt } from './attempt.ts';
 import type { UpstreamPools } from './pools.ts';
 import type { ResponseStep } from './responseSteps.ts';
 import type { TimerWheel } from './timerWheel.ts';
-
-export type UpstreamFailure = 'refused' | 'reset' | 'timeout' | '5xx';
-
-/** What one attempt is, for the upstream hooks (metrics, outlier detection, tracing, rollout counts). */
-export interface AttemptInfo {
-  /** 1 for the first attempt, 2 for a replay on the fallback. */
-  readonly number: number;
-  readonly backend: Backend;
-}
-
-/**
- * What the forwarder reports per attempt. The exchange carries the route (`exchange.route`),
- * so a hook can count per route and backend, failures the fallback hid from the client included.
- */
-export interface UpstreamEvents {
-  /** An attempt is about to go out; its request headers can still be added to (e.g. `traceparent`). */
-  started?(exchange: Exchange, attempt: AttemptInfo, headers: IncomingHttpHeaders): void;
-  failed(exchange: Exchange, backend: Backend, reason: UpstreamFailure, attempt: AttemptInfo): void;
-  answered(exchange: Exchange, backend: Backend, status: number, attempt: AttemptInfo): void;
-}
-
-/** The request body as the forwarder sends it: none, kept whole here, or streamed from the client; and whether it may be sent twice. */
-export interface ForwardBody {
-  readonly data: null | Buffer | 'stream';
-  readonly replayable: boolean;
-}
+import type { AttemptHost, ForwardBody, UpstreamEvents } from './upstream.ts';
 
 export const NO_BODY: ForwardBody = Object.freeze({ data: null, replayable: true });
 
@@ -40,7 +15,7 @@ export const NO_BODY: ForwardBody = Object.freeze({ data: null, replayable: true
  * asks decide/ (fallbackFor) whether to replay, so the rules live in one place. The answer's
  * head goes through the given response steps before it is written.
  */
-export class Forwarder {
+export class Forwarder implements AttemptHost {
   constructor(
     /** @internal */ readonly pools: UpstreamPools,
     /** @internal */ readonly events: UpstreamEvents,

@@ -33,7 +33,7 @@ export function prepareRequestHeaders(req: IncomingMessage, requestId: string, t
   const headers = req.headers;
   stripConnectionTokens(headers);
   deleteAll(headers, REQUEST_HOP_BY_HOP);
-  deleteAll(headers, CONTROL_HEADERS);
+  deleteAll(headers, CONTROL_HEADERS); // the gateway's own: never passed on
   headers['x-request-id'] = requestId;
   const client = req.socket.remoteAddress ?? '';
   if (trustForwarded) {

@@ -1,5 +1,5 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
 import { REDACTED_PATHS } from '@mythoughts/shared/http/logger';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * The gateway's logger: JSON lines written asynchronously (a synchronous write per request

@@ -27,7 +27,7 @@ import type { Backend } from '../config/routeTable.ts';
 import type { Exchange, ExchangeTrace } from '../exchange.ts';
 
 /** The gateway's own span attributes, beside the HTTP semantic conventions. */
-export const GATEWAY_ATTRIBUTES = {
+const GATEWAY_ATTRIBUTES = {
   route: 'gateway.route',
   backend: 'gateway.backend',
   /** weight | override | fallback (replayed after a failure) | ejected (sent to the fallback before any attempt) */

@@ -126,7 +126,7 @@ export function splitEditedByHand(state: RolloutState, percent: number): Rollout
 }
 
 /** The last step whose percent is at most `percent`; -1 below the first. */
-export function positionOf(steps: readonly RolloutStep[], percent: number): number {
+function positionOf(steps: readonly RolloutStep[], percent: number): number {
   let position = -1;
   steps.forEach((step, i) => {
     if (step !== 'pause' && step <= percent) position = i;

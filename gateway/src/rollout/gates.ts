@@ -93,7 +93,7 @@ export function describeGates(gates: readonly GateResult[]): string {
   return gates.map((g) => `${g.gate} ${g.value ?? '–'} ${SIGN[g.gate]} ${g.threshold} ${MARK[g.verdict]}`).join(', ');
 }
 
-export const MARK: Readonly<Record<GateVerdict, string>> = { pass: '✓', fail: '✗', inconclusive: '?' };
+const MARK: Readonly<Record<GateVerdict, string>> = { pass: '✓', fail: '✗', inconclusive: '?' };
 /** Sufficiency gates want at least their threshold; the others at most. */
 const SIGN: Readonly<Record<GateName, string>> = { requests: '≥', comparisons: '≥', error_percent: '≤', p95_ms: '≤', p95_ratio: '≤', mismatch_percent: '≤' };
 

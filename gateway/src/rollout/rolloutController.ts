@@ -263,7 +263,7 @@ export class RolloutController {
 }
 
 /** The new backend's percent in a compiled route's split. */
-export function percentOf(route: Route, backend: string): number {
+function percentOf(route: Route, backend: string): number {
   return splitOf(route)[backend] ?? 0;
 }
 

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ConfigError } from '@mythoughts/shared/errors';
 import type { PlanStore } from '../plan/planStore.ts';
 import type { GateReader } from './gateReader.ts';
 import { LocalGateReader, type MetricsJson } from './localGateReader.ts';
@@ -17,16 +16,6 @@ export interface RolloutSetup {
   /** Default: GATEWAY_ROLLOUT_STATE, else routes.rollout.json beside the routes file. */
   readonly progressFile?: string;
   readonly notifier?: NotifierOptions;
-}
-
-/** GATEWAY_ROLLOUT=off (another replica or `gateway rollout run` runs it) → false. */
-export function rolloutFromEnv(env: NodeJS.ProcessEnv): RolloutSetup | false {
-  const mode = (env.GATEWAY_ROLLOUT ?? '').toLowerCase();
-  if (mode === 'off') return false;
-  if (mode !== '' && mode !== 'on') throw new ConfigError(`GATEWAY_ROLLOUT=${env.GATEWAY_ROLLOUT} must be on or off`);
-  const prometheusUrl = env.GATEWAY_PROMETHEUS_URL || null;
-  if (prometheusUrl !== null && !/^https?:\/\/[^/\s]+/.test(prometheusUrl)) throw new ConfigError(`GATEWAY_PROMETHEUS_URL=${prometheusUrl} is not an http(s) URL, e.g. http://prometheus:9090`);
-  return { prometheusUrl };
 }
 
 export interface RolloutDeps {

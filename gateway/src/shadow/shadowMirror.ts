@@ -8,13 +8,14 @@ import type { ResponseStep } from '../forward/responseSteps.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { traceShadowCopy, type RequestTracing } from '../observe/tracing.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
-import { splitNoise } from './difference.ts';
+import type { Difference } from './difference.ts';
 import { formatDifferences } from './diffFormat.ts';
 import { redactQuery } from '@mythoughts/shared/http/redaction';
 import { answerView, redactSecrets, type MismatchStore } from './mismatchStore.ts';
 import type { NoiseModel } from './noiseModel.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';
 import { ShadowComparator } from './shadowComparator.ts';
+
 
 export type ShadowResult = 'match' | 'mismatch' | 'error' | 'skipped';
 
@@ -138,7 +139,9 @@ export class ShadowMirror {
     }
     const comparator = this.comparatorFor(plan);
     if (second !== null) this.learnNoise(route, comparator, primary, second, context);
-    const { real, noisy } = splitNoise(comparator.compare(primary, candidate), (difference) => this.deps.noise.isNoise(route, difference));
+    const noisy: Difference[] = [];
+    const real: Difference[] = [];
+    for (const difference of comparator.compare(primary, candidate)) (this.deps.noise.isNoise(route, difference) ? noisy : real).push(difference);
     if (real.length === 0) return this.count(route, 'match');
     this.count(route, 'mismatch');
     const diff = formatDifferences(real).map(redactSecrets);

@@ -39,15 +39,15 @@ export interface LoginThrottleSettings {
 }
 
 /** The defaults, named here so that the README and the code cannot disagree. */
-export const DEFAULT_SESSION_LIFETIME_SECONDS = 2 * 24 * 3600; // as long as an API token
-export const DEFAULT_LOGIN_THROTTLE: LoginThrottleSettings = Object.freeze({
+const DEFAULT_SESSION_LIFETIME_SECONDS = 2 * 24 * 3600; // as long as an API token
+const DEFAULT_LOGIN_THROTTLE: LoginThrottleSettings = Object.freeze({
   maxFailuresPerUser: 5,
   maxFailuresPerAddress: 20,
   failureWindowSeconds: 15 * 60,
   lockoutSeconds: 60,
 });
 // Loopback and private networks: the gateway on this machine, in compose or in a cluster.
-export const DEFAULT_TRUST_PROXY = 'loopback, linklocal, uniquelocal';
+const DEFAULT_TRUST_PROXY = 'loopback, linklocal, uniquelocal';
 
 export interface ServiceConfigSpec {
   portVariable: string;

@@ -35,7 +35,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     // Session lifetimes and login throttling. Times are ISO-8601 UTC with milliseconds and `Z`
     // (Date#toISOString: fixed width), so comparing them as text compares them as times.
     '0002_session_expiry_login_failures': {
-      async up(db: Kysely<any>) {
+      async up(db) {
         // Sessions from before lifetimes existed get '' (already expired): their users log in again.
         await db.schema.alterTable('sessions').addColumn('expires', 'varchar(32)', (c) => c.notNull().defaultTo('')).execute();
         await db.schema.createIndex('sessions_expires_idx').on('sessions').column('expires').execute();

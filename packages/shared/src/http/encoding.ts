@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
  */
 
 /** The error the body parser and the query check raise, answered as a 400 with its message. */
-export class InvalidEncodingError extends Error {
+class InvalidEncodingError extends Error {
   readonly status = 400;
   readonly type = 'encoding.invalid';
 }

@@ -7,16 +7,16 @@
  * `session`…, or is one of a few short names (`sid`, `code`…). Too broad rather than too
  * narrow: a redacted harmless value costs nothing.
  */
-export const SECRET_PARAMETER_WORDS: readonly string[] = [
+const SECRET_PARAMETER_WORDS: readonly string[] = [
   'pass', 'pwd', 'token', 'secret', 'key', 'auth', 'session', 'jwt', 'signature', 'credential',
 ];
 
 /** Short names too common inside harmless ones to match as words, secret only as the whole name. */
-export const SECRET_PARAMETER_NAMES: readonly string[] = ['sid', 'sig', 'code', 'otp'];
+const SECRET_PARAMETER_NAMES: readonly string[] = ['sid', 'sig', 'code', 'otp'];
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
-export function isSecretParameter(name: string): boolean {
+function isSecretParameter(name: string): boolean {
   const lower = name.toLowerCase();
   return SECRET_PARAMETER_NAMES.includes(lower) || SECRET_PARAMETER_WORDS.some((word) => lower.includes(word));
 }
