@@ -45,7 +45,7 @@ function generateRoutes(count: number): string {
     '  legacy: { url: http://127.0.0.1:8001, legacy: true }',
     '  new:    { url: http://127.0.0.1:8003 }',
     'cohort:',
-    '  keys: [jwt:username, cookie:session, cookie:gw_cohort]',
+    '  keys: [jwt:username, cookie:gw_cohort]',
     '  salt: scaling',
     'protect: []   # synthetic paths: no /admin or /metrics behind them',
     'routes:',

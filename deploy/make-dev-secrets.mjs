@@ -3,6 +3,7 @@
 //   jwt-private.pem, jwt-public.pem   RS256 key pair (users and monolith sign, all verify)
 //   gateway-admin-token               bearer token for the gateway's admin port (and Prometheus)
 //   gateway-override-secret           HMAC secret of the testers' override tokens (gateway override-token)
+//   gateway-cohort-secret             HMAC secret of the gateway's gw_cohort cookie
 //   grafana-admin-password            Grafana's admin password
 // Existing files are kept (so tokens already issued stay valid); --force replaces them.
 // Usage: node deploy/make-dev-secrets.mjs [--force] [--out DIR]
@@ -11,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SECRET_FILES = ['jwt-private.pem', 'jwt-public.pem', 'gateway-admin-token', 'gateway-override-secret', 'grafana-admin-password'];
+export const SECRET_FILES = ['jwt-private.pem', 'jwt-public.pem', 'gateway-admin-token', 'gateway-override-secret', 'gateway-cohort-secret', 'grafana-admin-password'];
 
 /** Writes the missing secret files into `dir` (all of them with `force`); returns the files written. */
 export function makeDevSecrets(dir, { force = false } = {}) {
@@ -41,7 +42,9 @@ export function makeDevSecrets(dir, { force = false } = {}) {
     if (force || !existsSync(file(name))) write(name, randomBytes(24).toString('base64url'));
   }
   // The gateway wants 32+ characters for an HMAC secret.
-  if (force || !existsSync(file('gateway-override-secret'))) write('gateway-override-secret', randomBytes(32).toString('hex'));
+  for (const name of ['gateway-override-secret', 'gateway-cohort-secret']) {
+    if (force || !existsSync(file(name))) write(name, randomBytes(32).toString('hex'));
+  }
   return written;
 }
 

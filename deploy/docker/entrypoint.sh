@@ -6,7 +6,7 @@
 set -eu
 # VAR_FILE → VAR for the values that are secrets (compose and swarm mount them as files
 # under /run/secrets), unless VAR itself is set: the processes then read them as usual.
-for name in GATEWAY_ADMIN_TOKEN GATEWAY_OVERRIDE_SECRET DATABASE_URL; do
+for name in GATEWAY_ADMIN_TOKEN GATEWAY_OVERRIDE_SECRET GATEWAY_COHORT_SECRET DATABASE_URL; do
   file=$(printenv "${name}_FILE" || true)
   if [ -n "$file" ] && [ -z "$(printenv "$name" || true)" ]; then
     value=$(cat "$file") || { echo "entrypoint: cannot read ${name}_FILE=$file" >&2; exit 1; }

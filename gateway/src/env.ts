@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { envFlag } from '@mythoughts/shared/env';
 import { ConfigError } from '@mythoughts/shared/errors';
+import { resolveCohortSecret } from './decide/cohortSecret.ts';
 import type { GatewayOptions } from './gateway.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** `<repo root>/routes.yaml`, the live migration plan `npm start` runs. */
 const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../../routes.yaml', import.meta.url));
@@ -28,6 +31,8 @@ export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_WORKERS              worker processes sharing the public port (node:cluster; default 1 = no cluster)
   GATEWAY_SHUTDOWN_TIMEOUT_MS  bound on finishing in-flight requests at SIGTERM (default 10000)
   GATEWAY_DRAIN_DELAY_MS       at SIGTERM, /readyz answers 503 this long before the public port closes (default 0)
+  GATEWAY_COHORT_SECRET        HMAC secret (32+ characters) signing the gw_cohort cookie; the same on every replica
+                               (default: a development key in $DATA_DIR/keys/gateway-cohort.key, made on first start)
   JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
   LOG_LEVEL                    pino level (default info)
 Diagnostic switches (to measure what a feature costs; leave unset in production):
@@ -47,6 +52,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     adminHosts: (env.GATEWAY_ADMIN_HOSTS ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     jwtPublicKeyPem: env.JWT_PUBLIC_KEY_FILE ? readKey(env.JWT_PUBLIC_KEY_FILE) : null,
     overrideSecret: env.GATEWAY_OVERRIDE_SECRET || null,
+    cohortSecret: resolveCohortSecret(env, REPO_ROOT),
     trustForwarded: envFlag(env, 'GATEWAY_TRUST_FORWARDED', false),
     shutdownTimeoutMs: whole(env, 'GATEWAY_SHUTDOWN_TIMEOUT_MS', 10_000),
     drainDelayMs: whole(env, 'GATEWAY_DRAIN_DELAY_MS', 0),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
 import { urlOverrideOf } from './config/validateBackends.ts';
 import { OutlierDetector } from './decide/outlierDetector.ts';
+import { CohortCookies } from './decide/cohortCookie.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
 import { Decider } from './decide/routingDecision.ts';
@@ -82,6 +84,11 @@ export interface GatewayOptions {
   accessLog?: string;
   /** Node process metrics on /metrics. Default true. */
   defaultMetrics?: boolean;
+  /**
+   * HMAC secret of the gw_cohort cookie (GATEWAY_COHORT_SECRET, its file, or the dev key
+   * under data/keys; 32+ characters); replicas share it. Default: random, this process only.
+   */
+  cohortSecret?: string;
   /** HMAC secret of override tokens (GATEWAY_OVERRIDE_SECRET); without it only tester JWTs can override. */
   overrideSecret?: string | null;
   /** The rollout controller (routes with a `rollout:` block); false: another process runs it (GATEWAY_ROLLOUT=off). Default on, gates from this process. */
@@ -154,7 +161,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let tokens: CachedTokenVerifier | null = null;
   if (options.jwtPublicKeyPem) tokens = new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem));
   else logger.warn('no JWT public key (JWT_PUBLIC_KEY_FILE unset): the jwt:username cohort key is never used; clients are recognised by cookies only');
-  const traffic = new RecentTraffic(tokens);
+  if (options.cohortSecret !== undefined && options.cohortSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`GATEWAY_COHORT_SECRET is ${options.cohortSecret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
+  }
+  // Without a configured secret (in-process use, tests) the cookies hold for this process only.
+  const proof = { tokens, cookies: new CohortCookies(options.cohortSecret ?? randomBytes(32).toString('hex')) };
+  const traffic = new RecentTraffic(proof);
   const overrideSecret = options.overrideSecret || null;
   if (overrideSecret !== null && overrideSecret.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`GATEWAY_OVERRIDE_SECRET is ${overrideSecret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
@@ -197,7 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   // Every answer's head, in order; a shadowed request's tap runs first (publicHandler.ts).
   const responseSteps: readonly ResponseStep[] = [stripHopByHop, addRequestId, addCohortCookie, closeWhileDraining(() => draining)];
-  const decider = new Decider(overrides, tokens, outliers);
+  const decider = new Decider(overrides, proof, outliers);
   const handler = createPublicHandler({
     plan: () => plan.table,
     decider,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupSeed, bucketOf } from '../src/core/bucket.ts';
 import { send, type Reply } from './helpers/http.ts';
 import { sendAsClients, startOpsSystem, type OpsSystem } from './helpers/opsFixture.ts';
+import { cohortCookie, cohortId } from './helpers/cohort.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -45,7 +46,7 @@ describe('admin API without a token (loopback only)', () => {
     // Clients known to be on thoughts now get a 500 from it (GET falls back on 502-504 only);
     // 4 of them, under the 5 consecutive failures that would eject the backend.
     const thoughtsClients = [...clients].filter(([, b]) => b === 'thoughts').slice(0, 4).map(([key]) => key);
-    for (const key of thoughtsClients) await send(`${system.gateway.url}/api/thoughts/1`, { headers: { cookie: `gw_cohort=${key}` } });
+    for (const key of thoughtsClients) await send(`${system.gateway.url}/api/thoughts/1`, { headers: { cookie: cohortCookie(key) } });
     system.backends.thoughts.behaviour = (req, res) => res.writeHead(200, { 'x-backend': 'thoughts' }).end(JSON.stringify({ backend: 'thoughts', path: req.url }));
 
     const stats = (await send(`${system.gateway.adminUrl}/api/stats`)).json<{
@@ -77,7 +78,7 @@ describe('admin API without a token (loopback only)', () => {
     expect(result.estimate.unavailable).toBeNull();
     // The clients of the previous test ("stats-0".."stats-299"): those in buckets 5000..7999 move.
     const seed = groupSeed('ops-test', 'thoughts');
-    const expected = Array.from({ length: 300 }, (_, i) => bucketOf(seed, `stats-${i}`)).filter((b) => b >= 5000 && b < 8000).length;
+    const expected = Array.from({ length: 300 }, (_, i) => bucketOf(seed, cohortId(`stats-${i}`))).filter((b) => b >= 5000 && b < 8000).length;
     expect(result.estimate.groups).toEqual([expect.objectContaining({ group: 'thoughts', routes: ['my-thoughts', 'thoughts'], recent: expect.objectContaining({ clients: 300, moved: expected }) })]);
     expect(readFileSync(system.gateway.routesFile).equals(before)).toBe(true);
   });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf, groupSeed } from '../src/core/bucket.ts';
+import { cohortId } from './helpers/cohort.ts';
 import { closedPort } from './helpers/backends.ts';
 import { commentedRoutes, sendAsClients, startOpsSystem, type OpsSystem } from './helpers/opsFixture.ts';
 
@@ -233,7 +234,7 @@ describe('with a running gateway', () => {
     const run = await gateway(['shift', 'thoughts', 'thoughts=60', '--dry-run', '--file', system.gateway.routesFile], env);
     expect(run.code, run.stderr).toBe(0);
     const seed = groupSeed('ops-test', 'thoughts');
-    const moving = Array.from({ length: 250 }, (_, i) => bucketOf(seed, `cli-${i}`)).filter((b) => b >= 1000 && b < 6000).length;
+    const moving = Array.from({ length: 250 }, (_, i) => bucketOf(seed, cohortId(`cli-${i}`))).filter((b) => b >= 1000 && b < 6000).length;
     expect(run.stdout).toContain(`Recent clients (last 5 min, from ${system.gateway.adminUrl}):\n`);
     expect(run.stdout).toContain(`  group thoughts (my-thoughts, thoughts): ${moving} of 250 recent clients (${Math.round((moving / 250) * 1000) / 10}%) would change backend (legacy → thoughts ${moving}); 50% expected\n`);
   });

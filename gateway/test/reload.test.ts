@@ -6,6 +6,7 @@ import { chooseBackend } from '../src/decide/chooseBackend.ts';
 import { startBackend, type TestBackend } from './helpers/backends.ts';
 import { scrape, startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { send } from './helpers/http.ts';
+import { cohortCookie, cohortId } from './helpers/cohort.ts';
 import { routesYaml, sample } from './helpers/routes.ts';
 
 let legacy: TestBackend;
@@ -40,12 +41,12 @@ const CLIENTS = Array.from({ length: 40 }, (_, i) => `client-${i}`);
 function expectedSides(text: string): string[] {
   const table = tableOf(text);
   const route = table.match('/api/thoughts/', 'GET', {})!;
-  return CLIENTS.map((key) => chooseBackend(route, key, () => false).backend.name);
+  return CLIENTS.map((key) => chooseBackend(route, cohortId(key), () => false).backend.name);
 }
 
 async function actualSides(gateway: TestGateway): Promise<string[]> {
   const sides: string[] = [];
-  for (const key of CLIENTS) sides.push((await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: `gw_cohort=${key}` } })).json<{ backend: string }>().backend);
+  for (const key of CLIENTS) sides.push((await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: cohortCookie(key) } })).json<{ backend: string }>().backend);
   return sides;
 }
 
@@ -71,7 +72,7 @@ function loadLoop(gateway: TestGateway, workers = 3) {
   const loops = Array.from({ length: workers }, async (_, w) => {
     for (let i = 0; running; i++) {
       try {
-        const reply = await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: `gw_cohort=load-${w}-${i % 50}` } });
+        const reply = await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: cohortCookie(`load-${w}-${i % 50}`) } });
         if (reply.status === 200) ok++;
         else failed.push(`${reply.status} ${reply.body}`);
       } catch (error) {

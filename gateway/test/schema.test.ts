@@ -134,7 +134,7 @@ protect: [/admin/**, /metrics, /internal/*/]
 backends:
   legacy: { url: http://127.0.0.1:8001, legacy: true, connect_timeout_ms: 500, response_timeout_ms: 10000 }
   thoughts: { url: "http://127.0.0.1:8003/" }
-cohort: { keys: [jwt:username, cookie:session], salt: 2026 }
+cohort: { keys: [jwt:username, cookie:gw_cohort], salt: 2026 }
 outlier: { consecutive_failures: 0, cooldown_seconds: 1 }
 replay: { max_body_bytes: 0 }
 timeouts: { client_body_ms: 5000 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { scrape, startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { send } from './helpers/http.ts';
+import { cohortCookie } from './helpers/cohort.ts';
 import { routesYaml, sample } from './helpers/routes.ts';
 
 /** A back end that answers HTTP with its name and echoes WebSocket messages prefixed with it. */
@@ -67,7 +68,7 @@ const plan = (livePercent: number) =>
     `  - { name: hidden, match: { path: /ws/admin/** }, deny: 404 }
   - { name: live, match: { path: /ws/** }, split: { live: ${livePercent} }, fallback: legacy }
   - { name: site, match: { path: /** }, split: {} }`,
-    'cohort: { keys: [cookie:session] }',
+    'cohort: { keys: [cookie:gw_cohort] }',
   );
 
 beforeAll(async () => {
@@ -86,7 +87,7 @@ describe('WebSockets through the gateway', () => {
   it('follow the split by cohort, on both sides, as plain requests of the same client do', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 24; i++) {
-      const cookie = `session=client-${i}`;
+      const cookie = cohortCookie(`client-${i}`);
       const http = await send(`${gateway.url}/ws/feed/`, { headers: { cookie } });
       const socket = await connect(wsUrl('/ws/feed/?room=1'), { cookie });
       const reply = await echo(socket, `hello ${i}`);
@@ -113,10 +114,10 @@ describe('WebSockets through the gateway', () => {
   });
 
   it('honour a tester override like plain requests (a refused one is routed by cohort)', async () => {
-    const secretless = await connect(wsUrl('/ws/feed/'), { cookie: 'session=client-0', 'x-gateway-backend': 'live' });
+    const secretless = await connect(wsUrl('/ws/feed/'), { cookie: cohortCookie('client-0'), 'x-gateway-backend': 'live' });
     const reply = await echo(secretless, 'x');
     secretless.close();
-    const http = await send(`${gateway.url}/ws/feed/`, { headers: { cookie: 'session=client-0' } });
+    const http = await send(`${gateway.url}/ws/feed/`, { headers: { cookie: cohortCookie('client-0') } });
     // No override secret on this gateway and no tester: the header is refused, the cohort decides.
     expect(reply).toBe(`${http.json<{ backend: string }>().backend}:x`);
     expect(live.upgrades.at(-1)?.headers['x-gateway-backend']).toBeUndefined();
@@ -127,8 +128,8 @@ describe('WebSockets through the gateway', () => {
     // Find a client on the live side, open its socket, then move every client to legacy.
     let cookie = '';
     for (let i = 0; cookie === '' && i < 50; i++) {
-      const reply = await send(`${gateway.url}/ws/feed/`, { headers: { cookie: `session=mover-${i}` } });
-      if (reply.json<{ backend: string }>().backend === 'live') cookie = `session=mover-${i}`;
+      const reply = await send(`${gateway.url}/ws/feed/`, { headers: { cookie: cohortCookie(`mover-${i}`) } });
+      if (reply.json<{ backend: string }>().backend === 'live') cookie = cohortCookie(`mover-${i}`);
     }
     const socket = await connect(wsUrl('/ws/feed/'), { cookie });
     expect(await echo(socket, 'before')).toBe('live:before');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './helpers/backends.ts';
 import { send } from './helpers/http.ts';
 import { parseMetrics, routesYaml, sample } from './helpers/routes.ts';
+import { cohortCookie, TEST_COHORT_SECRET } from './helpers/cohort.ts';
 
 const BIN = fileURLToPath(new URL('../bin/gateway.mjs', import.meta.url));
 const REQUESTS = 40;
@@ -40,7 +41,7 @@ interface Cluster {
 
 /** `gateway serve` with GATEWAY_WORKERS=2, as a process; resolves once both workers listen. */
 async function serveWithWorkers(routesFile: string): Promise<Cluster> {
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_WORKERS: '2', GATEWAY_ROUTES: routesFile, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', GATEWAY_ADMIN_PORT: '0', LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_WORKERS: '2', GATEWAY_ROUTES: routesFile, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', GATEWAY_ADMIN_PORT: '0', GATEWAY_COHORT_SECRET: TEST_COHORT_SECRET, LOG_LEVEL: 'info' };
   delete env.JWT_PUBLIC_KEY_FILE;
   const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -63,7 +64,7 @@ async function serveWithWorkers(routesFile: string): Promise<Cluster> {
 async function sendMany(url: string): Promise<string[]> {
   const backends: string[] = [];
   for (let i = 0; i < REQUESTS; i++) {
-    const reply = await send(url, { headers: { connection: 'close', cookie: `gw_cohort=client-${i}` } });
+    const reply = await send(url, { headers: { connection: 'close', cookie: cohortCookie(`client-${i}`) } });
     expect(reply.status).toBe(200);
     backends.push(reply.json<{ backend: string }>().backend);
   }

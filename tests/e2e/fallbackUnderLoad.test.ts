@@ -3,6 +3,7 @@ import { scrape, type TestGateway } from '../../gateway/test/helpers/gateway.ts'
 import { startGatewayInFront } from '../support/gatewayInFront.ts';
 import { spawnBackEnd, type BackEndProcess } from '../support/processes.ts';
 import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
+import { cohortCookie } from '../../gateway/test/helpers/cohort.ts';
 
 describe('the thoughts service dies under load (thoughts at 100 %, fallback legacy)', () => {
   let system: MyThoughtsSystem;
@@ -26,7 +27,7 @@ describe('the thoughts service dies under load (thoughts at 100 %, fallback lega
     const started = Date.now();
     // Four clients, each with its own cohort cookie, for a bounded 3 seconds; SIGKILL after 1 s.
     const client = async (n: number) => {
-      const cookie = `gw_cohort=load-client-${n}`;
+      const cookie = cohortCookie(`load-client-${n}`);
       while (Date.now() - started < 3000) {
         if (!killed && Date.now() - started > 1000) {
           killed = true;

@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf, groupSeed } from '../../gateway/src/core/bucket.ts';
 import { sendAsClients, startOpsSystem, type OpsSystem } from '../../gateway/test/helpers/opsFixture.ts';
+import { cohortId } from '../../gateway/test/helpers/cohort.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -65,7 +66,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     const estimate = dialog.locator('[data-testid="estimate"]');
     // The clients sent above, replayed through the split by hand: buckets 1000..3999 move.
     const seed = groupSeed('ops-test', 'thoughts');
-    const moving = Array.from({ length: 200 }, (_, i) => bucketOf(seed, `browser-${i}`)).filter((b) => b >= 1000 && b < 4000).length;
+    const moving = Array.from({ length: 200 }, (_, i) => bucketOf(seed, cohortId(`browser-${i}`))).filter((b) => b >= 1000 && b < 4000).length;
     await expect.poll(() => estimate.textContent()).toContain(`Group thoughts (my-thoughts, thoughts): ${moving} of 200 recent clients (${Math.round((moving / 200) * 1000) / 10}%) change backend`);
     expect(await dialog.locator('pre').textContent()).toContain('+    split: { thoughts: 40 }   # canary');
     expect(readFileSync(system.gateway.routesFile, 'utf8')).toContain('split: { thoughts: 10 }   # canary');

@@ -12,6 +12,7 @@ import { parse, stringify } from 'yaml';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { startOpsSystem, type OpsSystem } from '../../gateway/test/helpers/opsFixture.ts';
 import { freePort } from '../support/ports.ts';
+import { cohortCookie } from '../../gateway/test/helpers/cohort.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -108,7 +109,7 @@ describe.skipIf(!existsSync(PROMETHEUS))('Prometheus with the shipped config and
     const traffic = (async () => {
       while (!stop) {
         const client = sent % CLIENTS;
-        const reply = await send(`${system.gateway.url}/api/thoughts/${client}`, { headers: { cookie: `gw_cohort=prom-${client}` } });
+        const reply = await send(`${system.gateway.url}/api/thoughts/${client}`, { headers: { cookie: cohortCookie(`prom-${client}`) } });
         if (reply.headers['x-backend'] === 'thoughts') onThoughts.add(client);
         sent += 1;
       }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { send } from '../../gateway/test/helpers/http.ts';
+import { cohortCookie } from '../../gateway/test/helpers/cohort.ts';
 
 /** Reads of the thoughts API that the monolith and the real thoughts service answer alike. */
 const PATHS = ['/api/thoughts/', '/api/thoughts/1/', '/api/thoughts/?search=few', '/api/thoughts/2/'];
@@ -26,7 +27,7 @@ export function startTraffic(gatewayUrls: readonly string[], options: { concurre
     for (let i = id; !stopped; i += options.concurrency ?? 4) {
       const url = `${gatewayUrls[i % gatewayUrls.length]}${PATHS[i % PATHS.length]}`;
       try {
-        const reply = await send(url, { headers: { cookie: `gw_cohort=rollout-${i % clients}` } });
+        const reply = await send(url, { headers: { cookie: cohortCookie(`rollout-${i % clients}`) } });
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
       } catch {
         statuses.set(0, (statuses.get(0) ?? 0) + 1); // no answer at all: counted as status 0, which every test asserts on

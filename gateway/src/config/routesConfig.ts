@@ -29,7 +29,8 @@ export interface BackendConfig {
   readonly line: number;
 }
 
-export type CohortKeySpec = { readonly kind: 'jwt'; readonly text: 'jwt:username' } | { readonly kind: 'cookie'; readonly name: string; readonly text: string };
+/** The keys the gateway can check: a verified JWT's username, or its own signed gw_cohort cookie. */
+export type CohortKeySpec = { readonly kind: 'jwt'; readonly text: 'jwt:username' } | { readonly kind: 'cookie'; readonly text: 'cookie:gw_cohort' };
 
 export interface CohortConfig {
   /** First present wins. */
@@ -113,7 +114,7 @@ export const DEFAULTS = {
   maxBodyBytes: 64 * 1024,
   clientBodyMs: 30_000,
   salt: 'mythoughts',
-  cohortKeys: ['jwt:username', 'cookie:session', 'cookie:gw_cohort'],
+  cohortKeys: ['jwt:username', 'cookie:gw_cohort'],
   protect: ['/admin/**', '/metrics'],
 } as const;
 

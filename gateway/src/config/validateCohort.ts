@@ -2,8 +2,7 @@ import { DEFAULTS, type CohortConfig, type CohortKeySpec } from './routesConfig.
 import { join, type YamlReader } from './yamlReader.ts';
 
 const COHORT_KEYS = ['keys', 'salt', 'override_header'] as const;
-const KEY_RULE = "'jwt:username' or 'cookie:<name>'";
-const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+const KEY_RULE = "'jwt:username' or 'cookie:gw_cohort'";
 
 /** `cohort:` — how a client is identified (first key present wins) and the hash salt. */
 export function validateCohort(reader: YamlReader, node: unknown): CohortConfig {
@@ -21,7 +20,15 @@ export function validateCohort(reader: YamlReader, node: unknown): CohortConfig 
     written.forEach(({ value, node: item }, i) => {
       const key = parseKey(value);
       if (key) parsed.push(key);
-      else reader.report(item, `cohort.keys[${i}]`, `'${value}' is not a cohort key; allowed: ${KEY_RULE}`);
+      else if (value.startsWith('cookie:')) {
+        // A cookie the gateway did not sign is whatever the client writes: `session=anything`
+        // would let it pick its side (and try values until one lands where it wants).
+        reader.report(
+          item,
+          `cohort.keys[${i}]`,
+          `'${value}' cannot be a cohort key: the gateway cannot check that cookie, so any client could choose its side with an invented value; remove it (browsers keep their side through the gateway's own signed cookie:gw_cohort)`,
+        );
+      } else reader.report(item, `cohort.keys[${i}]`, `'${value}' is not a cohort key; allowed: ${KEY_RULE}`);
     });
     if (written.length > 0 && parsed.length === 0) reader.report(keysEntry.value, 'cohort.keys', `needs at least one of ${KEY_RULE}`);
     keys = parsed;
@@ -45,9 +52,6 @@ export function validateCohort(reader: YamlReader, node: unknown): CohortConfig 
 
 function parseKey(text: string): CohortKeySpec | undefined {
   if (text === 'jwt:username') return { kind: 'jwt', text };
-  if (text.startsWith('cookie:')) {
-    const name = text.slice('cookie:'.length);
-    if (COOKIE_NAME.test(name)) return { kind: 'cookie', name, text };
-  }
+  if (text === 'cookie:gw_cohort') return { kind: 'cookie', text };
   return undefined;
 }

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 /** The value of one cookie in a `Cookie` header, found without parsing the whole header. */
 export function cookieValue(header: string | undefined, name: string): string | null {
   if (!header) return null;
@@ -22,12 +20,4 @@ function startsCookie(header: string, at: number): boolean {
   let i = at - 1;
   while (i >= 0 && header.charCodeAt(i) === 0x20) i--;
   return i < 0 || header.charCodeAt(i) === 0x3b /* ; */;
-}
-
-export const COHORT_COOKIE = 'gw_cohort';
-
-/** A new random client id and the Set-Cookie header that makes the browser keep it. */
-export function newCohortCookie(): { id: string; header: string } {
-  const id = randomBytes(12).toString('base64url');
-  return { id, header: `${COHORT_COOKIE}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax` };
 }

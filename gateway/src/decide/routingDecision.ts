@@ -1,11 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Backend, Route, RouteTable } from '../config/routeTable.ts';
 import { chooseBackend, type Decision } from './chooseBackend.ts';
-import { cohortKeyOf } from './cohortKey.ts';
-import { COHORT_COOKIE, newCohortCookie } from './cookies.ts';
+import { cohortKeyOf, type ClientProof } from './cohortKey.ts';
 import type { OutlierDetector } from './outlierDetector.ts';
 import type { OverrideGate } from './override.ts';
-import type { CachedTokenVerifier } from './tokenCache.ts';
 
 /**
  * Where one request goes and why: a read-only value made once, before forwarding. The
@@ -21,7 +19,7 @@ export interface RoutingDecision {
    * window does not parse cookies or look up the token again; undefined: not read.
    */
   readonly cohortKey: string | null | undefined;
-  /** `Set-Cookie` to add to the response (a new gw_cohort id), or null. */
+  /** `Set-Cookie` to add to the response (a newly issued, signed gw_cohort), or null. */
   readonly setCookie: string | null;
   /** Why an X-Gateway-Backend request was not honoured; null if none was made. */
   readonly overrideRefused: string | null;
@@ -33,7 +31,7 @@ export class Decider {
 
   constructor(
     private readonly overrides: OverrideGate,
-    private readonly tokens: CachedTokenVerifier | null,
+    private readonly proof: ClientProof,
     outliers: OutlierDetector,
   ) {
     this.isEjected = outliers.isEjected.bind(outliers);
@@ -48,15 +46,16 @@ export class Decider {
       return { route, backend: choice.backend, decision: choice.decision, cohortKey: undefined, setCookie: null, overrideRefused };
     }
     const keys = table.cohort.keys;
-    const cohortKey = cohortKeyOf(keys, headers, this.tokens);
+    const cohortKey = cohortKeyOf(keys, headers, this.proof);
     let setCookie: string | null = null;
     let key = cohortKey;
     if (key === null) {
-      const cookie = newCohortCookie();
+      // A new client, or one whose gw_cohort is forged or unsigned: a newly issued cookie
+      // replaces it. Without cookie:gw_cohort among the keys the id would not come back: the
+      // client is then dealt afresh on each request (no stickiness), as such a file asks.
+      const cookie = this.proof.cookies.issue();
       key = cookie.id;
-      // Without cookie:gw_cohort among the keys the id would not come back: the client is then
-      // dealt afresh on each request (no stickiness), which is what such a file asks for.
-      if (keys.some((k) => k.kind === 'cookie' && k.name === COHORT_COOKIE)) setCookie = cookie.header;
+      if (keys.some((k) => k.kind === 'cookie')) setCookie = cookie.header;
     }
     const choice = chooseBackend(route, key, this.isEjected);
     return { route, backend: choice.backend, decision: choice.decision, cohortKey, setCookie, overrideRefused };

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { cohortKeyOf } from '../decide/cohortKey.ts';
-import type { CachedTokenVerifier } from '../decide/tokenCache.ts';
+import { cohortKeyOf, type ClientProof } from '../decide/cohortKey.ts';
 import type { Exchange } from '../exchange.ts';
 import { RecentClients } from './recentClients.ts';
 import { TrafficWindow } from './trafficWindow.ts';
@@ -18,7 +17,7 @@ export class RecentTraffic {
   readonly clients: RecentClients;
 
   constructor(
-    private readonly tokens: CachedTokenVerifier | null,
+    private readonly proof: ClientProof,
     windowMs = 300_000,
   ) {
     this.window = new TrafficWindow(windowMs);
@@ -31,7 +30,7 @@ export class RecentTraffic {
     const route = exchange.route;
     if (route === null || route.deny !== null) return;
     const known = exchange.routing?.cohortKey;
-    const key = known !== undefined ? known : cohortKeyOf(exchange.table.cohort.keys, req.headers, this.tokens);
+    const key = known !== undefined ? known : cohortKeyOf(exchange.table.cohort.keys, req.headers, this.proof);
     if (key !== null) this.clients.record(route.seed, key);
   }
 }

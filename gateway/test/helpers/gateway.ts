@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
 import { createGatewayLogger } from '../../src/observe/logger.ts';
+import { TEST_COHORT_SECRET } from './cohort.ts';
 import { send } from './http.ts';
 import { parseMetrics } from './routes.ts';
 import { assertSchemaAccepts } from './routesSchema.ts';
@@ -37,6 +38,7 @@ export async function startTestGateway(routesText: string, options: Partial<Gate
     defaultMetrics: false,
     logger: createGatewayLogger(destination),
     backendUrls: {},
+    cohortSecret: TEST_COHORT_SECRET,
     ...options,
   });
   // Every plan a gateway test runs (the gateway accepted it) is also a check of routes.schema.json.

@@ -2,6 +2,7 @@ import { startBackend, type TestBackend } from './backends.ts';
 import { startTestGateway, type TestGateway } from './gateway.ts';
 import { send } from './http.ts';
 import type { GatewayOptions } from '../../src/gateway.ts';
+import { cohortCookie } from './cohort.ts';
 
 /**
  * A commented routes file in the layouts people write: aligned flow maps, trailing
@@ -16,7 +17,7 @@ backends:
   users:    { url: ${urls.users} }
 
 cohort:
-  keys: [cookie:session, cookie:gw_cohort]   # first present wins
+  keys: [cookie:gw_cohort]   # first present wins
   salt: ops-test
 
 routes:
@@ -78,7 +79,7 @@ export async function sendAsClients(baseUrl: string, path: string, count: number
   const answeredBy = new Map<string, string>();
   for (let i = 0; i < count; i++) {
     const key = `${prefix}-${i}`;
-    const reply = await send(`${baseUrl}${path}`, { headers: { cookie: `gw_cohort=${key}` } });
+    const reply = await send(`${baseUrl}${path}`, { headers: { cookie: cohortCookie(key) } });
     answeredBy.set(key, String(reply.headers['x-backend']));
   }
   return answeredBy;
