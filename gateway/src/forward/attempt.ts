@@ -38,6 +38,10 @@ export class Attempt implements Dispatcher.DispatchHandler, Deadline, UpstreamHa
   /** A failed answer being read to the end and thrown away, while the fallback serves the client. */
   private discarding = false;
   private head: ResponseHead | null = null;
+  /** The answer's first chunk, kept back for one tick (see onData). */
+  private held: Buffer | null = null;
+  /** The body is being written as it comes. */
+  private streaming = false;
   /** undici's resume, called when a client that read slowly has drained its buffer. */
   private resumeOnDrain: (() => void) | null = null;
 
@@ -132,10 +136,28 @@ export class Attempt implements Dispatcher.DispatchHandler, Deadline, UpstreamHa
     if (this.done) return false;
     const observers = this.head!.observers;
     if (observers !== null) for (const observer of observers) observer.data(chunk);
+    if (this.held === null && !this.streaming) {
+      // A small answer usually arrives whole, its end in the same read: holding its first
+      // chunk lets head, body and end go out in one write (res.end(chunk)). A longer one is
+      // let go at the end of this tick, so streaming answers are not delayed.
+      this.held = chunk;
+      process.nextTick(releaseHeld, this);
+      return true;
+    }
+    this.release();
     if (this.res.write(chunk)) return true;
     // The client reads slower than the back end sends: pause the back end until it drains.
     this.res.once('drain', this.resumeOnDrain!);
     return false;
+  }
+
+  /** @internal Writes a held first chunk out (the answer goes on streaming). */
+  release(): void {
+    this.streaming = true;
+    if (this.held === null) return;
+    const chunk = this.held;
+    this.held = null;
+    if (!this.done) this.res.write(chunk);
   }
 
   onComplete(): void {
@@ -144,7 +166,10 @@ export class Attempt implements Dispatcher.DispatchHandler, Deadline, UpstreamHa
     this.finish();
     const observers = this.head!.observers;
     if (observers !== null) for (const observer of observers) observer.end();
-    this.res.end();
+    const held = this.held;
+    this.held = null;
+    if (held !== null) this.res.end(held);
+    else this.res.end();
   }
 
   onError(error: Error): void {
@@ -201,6 +226,10 @@ export class Attempt implements Dispatcher.DispatchHandler, Deadline, UpstreamHa
     this.forwarder.wheel.cancel(this);
     if (this.exchange.upstream === this) this.exchange.upstream = null;
   }
+}
+
+function releaseHeld(attempt: Attempt): void {
+  attempt.release();
 }
 
 function classify(error: Error, reachedBackend: boolean): UpstreamFailure {

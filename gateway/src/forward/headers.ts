@@ -5,6 +5,7 @@ import { CONTROL_HEADERS } from '../core/controlHeaders.ts';
 // `expect` too: Node has already answered `100 Continue` to the client.
 const REQUEST_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'expect'];
 const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'upgrade', 'transfer-encoding']);
+const HOP_BY_HOP_LENGTHS = new Set([...RESPONSE_HOP_BY_HOP].map((name) => name.length));
 // A client may name any header in `Connection`; these it may not remove that way.
 const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 const UNTRUSTED_FORWARDING = ['x-forwarded-port', 'x-real-ip', 'forwarded'];
@@ -54,22 +55,37 @@ export function prepareRequestHeaders(req: IncomingMessage, requestId: string, t
  * The back end's response headers (flat `[name, value, …]`, as received) minus the hop-by-hop
  * ones and those its `Connection` names: Node frames the body to the client itself.
  */
-export function stripResponseHopByHop(headers: readonly string[]): string[] {
+export function stripResponseHopByHop(headers: string[]): string[] {
+  // Most answers carry none of these: find the first one before building a new list. Only
+  // names of a hop-by-hop header's length are lower-cased (no string made for the others).
+  let first = -1;
   let named: Set<string> | null = null;
   for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() !== 'connection') continue;
-    for (const token of headers[i + 1]!.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name !== '' && !PROTECTED.has(name)) (named ??= new Set()).add(name);
-    }
+    const name = headers[i]!;
+    if (!HOP_BY_HOP_LENGTHS.has(name.length) && named === null) continue;
+    const lower = name.toLowerCase();
+    if (!RESPONSE_HOP_BY_HOP.has(lower) && (named === null || !named.has(lower))) continue;
+    if (first === -1) first = i;
+    if (lower === 'connection') named = connectionTokens(headers[i + 1]!, named);
   }
-  const kept: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!.toLowerCase();
-    if (RESPONSE_HOP_BY_HOP.has(name) || (named !== null && named.has(name))) continue;
+  if (first === -1) return headers;
+  // Connection may name a header written before it: then every name is checked again.
+  const start = named === null ? first : 0;
+  const kept: string[] = headers.slice(0, start);
+  for (let i = start; i < headers.length; i += 2) {
+    const lower = headers[i]!.toLowerCase();
+    if (RESPONSE_HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
     kept.push(headers[i]!, headers[i + 1]!);
   }
   return kept;
+}
+
+function connectionTokens(value: string, into: Set<string> | null): Set<string> | null {
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '' && !PROTECTED.has(name)) (into ??= new Set()).add(name);
+  }
+  return into;
 }
 
 /** Whether a flat header list has `name` (lower case). */

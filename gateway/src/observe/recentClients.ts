@@ -2,7 +2,7 @@ import { bucketOf } from '../core/bucket.ts';
 
 interface Seen {
   readonly bucket: number;
-  readonly seenAt: number;
+  seenAt: number;
 }
 
 /**
@@ -25,7 +25,14 @@ export class RecentClients {
     let clients = this.bySeed.get(seed);
     if (!clients) this.bySeed.set(seed, (clients = new Map()));
     // delete + set moves the key to the end: Map order is then least recently seen first.
-    clients.delete(key);
+    // A returning client (the usual case, on every request) keeps its entry: no hash, no allocation.
+    const seen = clients.get(key);
+    if (seen !== undefined) {
+      clients.delete(key);
+      seen.seenAt = this.now();
+      clients.set(key, seen);
+      return;
+    }
     clients.set(key, { bucket: bucketOf(seed, key), seenAt: this.now() });
     if (clients.size > this.capPerGroup) clients.delete(clients.keys().next().value!);
   }
