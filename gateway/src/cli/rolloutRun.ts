@@ -6,7 +6,7 @@ import { createAdminApp } from '../admin/adminApp.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { closeNow } from '../drain.ts';
 import { optionsFromEnv, port } from '../env.ts';
-import { listen, urlOf } from '../listen.ts';
+import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { createGatewayLogger } from '../observe/logger.ts';
 import { PlanStore } from '../plan/planStore.ts';
 import { startRolloutController } from '../rollout/rolloutSetup.ts';
@@ -55,7 +55,7 @@ export async function runRolloutController(args: string[]): Promise<number> {
   let stopping = false;
   const hosts = new AdminHostPolicy(options.adminHosts ?? []);
   const admin = createServer(createAdminApp({ registry, hosts, token: options.adminToken ?? null, notReady: () => (stopping ? 'shutting down' : null), logger, rollout: controller }));
-  const adminPort = await listen(admin, port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902), adminHost, 'GATEWAY_ROLLOUT_ADMIN_PORT');
+  const adminPort = await listen(admin, { port: port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902), host: adminHost, portVariable: 'GATEWAY_ROLLOUT_ADMIN_PORT' });
   hosts.listeningOn(adminHost, adminPort);
   logger.info({ adminUrl: urlOf(adminHost, adminPort), routes: options.routesFile }, `gateway rollout run: controller on ${options.routesFile}, admin ${urlOf(adminHost, adminPort)}`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
