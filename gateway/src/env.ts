@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { envFlag } from '@mythoughts/shared/env';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { resolveCohortSecret } from './decide/cohortSecret.ts';
 import type { GatewayOptions } from './gateway.ts';
@@ -52,11 +53,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     jwtPublicKeyPem: env.JWT_PUBLIC_KEY_FILE ? readKey(env.JWT_PUBLIC_KEY_FILE) : null,
     overrideSecret: env.GATEWAY_OVERRIDE_SECRET || null,
     cohortSecret: resolveCohortSecret(env, REPO_ROOT),
-    trustForwarded: flag(env, 'GATEWAY_TRUST_FORWARDED'),
+    trustForwarded: envFlag(env, 'GATEWAY_TRUST_FORWARDED', false),
     shutdownTimeoutMs: whole(env, 'GATEWAY_SHUTDOWN_TIMEOUT_MS', 10_000),
     drainDelayMs: whole(env, 'GATEWAY_DRAIN_DELAY_MS', 0),
     accessLog: env.GATEWAY_ACCESS_LOG || undefined,
-    requestMetrics: onOff(env, 'GATEWAY_METRICS'),
+    requestMetrics: envFlag(env, 'GATEWAY_METRICS', true),
   };
 }
 
@@ -78,20 +79,6 @@ function whole(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   if (!/^\d+$/.test(text)) throw new ConfigError(`${name}=${text} is not a whole number`);
   return Number(text);
-}
-
-function flag(env: NodeJS.ProcessEnv, name: string): boolean {
-  const text = (env[name] ?? '').toLowerCase();
-  if (text === '' || text === 'false' || text === '0') return false;
-  if (text === 'true' || text === '1') return true;
-  throw new ConfigError(`${name}=${env[name]} must be true or false`);
-}
-
-function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
-  const text = (env[name] ?? '').toLowerCase();
-  if (text === '' || text === 'on') return true;
-  if (text === 'off') return false;
-  throw new ConfigError(`${name}=${env[name]} must be on or off`);
 }
 
 function readKey(file: string): string {

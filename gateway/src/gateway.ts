@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
+import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { startTracing, type Tracing } from '@mythoughts/shared/tracing/setup';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
 import { AdminHostPolicy, checkAdminExposure } from './admin/adminAccess.ts';
@@ -24,7 +25,6 @@ import { UpstreamPools } from './forward/pools.ts';
 import { addRequestId, closeWhileDraining, stripHopByHop, type ResponseStep } from './forward/responseSteps.ts';
 import { TimerWheel } from './forward/timerWheel.ts';
 import { WebSocketForwarder } from './forward/webSockets.ts';
-import { listen, urlOf } from './listen.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { PlanStore } from './plan/planStore.ts';
 import { RecentTraffic } from './observe/recentTraffic.ts';
@@ -259,7 +259,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
 
   const host = options.host ?? '0.0.0.0';
-  const port = await listen(server, options.port ?? 8080, host, 'GATEWAY_PORT');
+  const port = await listen(server, { port: options.port ?? 8080, host, portVariable: 'GATEWAY_PORT' });
 
   let admin: Server | null = null;
   let adminUrl: string | null = null;
@@ -275,7 +275,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const app = createAdminApp({ registry: metrics.registry, hosts, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings, rollout });
     admin = createServer(app);
     try {
-      const adminPort = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
+      const adminPort = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
       hosts.listeningOn(adminHost, adminPort);
       adminUrl = urlOf(adminHost, adminPort);
     } catch (error) {

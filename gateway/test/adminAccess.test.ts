@@ -16,9 +16,18 @@ function adminPort(system: OpsSystem): number {
 }
 
 /** A request to the admin port (always over 127.0.0.1) claiming `host` as its Host. */
-function asHost(system: OpsSystem, host: string, pathname: string, options: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Reply> {
+function asHost(
+  system: OpsSystem,
+  host: string,
+  pathname: string,
+  options: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<Reply> {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return send(`http://127.0.0.1:${adminPort(system)}${pathname}`, { method: options.method ?? 'GET', headers: { ...(body ? JSON_HEADERS : {}), ...options.headers, host }, body });
+  return send(`http://127.0.0.1:${adminPort(system)}${pathname}`, {
+    method: options.method ?? 'GET',
+    headers: { ...(body ? JSON_HEADERS : {}), ...options.headers, host },
+    body,
+  });
 }
 
 describe('the admin port without a token answers only its own loopback names', () => {
@@ -33,24 +42,41 @@ describe('the admin port without a token answers only its own loopback names', (
   it('refuses the rebinding attack: Host attacker.example:PORT with the matching Origin cannot shift traffic, routes.yaml unchanged', async () => {
     const before = readFileSync(system.gateway.routesFile, 'utf8');
     const host = `attacker.example:${adminPort(system)}`;
-    for (const [pathname, body] of [['/api/routes/thoughts/split', { backend: 'thoughts', percent: 100 }], ['/api/panic', { all: true }]] as const) {
+    for (const [pathname, body] of [
+      ['/api/routes/thoughts/split', { backend: 'thoughts', percent: 100 }],
+      ['/api/panic', { all: true }],
+    ] as const) {
       const reply = await asHost(system, host, pathname, { method: 'POST', headers: { origin: `http://${host}` }, body });
       expect(reply.status).toBe(421);
       expect(reply.json<{ message: string }>().message).toContain(`Host '${host}' is not this admin port: use http://127.0.0.1:${adminPort(system)}/`);
     }
     expect(readFileSync(system.gateway.routesFile, 'utf8')).toBe(before);
     expect(existsSync(auditFile)).toBe(false);
-    expect(system.gateway.table().routes.find((r) => r.name === 'thoughts')!.shares.map((s) => s.ratio)).toEqual([0.1, 0.9]);
+    expect(
+      system.gateway
+        .table()
+        .routes.find((r) => r.name === 'thoughts')!
+        .shares.map((s) => s.ratio),
+    ).toEqual([0.1, 0.9]);
   });
 
-  it.each(['/api/plan', '/api/stats', '/api/audit', '/api/recent-clients', '/api/shadow/mismatches', '/metrics', '/'])('refuses reads of %s under a foreign Host', async (pathname) => {
-    const reply = await asHost(system, `attacker.example:${adminPort(system)}`, pathname);
-    expect(reply.status).toBe(421);
-    expect(reply.body).not.toContain('thoughts');
-  });
+  it.each(['/api/plan', '/api/stats', '/api/audit', '/api/recent-clients', '/api/shadow/mismatches', '/metrics', '/'])(
+    'refuses reads of %s under a foreign Host',
+    async (pathname) => {
+      const reply = await asHost(system, `attacker.example:${adminPort(system)}`, pathname);
+      expect(reply.status).toBe(421);
+      expect(reply.body).not.toContain('thoughts');
+    },
+  );
 
   it('refuses a Host naming this machine another way, or another port', async () => {
-    for (const host of [`127.0.0.2:${adminPort(system)}`, `localhost.:${adminPort(system)}`, `127.0.0.1:${adminPort(system) + 1}`, '127.0.0.1', `0.0.0.0:${adminPort(system)}`]) {
+    for (const host of [
+      `127.0.0.2:${adminPort(system)}`,
+      `localhost.:${adminPort(system)}`,
+      `127.0.0.1:${adminPort(system) + 1}`,
+      '127.0.0.1',
+      `0.0.0.0:${adminPort(system)}`,
+    ]) {
       expect((await asHost(system, host, '/api/plan')).status, host).toBe(421);
     }
   });
@@ -75,7 +101,11 @@ describe('the admin port without a token answers only its own loopback names', (
     }
     expect(readFileSync(system.gateway.routesFile, 'utf8')).toBe(before);
     // The dashboard's own origin is fine (what a browser on the page sends with its POSTs).
-    const own = await asHost(system, host, '/api/panic', { method: 'POST', headers: { origin: `http://localhost:${adminPort(system)}` }, body: { all: true, dryRun: true } });
+    const own = await asHost(system, host, '/api/panic', {
+      method: 'POST',
+      headers: { origin: `http://localhost:${adminPort(system)}` },
+      body: { all: true, dryRun: true },
+    });
     expect(own.status).toBe(200);
   });
 
@@ -105,7 +135,9 @@ describe('the admin port with a token and GATEWAY_ADMIN_HOSTS', () => {
   });
 
   it('refuses GATEWAY_ADMIN_HOSTS without a token, before listening', async () => {
-    await expect(startGateway({ routesFile: system.gateway.routesFile, port: 0, adminPort: 0, adminHosts: ['gateway-admin.internal'], defaultMetrics: false })).rejects.toThrow(
+    await expect(
+      startGateway({ routesFile: system.gateway.routesFile, port: 0, adminPort: 0, adminHosts: ['gateway-admin.internal'], defaultMetrics: false }),
+    ).rejects.toThrow(
       'GATEWAY_ADMIN_HOSTS needs GATEWAY_ADMIN_TOKEN: without a token the admin port answers only its own loopback names (127.0.0.1, localhost, [::1])',
     );
   });
@@ -113,7 +145,14 @@ describe('the admin port with a token and GATEWAY_ADMIN_HOSTS', () => {
 
 describe('cluster mode checks the admin exposure before forking', () => {
   it('GATEWAY_WORKERS=2 with a non-loopback admin host and no token exits 1 with the one-process message, and forks no worker', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_WORKERS: '2', GATEWAY_ADMIN_HOST: '0.0.0.0', GATEWAY_PORT: '0', GATEWAY_ADMIN_PORT: '0', LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GATEWAY_WORKERS: '2',
+      GATEWAY_ADMIN_HOST: '0.0.0.0',
+      GATEWAY_PORT: '0',
+      GATEWAY_ADMIN_PORT: '0',
+      LOG_LEVEL: 'info',
+    };
     delete env.GATEWAY_ADMIN_TOKEN;
     const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/gateway.mjs', import.meta.url)), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

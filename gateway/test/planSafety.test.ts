@@ -74,10 +74,13 @@ const LEAKS: { name: string; text: string; leakLine: (text: string) => number; s
   },
   {
     name: 'a broader route above it',
-    text: edited(ADMIN_ROUTE, `  - name: any-users
+    text: edited(
+      ADMIN_ROUTE,
+      `  - name: any-users
     match: { path: /*/users/** }
     split: { users: 10 }
-${ADMIN_ROUTE}`),
+${ADMIN_ROUTE}`,
+    ),
     leakLine: (text) => lineOf(text, 'match: { path: /*/users/** }'),
     says: "'/*/users/**' sends requests under the protected path '/admin/**' (e.g. /admin/users/x) to users and the legacy backend",
   },
@@ -107,7 +110,9 @@ describe('protect: no request under /admin/** or /metrics can reach a back end',
     const own = edited('routes:\n', 'protect: [/admin/**, /metrics, /internal/**]\nroutes:\n');
     const result = await validate(fileWith('own.yaml', own));
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain(`own.yaml:${lineOf(own, SITE_MATCH)}: routes[5] (site).match.path: '/**' sends requests under the protected path '/internal/**' (e.g. /internal/x)`);
+    expect(result.stdout).toContain(
+      `own.yaml:${lineOf(own, SITE_MATCH)}: routes[5] (site).match.path: '/**' sends requests under the protected path '/internal/**' (e.g. /internal/x)`,
+    );
   });
 
   it('accepts protect: [] (nothing protected, on purpose) and refuses a bad pattern with its line', async () => {
@@ -135,10 +140,17 @@ describe('protect: no request under /admin/** or /metrics can reach a back end',
       gateway.rewrite(text);
       const reload = await gateway.reload();
       expect(reload.ok).toBe(false);
-      if (!reload.ok) expect(reload.problems.map(formatProblem).some((p) => p.startsWith(`${gateway.routesFile}:${leakLine(text)}:`) && p.includes("protected path '/admin/**'"))).toBe(true);
+      if (!reload.ok)
+        expect(
+          reload.problems.map(formatProblem).some((p) => p.startsWith(`${gateway.routesFile}:${leakLine(text)}:`) && p.includes("protected path '/admin/**'")),
+        ).toBe(true);
       const before = plan.reached();
       for (const method of ['GET', 'POST', 'DELETE']) {
-        const reply = await send(`${gateway.url}/admin/users/`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{"username":"mallory","password":"x"}' : undefined });
+        const reply = await send(`${gateway.url}/admin/users/`, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          body: method === 'POST' ? '{"username":"mallory","password":"x"}' : undefined,
+        });
         expect(reply.status).toBe(404);
       }
       expect(plan.reached()).toBe(before);
@@ -174,7 +186,10 @@ describe('YAML syntax errors name the real line and column', () => {
   });
 
   it('a duplicate key is reported at the second one', async () => {
-    const text = edited('    group: thoughts\n    split: { thoughts: 10 }\n    fallback: legacy\n    # Compare', '    group: thoughts\n    split: { thoughts: 10 }\n    group: thoughts\n    fallback: legacy\n    # Compare');
+    const text = edited(
+      '    group: thoughts\n    split: { thoughts: 10 }\n    fallback: legacy\n    # Compare',
+      '    group: thoughts\n    split: { thoughts: 10 }\n    group: thoughts\n    fallback: legacy\n    # Compare',
+    );
     const line = lineOf(text, '    group: thoughts', '    split: { thoughts: 10 }\n    group');
     expect(await firstProblem('duplicate.yaml', text)).toBe(`FILE:${line}:5: YAML syntax: Map keys must be unique`);
   });

@@ -21,7 +21,9 @@ export function checkAdminExposure(options: AdminExposure): void {
     throw new ConfigError(`the admin port would listen on ${host} without a token: set GATEWAY_ADMIN_TOKEN, or leave GATEWAY_ADMIN_HOST unset (127.0.0.1)`);
   }
   if ((options.adminHosts ?? []).length > 0 && token === null) {
-    throw new ConfigError('GATEWAY_ADMIN_HOSTS needs GATEWAY_ADMIN_TOKEN: without a token the admin port answers only its own loopback names (127.0.0.1, localhost, [::1])');
+    throw new ConfigError(
+      'GATEWAY_ADMIN_HOSTS needs GATEWAY_ADMIN_TOKEN: without a token the admin port answers only its own loopback names (127.0.0.1, localhost, [::1])',
+    );
   }
 }
 
@@ -68,7 +70,9 @@ export class AdminHostPolicy {
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !this.hosts.has(origin.toLowerCase().replace(/^http:\/\//, ''))) {
-      res.status(403).json({ status: 403, message: `cross-origin request from ${origin} refused: use the dashboard on this port (${this.example()}), the CLI or curl` });
+      res
+        .status(403)
+        .json({ status: 403, message: `cross-origin request from ${origin} refused: use the dashboard on this port (${this.example()}), the CLI or curl` });
       return;
     }
     next();

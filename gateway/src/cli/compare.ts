@@ -8,7 +8,7 @@ import { routesFileFrom } from '../env.ts';
 import { normaliseTarget } from '../match/normalisePath.ts';
 import { PlanStore } from '../plan/planStore.ts';
 import type { CapturedResponse, ResponseOutcome } from '../shadow/capturedResponse.ts';
-import type { Difference } from '../shadow/difference.ts';
+import { splitNoise } from '../shadow/difference.ts';
 import { ANSI, formatDifferences, PLAIN, type Painter } from '../shadow/diffFormat.ts';
 import { ShadowClient, type OutgoingCopy } from '../shadow/shadowClient.ts';
 import { ShadowComparator } from '../shadow/shadowComparator.ts';
@@ -183,9 +183,7 @@ async function execute(plan: ComparePlan, paint: Painter): Promise<number> {
     return 2;
   }
   const noiseKeys = new Set(second?.ok ? plan.comparator.compare(reference, second).map((d) => d.key) : []);
-  const noisy: Difference[] = [];
-  const real: Difference[] = [];
-  for (const difference of plan.comparator.compare(reference, candidate)) (noiseKeys.has(difference.key) ? noisy : real).push(difference);
+  const { real, noisy } = splitNoise(plan.comparator.compare(reference, candidate), (difference) => noiseKeys.has(difference.key));
   if (plan.ignored.length > 0) out(`ignored: ${plan.ignored.join(', ')}`);
   if (noisy.length > 0) out(`noise (${plan.reference.name} itself answers these differently, not counted): ${noisy.map((d) => d.where).join(', ')}`);
   if (real.length === 0) {

@@ -4,7 +4,7 @@ import type { LiveStats, RouteStats } from '../admin/liveStats.ts';
 import type { Route } from '../config/routeTable.ts';
 import { routesFileFrom } from '../env.ts';
 import { PlanStore } from '../plan/planStore.ts';
-import { formatSplit, splitOf } from '../plan/splitPercents.ts';
+import { formatShare, formatSplit, splitOf } from '../plan/splitPercents.ts';
 import { AdminClient } from './adminClient.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
@@ -43,7 +43,7 @@ export const routesCommand: Command = {
       process.stdout.write(`\nNo live numbers: ${stats.reason}.\n`);
     } else {
       const migrated = stats.value.migratedShare;
-      process.stdout.write(`\nOn the new services: ${migrated === null ? `${NONE} (nothing forwarded yet)` : percent(migrated)} of forwarded requests, from ${admin.baseUrl}.\n`);
+      process.stdout.write(`\nOn the new services: ${migrated === null ? `${NONE} (nothing forwarded yet)` : formatShare(migrated)} of forwarded requests, from ${admin.baseUrl}.\n`);
       if (plan.ok && plan.value.file !== path.resolve(file)) process.stdout.write(`Note: that gateway runs ${plan.value.file}, not ${path.resolve(file)}: the live columns are its numbers for routes of the same name.\n`);
     }
     return 0;
@@ -54,7 +54,7 @@ function row(route: Route, live: RouteStats | undefined): string[] {
   const match = route.patterns.map((p) => p.text).join(' ') + (route.methods ? ` [${[...route.methods].join(',')}]` : '');
   if (route.deny !== null) return [route.name, match, `deny ${route.deny}`, NONE, live ? rate(live.requestsPerSecond) : NONE, NONE, NONE];
   const forwarded = live?.backends.filter((b) => b.share !== null && b.requests > 0) ?? [];
-  const realised = forwarded.length === 0 ? NONE : forwarded.map((b) => `${b.backend} ${percent(b.share!)}`).join(', ');
+  const realised = forwarded.length === 0 ? NONE : forwarded.map((b) => `${b.backend} ${formatShare(b.share!)}`).join(', ');
   const requests = live?.backends.reduce((sum, b) => sum + (b.backend === 'none' ? 0 : b.requests), 0) ?? 0;
   const errors = live?.backends.reduce((sum, b) => sum + Math.round((b.errorRate ?? 0) * b.requests), 0) ?? 0;
   const shadowSeen = live ? live.shadow.match + live.shadow.mismatch + live.shadow.error + live.shadow.skipped > 0 : false;
@@ -64,7 +64,7 @@ function row(route: Route, live: RouteStats | undefined): string[] {
     formatSplit(splitOf(route)),
     realised,
     live ? rate(live.requestsPerSecond) : NONE,
-    live && requests > 0 ? `${percent(errors / requests)} (${errors})` : NONE,
+    live && requests > 0 ? `${formatShare(errors / requests)} (${errors})` : NONE,
     shadowSeen ? String(live!.shadow.mismatch) : live ? '0' : NONE,
   ];
 }
@@ -74,9 +74,6 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
 }
 
-function percent(ratio: number): string {
-  return `${Math.round(ratio * 1000) / 10}%`;
-}
 
 function rate(perSecond: number): string {
   return perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(2);

@@ -3,12 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { ConfigError } from '@mythoughts/shared/errors';
+import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { AdminHostPolicy, checkAdminExposure } from '../admin/adminAccess.ts';
 import { createAdminApp } from '../admin/adminApp.ts';
 import { urlOverrideOf } from '../config/validateBackends.ts';
 import { closeNow } from '../drain.ts';
 import type { GatewayOptions } from '../gateway.ts';
-import { listen, urlOf } from '../listen.ts';
 import { PlanStore } from '../plan/planStore.ts';
 
 /** How long after SIGTERM a worker that has not exited is killed (on top of its own drain bound). */
@@ -47,7 +47,7 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
     });
     admin = createServer(app);
     const adminHost = options.adminHost ?? '127.0.0.1';
-    const port = await listen(admin, options.adminPort ?? 9901, adminHost, 'GATEWAY_ADMIN_PORT');
+    const port = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
     hosts.listeningOn(adminHost, port);
     logger.info({ adminUrl: urlOf(adminHost, port), workers }, `gateway primary: ${workers} workers, admin port ${urlOf(adminHost, port)}`);
   }

@@ -67,7 +67,10 @@ function whyUncovered(guarded: Pattern, overlap: Pattern, earlier: readonly Rout
   const denies = earlier.filter((route) => route.action.kind === 'deny' && route.patterns.some((p) => intersectPatterns(p, overlap) !== null));
   const conditional = denies.find((route) => route.methods !== null || route.headers !== null);
   if (conditional) {
-    const conditions = [conditional.methods ? `methods ${[...conditional.methods].join(', ')}` : '', conditional.headers ? `headers ${conditional.headers.map(([n, v]) => `${n}: ${v}`).join(', ')}` : '']
+    const conditions = [
+      conditional.methods ? `methods ${[...conditional.methods].join(', ')}` : '',
+      conditional.headers ? `headers ${conditional.headers.map(([n, v]) => `${n}: ${v}`).join(', ')}` : '',
+    ]
       .filter(Boolean)
       .join(' and ');
     return `the deny route '${conditional.name}' (line ${conditional.line}) applies only to ${conditions}, every other request falls through: drop its conditions`;

@@ -38,4 +38,3 @@ function unclosedOpener(doc: Document, error: YAMLError): { offset: number; open
   visit(doc, { Seq: (_k, node) => check(node), Map: (_k, node) => check(node), Scalar: (_k, node) => check(node) });
   return found;
 }
-

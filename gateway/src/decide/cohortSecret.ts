@@ -14,7 +14,8 @@ import { MIN_SECRET_LENGTH } from './overrideToken.ts';
 export function resolveCohortSecret(env: NodeJS.ProcessEnv, repoRoot: string): string {
   const given = env.GATEWAY_COHORT_SECRET;
   if (given) {
-    if (given.length < MIN_SECRET_LENGTH) throw new ConfigError(`GATEWAY_COHORT_SECRET is ${given.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
+    if (given.length < MIN_SECRET_LENGTH)
+      throw new ConfigError(`GATEWAY_COHORT_SECRET is ${given.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
     return given;
   }
   const file = path.join(path.resolve(env.DATA_DIR || path.join(repoRoot, 'data')), 'keys', 'gateway-cohort.key');

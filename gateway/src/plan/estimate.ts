@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { RouteTable } from '../config/routeTable.ts';
+import type { RecentClients } from '../observe/recentClients.ts';
 import { estimateMovedClients, expectedMovedShare, type MovedClients } from './movedClients.ts';
 import type { RouteChange } from './planChange.ts';
-import type { RecentClients } from '../observe/recentClients.ts';
+import { formatShare } from './splitPercents.ts';
 
 /** What the running gateway tells about its recent clients (GET /api/recent-clients). */
 export interface RecentClientsReport {
@@ -88,19 +89,16 @@ export function formatEstimate(estimate: ClientEstimate, source: string): string
   }
   for (const group of estimate.groups) {
     const name = describeGroup(group);
-    const expected = `${percent(group.expectedShare)} of the group's clients expected to change backend`;
+    const expected = `${formatShare(group.expectedShare)} of the group's clients expected to change backend`;
     if (group.recent === null) {
       lines.push(`  ${name}: ${expected}`);
     } else if (group.recent.clients === 0) {
       lines.push(`  ${name}: no recent clients with a cohort key; ${expected}`);
     } else {
       const flows = group.recent.flows.map((f) => `${f.from} → ${f.to} ${f.clients}`).join(', ');
-      lines.push(`  ${name}: ${group.recent.moved} of ${group.recent.clients} recent clients (${percent(group.recent.moved / group.recent.clients)}) would change backend${flows ? ` (${flows})` : ''}; ${percent(group.expectedShare)} expected`);
+      lines.push(`  ${name}: ${group.recent.moved} of ${group.recent.clients} recent clients (${formatShare(group.recent.moved / group.recent.clients)}) would change backend${flows ? ` (${flows})` : ''}; ${formatShare(group.expectedShare)} expected`);
     }
   }
   return lines;
 }
 
-function percent(ratio: number): string {
-  return `${Math.round(ratio * 1000) / 10}%`;
-}

@@ -16,6 +16,11 @@ export function roundPercent(value: number): number {
 }
 
 /** `thoughts 25%, legacy 75%`. */
+/** A share (0..1) as people read it: `29.5%`, one decimal. */
+export function formatShare(ratio: number): string {
+  return `${Math.round(ratio * 1000) / 10}%`;
+}
+
 export function formatSplit(split: SplitPercents): string {
   return Object.entries(split).map(([backend, percent]) => `${backend} ${percent}%`).join(', ');
 }

@@ -11,3 +11,11 @@ export interface Difference {
   readonly primary?: unknown;
   readonly candidate?: unknown;
 }
+
+/** Differences split into the real ones and those at places known as noise (shown, not counted). */
+export function splitNoise(differences: readonly Difference[], isNoise: (difference: Difference) => boolean): { readonly real: Difference[]; readonly noisy: Difference[] } {
+  const real: Difference[] = [];
+  const noisy: Difference[] = [];
+  for (const difference of differences) (isNoise(difference) ? noisy : real).push(difference);
+  return { real, noisy };
+}

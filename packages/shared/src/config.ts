@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { envFlag } from './env.ts';
 import { ConfigError } from './errors.ts';
 import { readKeyPair, resolveKeyFiles, type KeyPair } from './keys.ts';
 
@@ -68,7 +69,7 @@ export async function loadServiceConfig(spec: ServiceConfigSpec, env: NodeJS.Pro
     dataDir,
     database,
     keys,
-    seedDemoData: parseBoolean(env.SEED_DEMO_DATA, 'SEED_DEMO_DATA', database.kind === 'sqlite'),
+    seedDemoData: envFlag(env, 'SEED_DEMO_DATA', database.kind === 'sqlite'),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     sessionLifetimeSeconds: parsePositiveInteger(env, 'SESSION_LIFETIME_SECONDS', DEFAULT_SESSION_LIFETIME_SECONDS),
     login: {
@@ -113,13 +114,6 @@ function parsePort(value: string | undefined, variable: string, fallback: number
     throw new ConfigError(`${variable} must be a port number from 0 to 65535 (got "${value}")`);
   }
   return port;
-}
-
-function parseBoolean(value: string | undefined, variable: string, fallback: boolean): boolean {
-  if (value === undefined || value === '') return fallback;
-  if (/^(1|true|yes)$/i.test(value)) return true;
-  if (/^(0|false|no)$/i.test(value)) return false;
-  throw new ConfigError(`${variable} must be true or false (got "${value}")`);
 }
 
 /** A connection URL with its password replaced, safe for messages and logs. */

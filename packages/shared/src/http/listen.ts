@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Express } from 'express';
+import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../errors.ts';
 
 export interface ListenOptions {
@@ -9,21 +9,29 @@ export interface ListenOptions {
   portVariable: string;
 }
 
-/** Starts listening; a port in use becomes a one-line ConfigError naming the port and its variable. */
-export function listen(app: Express, { port, host, portVariable }: ListenOptions): Promise<Server> {
+/**
+ * Starts listening and resolves with the port (the one the system chose for port 0); a port
+ * in use or not allowed becomes a one-line ConfigError naming the port and its variable.
+ */
+export function listen(server: Server, { port, host, portVariable }: ListenOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
-    server.once('listening', () => resolve(server));
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(new ConfigError(`port ${port} on ${host} is already in use: stop the other process or set ${portVariable} to another port`));
-      } else if (error.code === 'EACCES') {
-        reject(new ConfigError(`not allowed to listen on port ${port}: set ${portVariable} to a port above 1023`));
-      } else {
-        reject(error);
-      }
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new ConfigError(`port ${port} on ${host} is already in use: stop the other process or set ${portVariable} to another port`));
+      else if (error.code === 'EACCES') reject(new ConfigError(`not allowed to listen on port ${port}: set ${portVariable} to a port above 1023`));
+      else reject(error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** `http://host:port`, with a connectable host for wildcard binds. */
+export function urlOf(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
 }
 
 /** Stops accepting connections and resolves once open ones have finished (bounded). */

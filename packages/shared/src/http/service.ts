@@ -1,13 +1,12 @@
 import express, { type Express } from 'express';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import { loadServiceConfig, type ServiceConfig, type ServiceConfigSpec } from '../config.ts';
 import type { Database } from '../db/connect.ts';
 import { prepareDatabase } from '../db/prepare.ts';
 import { createLogger, requestLogger } from './logger.ts';
-import { closeGracefully, listen } from './listen.ts';
+import { closeGracefully, listen, urlOf } from './listen.ts';
 import { createHttpMetrics } from './metrics.ts';
 import { requestId } from './requestId.ts';
 import { traceRequests } from './tracing.ts';
@@ -48,16 +47,16 @@ export async function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv = p
   const context = { config, database, logger, tracing };
   const app = createServiceApp(spec.name, context);
   await spec.addRoutes(app, context);
-  let server: Server;
+  const server: Server = createServer(app);
+  let port: number;
   try {
-    server = await listen(app, { port: config.port, host: config.host, portVariable: spec.portVariable });
+    port = await listen(server, { port: config.port, host: config.host, portVariable: spec.portVariable });
   } catch (error) {
     await database.close();
     await tracing.shutdown();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host}:${port}`;
+  const url = urlOf(config.host, port);
   logger.info({ url, database: config.database.kind, tracesTo: tracing.endpoint }, `${spec.name} listening on ${url}`);
   return {
     server,

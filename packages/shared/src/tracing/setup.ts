@@ -13,6 +13,7 @@ import {
   type Sampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { envFlag } from '../env.ts';
 import { ConfigError } from '../errors.ts';
 
 /**
@@ -71,7 +72,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
 
 /** The settings tracing would run with, or null when it is off. */
 export function tracingSettings(serviceName: string, env: NodeJS.ProcessEnv): TracingSettings | null {
-  if (isTrue(env, 'OTEL_SDK_DISABLED')) return null;
+  if (envFlag(env, 'OTEL_SDK_DISABLED', false)) return null;
   const exporter = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
   if (exporter === 'none') return null;
   if (exporter !== '' && exporter !== 'otlp') {
@@ -139,11 +140,4 @@ function ratioFrom(env: NodeJS.ProcessEnv): number {
     throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG=${text} must be a probability from 0 to 1 (e.g. 0.1 samples one trace in ten)`);
   }
   return ratio;
-}
-
-function isTrue(env: NodeJS.ProcessEnv, name: string): boolean {
-  const text = (env[name] ?? '').trim().toLowerCase();
-  if (text === '' || text === 'false') return false;
-  if (text === 'true') return true;
-  throw new ConfigError(`${name}=${env[name]} must be true or false`);
 }
