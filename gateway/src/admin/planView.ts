@@ -8,6 +8,8 @@ export interface RouteView {
   readonly group: string;
   readonly match: readonly string[];
   readonly methods: readonly string[] | null;
+  /** Header conditions (name lower case → exact value); null when the route takes any headers. */
+  readonly headers: Readonly<Record<string, string>> | null;
   /** The status a deny route answers with; null for a forwarding route. */
   readonly deny: number | null;
   /** Effective percent per backend (legacy included); null for a deny route. */
@@ -41,6 +43,7 @@ export function routeView(route: Route): RouteView {
     group: route.group,
     match: route.patterns.map((p) => p.text),
     methods: route.methods ? [...route.methods] : null,
+    headers: route.headers ? Object.fromEntries(route.headers) : null,
     deny: route.deny,
     split: route.deny === null ? splitOf(route) : null,
     fallback: route.fallback?.name ?? null,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError } from '@mythoughts/shared/errors';
 import type { LiveStats, RouteStats } from '../admin/liveStats.ts';
-import type { Route } from '../config/routeTable.ts';
+import { describeMatch, type Route } from '../config/routeTable.ts';
 import { routesFileFrom } from '../env.ts';
 import { PlanStore } from '../plan/planStore.ts';
 import { formatShare, formatSplit, splitOf } from '../plan/splitPercents.ts';
@@ -51,7 +51,7 @@ export const routesCommand: Command = {
 };
 
 function row(route: Route, live: RouteStats | undefined): string[] {
-  const match = route.patterns.map((p) => p.text).join(' ') + (route.methods ? ` [${[...route.methods].join(',')}]` : '');
+  const match = describeMatch(route);
   if (route.deny !== null) return [route.name, match, `deny ${route.deny}`, NONE, live ? rate(live.requestsPerSecond) : NONE, NONE, NONE];
   const forwarded = live?.backends.filter((b) => b.share !== null && b.requests > 0) ?? [];
   const realised = forwarded.length === 0 ? NONE : forwarded.map((b) => `${b.backend} ${formatShare(b.share!)}`).join(', ');

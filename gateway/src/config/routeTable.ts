@@ -98,9 +98,8 @@ export class RouteTable {
   /** One line per route, as `gateway validate` prints it. */
   summary(): string[] {
     return this.routes.map((route) => {
-      const paths = route.patterns.map((p) => p.text).join(' ');
-      const methods = route.methods ? ` [${[...route.methods].join(',')}]` : '';
-      if (route.deny !== null) return `${route.name}: ${paths}${methods} → deny ${route.deny}`;
+      const match = describeMatch(route);
+      if (route.deny !== null) return `${route.name}: ${match} → deny ${route.deny}`;
       const shares = route.shares.map((s) => `${s.backend.name} ${Math.round(s.ratio * 10_000) / 100}%`).join(', ');
       const extras = [
         route.group !== route.name ? `group ${route.group}` : '',
@@ -108,9 +107,19 @@ export class RouteTable {
         route.shadow ? `shadow ${route.shadow.percent}% to ${route.shadow.to.name}` : '',
         route.rollout ? `rollout ${route.rollout.steps.join(' → ')}` : '',
       ].filter(Boolean);
-      return `${route.name}: ${paths}${methods} → ${shares}${extras.length ? ` (${extras.join(', ')})` : ''}`;
+      return `${route.name}: ${match} → ${shares}${extras.length ? ` (${extras.join(', ')})` : ''}`;
     });
   }
+}
+
+/**
+ * What a route takes, as one line: `/api/** [GET,HEAD] {x-client: mobile}`. The header
+ * conditions are part of it because two routes may differ by nothing else.
+ */
+export function describeMatch(route: Pick<Route, 'patterns' | 'methods' | 'headers'>): string {
+  const methods = route.methods ? ` [${[...route.methods].join(',')}]` : '';
+  const headers = route.headers ? ` {${route.headers.map(([name, value]) => `${name}: ${value}`).join(', ')}}` : '';
+  return route.patterns.map((p) => p.text).join(' ') + methods + headers;
 }
 
 function compileRoute(route: RouteConfig, config: RoutesConfig, byName: Map<string, Backend>, legacy: Backend): Route {

@@ -78,6 +78,12 @@ function groupSize(group) {
   return state.stats.routes.filter((r) => r.group === group && r.deny === null).length;
 }
 
+/** ` {x-client: mobile}`: two routes may differ only by a header condition, so it is shown. */
+function headerConditions(headers) {
+  if (!headers) return '';
+  return ` {${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join(', ')}}`;
+}
+
 function routeRow(route) {
   const configured = Object.entries(route.split).map(([backend, pct]) => [backend, pct / 100]);
   const forwarded = route.backends.filter((b) => b.backend !== 'none' && b.requests > 0);
@@ -101,7 +107,7 @@ function routeRow(route) {
       el('div', { class: 'route-meta' },
         groupSize(route.group) > 1 ? el('span', { class: 'badge', title: 'routes of one group move together' }, `group ${route.group}`) : null,
         newShare > 0 ? null : el('span', { class: 'badge plain' }, 'all legacy')),
-      el('div', { class: 'route-where muted mono' }, route.match.join(' ') + (route.methods ? ` [${route.methods.join(',')}]` : '')),
+      el('div', { class: 'route-where muted mono' }, route.match.join(' ') + (route.methods ? ` [${route.methods.join(',')}]` : '') + headerConditions(route.headers)),
       route.fallback ? el('div', { class: 'route-where muted' }, `fallback on ${route.fallback}`) : null),
     el('div', { class: 'bars' },
       el('div', { class: 'bar-row' }, el('span', { class: 'bar-label' }, 'Configured'), bar('configured', configured)),
