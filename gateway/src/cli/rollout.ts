@@ -75,7 +75,7 @@ async function status(admin: AdminClient, route: string | undefined, json: boole
 }
 
 /** What `gateway rollout status` prints for one rollout. */
-export function formatRollout(view: RolloutView): string[] {
+function formatRollout(view: RolloutView): string[] {
   const numbered = view.steps.map((step, i) => {
     const text = step === 'pause' ? 'pause' : `${step}%`;
     return i === view.stepIndex ? `[${text}]` : text;

@@ -12,7 +12,7 @@ import { PlanStore } from '../plan/planStore.ts';
 import { startRolloutController } from '../rollout/rolloutSetup.ts';
 import { parseCommandArgs } from './command.ts';
 
-export const RUN_HELP = `Usage: gateway rollout run
+const RUN_HELP = `Usage: gateway rollout run
 
 Runs the rollout controller as a process of its own, for several gateway replicas: start
 every replica with GATEWAY_ROLLOUT=off and exactly one 'gateway rollout run' beside them.

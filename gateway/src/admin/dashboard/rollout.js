@@ -1,6 +1,7 @@
 // The rollout panel: polls /api/rollout every 2 s and draws each rollout's steps as a progress
 // line, the gates of its last check, its timeline and its buttons. Uses el(), api() and $()
 // of app.js (loaded first); every text from the API goes through textContent.
+/* global el, api, $, BY_KEY, POLL_MS -- app.js's, shared through the page's one global scope */
 'use strict';
 
 const ROLLOUT_MARK = { pass: '✓', fail: '✗', inconclusive: '?' };
