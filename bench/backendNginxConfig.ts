@@ -4,7 +4,12 @@
  * can check a proxy's split). Keep-alive lasts longer than any proxy's idle time.
  */
 function backendBody(backend: string): string {
-  const base = { backend, thoughts: [{ id: 1, username: 'bruce', text: 'A fixed-cost answer for the benchmark.', created_at: '2026-01-01T00:00:00Z' }], next: null, pad: '' };
+  const base = {
+    backend,
+    thoughts: [{ id: 1, username: 'bruce', text: 'A fixed-cost answer for the benchmark.', created_at: '2026-01-01T00:00:00Z' }],
+    next: null,
+    pad: '',
+  };
   const length = JSON.stringify(base).length;
   return JSON.stringify({ ...base, pad: 'x'.repeat(Math.max(0, 200 - length)) });
 }

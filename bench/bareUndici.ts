@@ -26,11 +26,14 @@ const server = http.createServer((req, res) => {
   delete headers.connection;
   delete headers['keep-alive'];
   pool
-    .stream({ path: req.url!, method: req.method as Dispatcher.HttpMethod, headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req }, ({ statusCode, headers: upstream }) => {
-      for (const name of Object.keys(upstream)) if (HOP_BY_HOP.has(name)) delete upstream[name];
-      res.writeHead(statusCode, upstream as http.OutgoingHttpHeaders);
-      return res;
-    })
+    .stream(
+      { path: req.url!, method: req.method as Dispatcher.HttpMethod, headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req },
+      ({ statusCode, headers: upstream }) => {
+        for (const name of Object.keys(upstream)) if (HOP_BY_HOP.has(name)) delete upstream[name];
+        res.writeHead(statusCode, upstream as http.OutgoingHttpHeaders);
+        return res;
+      },
+    )
     .catch(() => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
       else res.destroy();

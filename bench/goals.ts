@@ -32,21 +32,53 @@ export function evaluateGoals(x: GoalInputs): GoalRow[] {
   const undici = x.summaries.get('bare-undici');
   const npmStart = x.summaries.get('npm-start');
   const rows: GoalRow[] = [];
-  const judge = (goal: string, value: number | null | undefined, limit: number, kind: 'min' | 'max', show: (v: number) => string, why = 'not measured in this run') => {
+  const judge = (
+    goal: string,
+    value: number | null | undefined,
+    limit: number,
+    kind: 'min' | 'max',
+    show: (v: number) => string,
+    why = 'not measured in this run',
+  ) => {
     if (value === null || value === undefined || Number.isNaN(value)) rows.push({ goal, measured: why, status: 'not measured' });
     else rows.push({ goal, measured: show(value), status: (kind === 'min' ? value >= limit : value <= limit) ? 'met' : 'not met' });
   };
   const gwMissing = gw ? undefined : 'gateway not measured (see "Not measured")';
   const vsNginx = (v: number) => `${v.toFixed(2)} × (${fmt(gw!.requestsPerSecond)} vs ${fmt(nginx?.requestsPerSecond ?? NaN)} req/s)`;
 
-  judge(`gateway serve, every default feature on ≥ 0.25 × nginx req/s (c${x.connections}, 1 process vs 1 worker)`, gw?.ratioToNginx, 0.25, 'min', vsNginx, gwMissing);
-  judge('gateway serve ≥ 0.85 × the bare undici pass-through', gw?.ratioToBareUndici, 0.85, 'min',
-    (v) => `${v.toFixed(2)} × (${fmt(gw!.requestsPerSecond)} vs ${fmt(undici?.requestsPerSecond ?? NaN)} req/s)`, gwMissing);
-  judge(`c${x.overloadConnections}: zero timeouts`, gw?.overload ? gw.overload.timeouts + gw.overload.errors : undefined, 0, 'max',
-    () => `${gw!.overload!.timeouts} timeouts, ${gw!.overload!.errors} errors (all rounds)`, gwMissing);
+  judge(
+    `gateway serve, every default feature on ≥ 0.25 × nginx req/s (c${x.connections}, 1 process vs 1 worker)`,
+    gw?.ratioToNginx,
+    0.25,
+    'min',
+    vsNginx,
+    gwMissing,
+  );
+  judge(
+    'gateway serve ≥ 0.85 × the bare undici pass-through',
+    gw?.ratioToBareUndici,
+    0.85,
+    'min',
+    (v) => `${v.toFixed(2)} × (${fmt(gw!.requestsPerSecond)} vs ${fmt(undici?.requestsPerSecond ?? NaN)} req/s)`,
+    gwMissing,
+  );
+  judge(
+    `c${x.overloadConnections}: zero timeouts`,
+    gw?.overload ? gw.overload.timeouts + gw.overload.errors : undefined,
+    0,
+    'max',
+    () => `${gw!.overload!.timeouts} timeouts, ${gw!.overload!.errors} errors (all rounds)`,
+    gwMissing,
+  );
   judge(`c${x.overloadConnections}: p99 ≤ 100 ms`, gw?.overload?.p99Ms, 100, 'max', ms, gwMissing);
-  judge(`${x.rate} req/s sustained (≥ 98 % of the rate achieved, no errors)`, gw?.fixedRate ? (gw.fixedRate.errors > 0 ? 0 : gw.fixedRate.achievedRate / x.rate) : undefined, 0.98, 'min',
-    () => `${fmt(gw!.fixedRate!.achievedRate)} req/s achieved, ${gw!.fixedRate!.errors} errors`, gwMissing);
+  judge(
+    `${x.rate} req/s sustained (≥ 98 % of the rate achieved, no errors)`,
+    gw?.fixedRate ? (gw.fixedRate.errors > 0 ? 0 : gw.fixedRate.achievedRate / x.rate) : undefined,
+    0.98,
+    'min',
+    () => `${fmt(gw!.fixedRate!.achievedRate)} req/s achieved, ${gw!.fixedRate!.errors} errors`,
+    gwMissing,
+  );
   const addedRatio = (pick: (f: NonNullable<TargetSummary['fixedRate']>) => number | null) => {
     const mine = gw?.fixedRate ? pick(gw.fixedRate) : null;
     const theirs = undici?.fixedRate ? pick(undici.fixedRate) : null;
@@ -55,15 +87,38 @@ export function evaluateGoals(x: GoalInputs): GoalRow[] {
   };
   const p50 = addedRatio((f) => f.addedP50Ms);
   const p99 = addedRatio((f) => f.addedP99Ms);
-  judge(`added p50 at ${x.rate} req/s ≤ 1.5 × the bare undici pass-through's`, p50, 1.5, 'max',
-    (v) => `${v.toFixed(2)} × (+${ms(gw!.fixedRate!.addedP50Ms!)} vs +${ms(undici!.fixedRate!.addedP50Ms!)})`, 'gateway or bare-undici not measured at the fixed rate');
-  judge(`added p99 at ${x.rate} req/s ≤ 1.5 × the bare undici pass-through's`, p99, 1.5, 'max',
-    (v) => `${v.toFixed(2)} × (+${ms(gw!.fixedRate!.addedP99Ms!)} vs +${ms(undici!.fixedRate!.addedP99Ms!)})`, 'gateway or bare-undici not measured at the fixed rate');
-  judge('npm start ≥ 0.8 × gateway serve', npmStart?.ratioToBaseline, 0.8, 'min',
-    (v) => `${v.toFixed(2)} × (${fmt(npmStart!.requestsPerSecond)} vs ${fmt(gw?.requestsPerSecond ?? NaN)} req/s)`, 'npm-start not measured (see "Not measured")');
+  judge(
+    `added p50 at ${x.rate} req/s ≤ 1.5 × the bare undici pass-through's`,
+    p50,
+    1.5,
+    'max',
+    (v) => `${v.toFixed(2)} × (+${ms(gw!.fixedRate!.addedP50Ms!)} vs +${ms(undici!.fixedRate!.addedP50Ms!)})`,
+    'gateway or bare-undici not measured at the fixed rate',
+  );
+  judge(
+    `added p99 at ${x.rate} req/s ≤ 1.5 × the bare undici pass-through's`,
+    p99,
+    1.5,
+    'max',
+    (v) => `${v.toFixed(2)} × (+${ms(gw!.fixedRate!.addedP99Ms!)} vs +${ms(undici!.fixedRate!.addedP99Ms!)})`,
+    'gateway or bare-undici not measured at the fixed rate',
+  );
+  judge(
+    'npm start ≥ 0.8 × gateway serve',
+    npmStart?.ratioToBaseline,
+    0.8,
+    'min',
+    (v) => `${v.toFixed(2)} × (${fmt(npmStart!.requestsPerSecond)} vs ${fmt(gw?.requestsPerSecond ?? NaN)} req/s)`,
+    'npm-start not measured (see "Not measured")',
+  );
   const shadowRounds = shadowPerRound(x.samples);
   const shadowGoal = `shadow at 100 % to a slow backend: client p99 at ${x.rate} req/s within 10 % of no shadow, in each of 3 runs`;
-  if (shadowRounds.length < 3) rows.push({ goal: shadowGoal, measured: shadowRounds.length ? `${shadowRounds.map(pct).join(', ')}; fewer than 3 rounds` : 'gateway-shadow not measured', status: 'not measured' });
+  if (shadowRounds.length < 3)
+    rows.push({
+      goal: shadowGoal,
+      measured: shadowRounds.length ? `${shadowRounds.map(pct).join(', ')}; fewer than 3 rounds` : 'gateway-shadow not measured',
+      status: 'not measured',
+    });
   else rows.push({ goal: shadowGoal, measured: shadowRounds.map(pct).join(', '), status: shadowRounds.every((r) => r <= 10) ? 'met' : 'not met' });
   judge('peak RSS ≤ 150 MB', gw?.peakRssMb, 150, 'max', (v) => `${v.toFixed(0)} MB (VmHWM)`, gwMissing);
   const soakGoal = 'RSS flat over a 5-minute soak (within 10 %)';
@@ -73,11 +128,25 @@ export function evaluateGoals(x: GoalInputs): GoalRow[] {
     judge(soakGoal, x.soak ? x.soak.growth * 100 : null, 10, 'max', () => soakText(x.soak!), 'not run (npm run bench -- --only gateway --soak 300)');
   }
   const at1000 = x.scaling?.rows.find((r) => r.routes === 1_000);
-  judge('a 1 000-route file loads in < 200 ms', at1000?.loadColdMs, 200, 'max',
-    (v) => `${v.toFixed(0)} ms first load, ${at1000!.loadWarmMs === null || Number.isNaN(at1000!.loadWarmMs) ? '–' : at1000!.loadWarmMs.toFixed(0)} ms on reload`, 'route scaling not run');
+  judge(
+    'a 1 000-route file loads in < 200 ms',
+    at1000?.loadColdMs,
+    200,
+    'max',
+    (v) =>
+      `${v.toFixed(0)} ms first load, ${at1000!.loadWarmMs === null || Number.isNaN(at1000!.loadWarmMs) ? '–' : at1000!.loadWarmMs.toFixed(0)} ms on reload`,
+    'route scaling not run',
+  );
   const ws = x.websockets;
-  judge(`${ws?.connections ?? 1000} concurrent WebSocket connections through the gateway echo ${ws?.messagesEach ?? 10} messages each, none lost`, ws ? ws.lost : null, 0, 'max',
-    () => `${fmt(ws!.echoed)} of ${fmt(ws!.connections * ws!.messagesEach)} echoed, ${ws!.lost} lost, ${ws!.failedConnections} connections failed, in ${ws!.seconds.toFixed(1)} s`, 'WebSocket run not done (see "Not measured")');
+  judge(
+    `${ws?.connections ?? 1000} concurrent WebSocket connections through the gateway echo ${ws?.messagesEach ?? 10} messages each, none lost`,
+    ws ? ws.lost : null,
+    0,
+    'max',
+    () =>
+      `${fmt(ws!.echoed)} of ${fmt(ws!.connections * ws!.messagesEach)} echoed, ${ws!.lost} lost, ${ws!.failedConnections} connections failed, in ${ws!.seconds.toFixed(1)} s`,
+    'WebSocket run not done (see "Not measured")',
+  );
   judge('reach: ≥ 0.35 × nginx with every feature on', gw?.ratioToNginx, 0.35, 'min', vsNginx, gwMissing);
   return rows;
 }

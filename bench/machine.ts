@@ -25,7 +25,10 @@ export function machineInfo(): MachineInfo {
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: `${os.type()} ${os.release()}`,
-    loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    loadAverage: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
     node: process.version,
     httpProxy3: safe(() => (JSON.parse(readFileSync(`${REPO_ROOT}/node_modules/http-proxy-3/package.json`, 'utf8')) as { version: string }).version),
     tools: toolVersions(),

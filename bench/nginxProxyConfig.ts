@@ -26,7 +26,10 @@ export function nginxProxyHttpBlock(routesDoc: Document, listenPort: number, ori
   const legacy = Object.entries(plan.backends).find(([, b]) => b.legacy)?.[0] ?? 'legacy';
   const upstreams = Object.keys(plan.backends)
     .filter((name) => origins[name])
-    .map((name) => `  upstream ${name} {\n    server ${new URL(origins[name]!).host};\n    keepalive 128;\n    keepalive_requests 100000000;\n    keepalive_timeout 300s;\n  }`);
+    .map(
+      (name) =>
+        `  upstream ${name} {\n    server ${new URL(origins[name]!).host};\n    keepalive 128;\n    keepalive_requests 100000000;\n    keepalive_timeout 300s;\n  }`,
+    );
   const splits: string[] = [];
   const locations = plan.routes.map((route) => {
     const regex = routeRegex(route.match.path);

@@ -69,7 +69,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     saturationConnections: integer(values.saturation, '--saturation', 200, 1, 5000),
     rate: integer(values.rate, '--rate', 2000, 10, 100_000),
     warmup: integer(values.warmup, '--warmup', 3, 0, 120),
-    only: values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    only: values.only
+      ? values.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
     soak: integer(values.soak, '--soak', 0, 0, 24 * 3600),
     out: values.out ?? 'bench/RESULTS.md',
     keepTemp: values['keep-temp'] ?? false,

@@ -22,7 +22,8 @@ export interface ReportInputs {
 }
 
 const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
-const signed = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`);
+const signed = (v: number | null | undefined, digits = 2) =>
+  v === null || v === undefined || Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 
 /** bench/RESULTS.md: machine, settings, the issue-11 targets met or not, then the details. */
 export function renderReport(x: ReportInputs): string {
@@ -37,30 +38,43 @@ export function renderReport(x: ReportInputs): string {
   out.push(`| load average at the end | ${m.loadAverage} (other work on a shared machine makes every number noisier) |`);
   out.push(`| versions | node ${m.node}, nginx ${m.tools.nginx}, ${m.tools.wrk}, ${m.tools.hey}, http-proxy-3 ${m.httpProxy3} |`);
   out.push(`| gateway code | ${m.commit} |`);
-  out.push(`| method | ${s.rounds} interleaved round(s) × ${s.duration} s per run, ${s.warmup} s warm-up per target; saturation \`wrk -t1 -c${s.connections}\`; fixed rate \`hey\` at ${s.rate} req/s; overload \`wrk -t1 -c${s.saturationConnections} --timeout 2s\`; medians over rounds, ratios and added latencies paired within a round; nothing pinned |`);
-  out.push(`| load | GET /api/thoughts/ (the 90/10 split route, 18th of 20), 1 000 clients with their own cohort cookie (wrk); one returning client (hey); backends: one nginx worker serving ~200-byte JSON on two ports |`);
+  out.push(
+    `| method | ${s.rounds} interleaved round(s) × ${s.duration} s per run, ${s.warmup} s warm-up per target; saturation \`wrk -t1 -c${s.connections}\`; fixed rate \`hey\` at ${s.rate} req/s; overload \`wrk -t1 -c${s.saturationConnections} --timeout 2s\`; medians over rounds, ratios and added latencies paired within a round; nothing pinned |`,
+  );
+  out.push(
+    `| load | GET /api/thoughts/ (the 90/10 split route, 18th of 20), 1 000 clients with their own cohort cookie (wrk); one returning client (hey); backends: one nginx worker serving ~200-byte JSON on two ports |`,
+  );
   out.push(`| run time | ${Math.round(x.elapsedSeconds)} s |`, '');
 
   out.push('## Targets of issue 11', '');
   out.push('| target | measured | |', '|---|---|---|');
-  for (const g of x.goals) out.push(`| ${g.goal} | ${g.measured} | ${g.status === 'met' ? '**met**' : g.status === 'not met' ? '**NOT MET**' : 'not measured'} |`);
+  for (const g of x.goals)
+    out.push(`| ${g.goal} | ${g.measured} | ${g.status === 'met' ? '**met**' : g.status === 'not met' ? '**NOT MET**' : 'not measured'} |`);
   out.push('');
 
   out.push('## Proxies compared', '');
-  out.push(`| target | req/s c${s.connections} | p50 / p99 ms | ratio to nginx | ratio to bare-undici | CPU µs/req | peak RSS MB | added p50 / p99 ms at ${s.rate}/s | c${s.saturationConnections}: req/s, p99 ms, timeouts | split check |`);
+  out.push(
+    `| target | req/s c${s.connections} | p50 / p99 ms | ratio to nginx | ratio to bare-undici | CPU µs/req | peak RSS MB | added p50 / p99 ms at ${s.rate}/s | c${s.saturationConnections}: req/s, p99 ms, timeouts | split check |`,
+  );
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const t of x.targets) {
     const r = x.summaries.get(t.name);
     if (!r) continue;
-    const fixed = r.fixedRate ? (t.name === 'direct' ? `(${num(r.fixedRate.p50Ms)} / ${num(r.fixedRate.p99Ms)})` : `${signed(r.fixedRate.addedP50Ms)} / ${signed(r.fixedRate.addedP99Ms)}`) : '';
-    const over = r.overload ? `${fmt(r.overload.requestsPerSecond)}, ${num(r.overload.p99Ms, 1)}, ${r.overload.timeouts}${r.overload.errors ? ` (+${r.overload.errors} errors)` : ''}` : '';
+    const fixed = r.fixedRate
+      ? t.name === 'direct'
+        ? `(${num(r.fixedRate.p50Ms)} / ${num(r.fixedRate.p99Ms)})`
+        : `${signed(r.fixedRate.addedP50Ms)} / ${signed(r.fixedRate.addedP99Ms)}`
+      : '';
+    const over = r.overload
+      ? `${fmt(r.overload.requestsPerSecond)}, ${num(r.overload.p99Ms, 1)}, ${r.overload.timeouts}${r.overload.errors ? ` (+${r.overload.errors} errors)` : ''}`
+      : '';
     out.push(
       `| ${t.name} | ${fmt(r.requestsPerSecond)}${r.errors ? ` (${r.errors} errors)` : ''} | ${num(r.p50Ms)} / ${num(r.p99Ms)} | ${t.name === 'direct' ? '–' : num(r.ratioToNginx)} | ${t.name === 'direct' ? '–' : num(r.ratioToBareUndici)} | ${num(r.cpuUsPerRequest, 0)} | ${num(r.peakRssMb, 0)} | ${fixed} | ${over} | ${t.split ? formatSplit(t.split) : '–'} |`,
     );
   }
   out.push('');
   out.push('For direct, the fixed-rate column shows its own p50 / p99 (the baseline the others add to). CPU per request is the');
-  out.push('proxy process tree\'s user+system time (/proc/<pid>/stat) during the saturation run divided by the requests served;');
+  out.push("proxy process tree's user+system time (/proc/<pid>/stat) during the saturation run divided by the requests served;");
   out.push('peak RSS is VmHWM of that process (nginx: master + worker).', '');
   out.push('| target | what it is |', '|---|---|');
   for (const t of x.targets) out.push(`| ${t.name} | ${t.description} |`);
@@ -70,7 +84,10 @@ export function renderReport(x: ReportInputs): string {
   const base = x.summaries.get(BASELINE);
   const featureRows = VARIANTS.filter((v) => v.feature !== null);
   out.push(`Each variant switches one feature relative to \`${BASELINE}\` (all features on); cost = what the feature adds per request.`, '');
-  out.push('| feature | variant | how | req/s c' + s.connections + ' | CPU µs/req | feature costs CPU µs/req | feature costs throughput |', '|---|---|---|---:|---:|---:|---:|');
+  out.push(
+    '| feature | variant | how | req/s c' + s.connections + ' | CPU µs/req | feature costs CPU µs/req | feature costs throughput |',
+    '|---|---|---|---:|---:|---:|---:|',
+  );
   for (const v of featureRows) {
     const r = x.summaries.get(v.name);
     const missing = x.unavailable.find((u) => u.name === v.name);
@@ -82,20 +99,28 @@ export function renderReport(x: ReportInputs): string {
     const cpuCost = r.cpuUsPerRequest !== null && base.cpuUsPerRequest !== null ? sign * (r.cpuUsPerRequest - base.cpuUsPerRequest) : null;
     const ratio = r.ratioToBaseline; // variant / baseline, paired per round
     const tputCost = ratio === null ? null : v.direction === 'off' ? (1 - 1 / ratio) * 100 : (1 - ratio) * 100;
-    out.push(`| ${v.feature} | ${v.name} | ${v.description} | ${fmt(r.requestsPerSecond)} | ${num(r.cpuUsPerRequest, 0)} | ${signed(cpuCost, 0)} | ${signed(tputCost, 1)} % |`);
+    out.push(
+      `| ${v.feature} | ${v.name} | ${v.description} | ${fmt(r.requestsPerSecond)} | ${num(r.cpuUsPerRequest, 0)} | ${signed(cpuCost, 0)} | ${signed(tputCost, 1)} % |`,
+    );
   }
   out.push('');
   const extra = VARIANTS.filter((v) => v.feature === null && v.name !== BASELINE);
   for (const v of extra) {
     const r = x.summaries.get(v.name);
     const missing = x.unavailable.find((u) => u.name === v.name);
-    out.push(`- \`${v.name}\` (${v.description}): ${r ? `${fmt(r.requestsPerSecond)} req/s, ${num(r.ratioToNginx)} × nginx, ${num(r.cpuUsPerRequest, 0)} µs CPU/req` : `not measured${missing ? `: ${missing.reason}` : ''}`}`);
+    out.push(
+      `- \`${v.name}\` (${v.description}): ${r ? `${fmt(r.requestsPerSecond)} req/s, ${num(r.ratioToNginx)} × nginx, ${num(r.cpuUsPerRequest, 0)} µs CPU/req` : `not measured${missing ? `: ${missing.reason}` : ''}`}`,
+    );
   }
   if (extra.length) out.push('');
 
   out.push('## Route scaling', '');
   if (x.scaling) {
-    out.push('The gateway\'s own loader and matcher (`PlanStore.read`, `RouteTable.match`) on generated plans', '(literal, `*`, `**`, method-limited and deny routes, a catch-all last; 10 % of the looked-up paths reach only the catch-all).', '');
+    out.push(
+      "The gateway's own loader and matcher (`PlanStore.read`, `RouteTable.match`) on generated plans",
+      '(literal, `*`, `**`, method-limited and deny routes, a catch-all last; 10 % of the looked-up paths reach only the catch-all).',
+      '',
+    );
     out.push(formatScaling(x.scaling), '');
   } else {
     out.push('Not run in this invocation.', '');
@@ -103,7 +128,10 @@ export function renderReport(x: ReportInputs): string {
 
   if (x.soak) {
     out.push('## Soak', '');
-    out.push(`\`${x.soak.target}\` under wrk -c${s.connections} for ${x.soak.seconds} s (${fmt(x.soak.requests)} requests, ${fmt(x.soak.load.requestsPerSecond)} req/s): RSS ${x.soak.warmRssMb.toFixed(1)} MB once warm → ${x.soak.endRssMb.toFixed(1)} MB at the end (${signed(x.soak.growth * 100, 1)} %), peak ${x.soak.peakRssMb.toFixed(1)} MB.`, '');
+    out.push(
+      `\`${x.soak.target}\` under wrk -c${s.connections} for ${x.soak.seconds} s (${fmt(x.soak.requests)} requests, ${fmt(x.soak.load.requestsPerSecond)} req/s): RSS ${x.soak.warmRssMb.toFixed(1)} MB once warm → ${x.soak.endRssMb.toFixed(1)} MB at the end (${signed(x.soak.growth * 100, 1)} %), peak ${x.soak.peakRssMb.toFixed(1)} MB.`,
+      '',
+    );
     out.push(`RSS every 5 s (MB): ${x.soak.samplesMb.join(', ')}`, '');
   }
 
@@ -114,7 +142,10 @@ export function renderReport(x: ReportInputs): string {
   }
 
   out.push('## Every round', '');
-  out.push(`| round | target | req/s c${s.connections} | p50 / p99 ms | CPU µs/req | p50 / p99 ms at ${s.rate}/s | c${s.saturationConnections} p99 ms / timeouts |`, '|---:|---|---:|---:|---:|---:|---:|');
+  out.push(
+    `| round | target | req/s c${s.connections} | p50 / p99 ms | CPU µs/req | p50 / p99 ms at ${s.rate}/s | c${s.saturationConnections} p99 ms / timeouts |`,
+    '|---:|---|---:|---:|---:|---:|---:|',
+  );
   for (const sample of [...x.samples].sort((a, b) => a.round - b.round)) {
     out.push(
       `| ${sample.round} | ${sample.target} | ${fmt(sample.saturation.requestsPerSecond)} | ${num(sample.saturation.p50Ms)} / ${num(sample.saturation.p99Ms)} | ${num(sample.cpuUsPerRequest, 0)} | ${sample.fixedRate ? `${num(sample.fixedRate.p50Ms, 1)} / ${num(sample.fixedRate.p99Ms, 1)}` : ''} | ${sample.overload ? `${num(sample.overload.p99Ms, 1)} / ${sample.overload.timeouts}` : ''} |`,

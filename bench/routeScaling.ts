@@ -53,11 +53,15 @@ function generateRoutes(count: number): string {
   for (let i = 0; i < count - 1; i++) {
     const shape = i % 5;
     const [pathPattern, extra] =
-      shape === 0 ? [`/svc${i}/items/*`, 'split: { new: 10 }']
-      : shape === 1 ? [`/api/v${i}/things/**`, 'split: { legacy: 100 }']
-      : shape === 2 ? [`/area${i}/**`, 'split: { new: 25 }']
-      : shape === 3 ? [`/exact${i}/page/`, 'deny: 404']
-      : [`/api/users/u${i}/thoughts/**`, 'split: { new: 10 }'];
+      shape === 0
+        ? [`/svc${i}/items/*`, 'split: { new: 10 }']
+        : shape === 1
+          ? [`/api/v${i}/things/**`, 'split: { legacy: 100 }']
+          : shape === 2
+            ? [`/area${i}/**`, 'split: { new: 25 }']
+            : shape === 3
+              ? [`/exact${i}/page/`, 'deny: 404']
+              : [`/api/users/u${i}/thoughts/**`, 'split: { new: 10 }'];
     const methods = shape === 2 ? ', methods: [GET, POST]' : '';
     lines.push(`  - name: r${i}`, `    match: { path: ${pathPattern}${methods} }`, `    ${extra}`);
   }
@@ -69,7 +73,7 @@ function generateRoutes(count: number): string {
 function samplePaths(count: number, n = 1_000): string[] {
   const paths: string[] = [];
   let seed = 12345;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   for (let k = 0; k < n; k++) {
     if (k % 10 === 9) {
       paths.push(`/nothing/here/${k}?q=1`);
@@ -78,11 +82,15 @@ function samplePaths(count: number, n = 1_000): string[] {
     const i = Math.floor(random() * Math.max(1, count - 1));
     const shape = i % 5;
     paths.push(
-      shape === 0 ? `/svc${i}/items/${k}`
-      : shape === 1 ? `/api/v${i}/things/a/b/${k}?page=2`
-      : shape === 2 ? `/area${i}/x/${k}`
-      : shape === 3 ? `/exact${i}/page/`
-      : `/api/users/u${i}/thoughts/${k}`,
+      shape === 0
+        ? `/svc${i}/items/${k}`
+        : shape === 1
+          ? `/api/v${i}/things/a/b/${k}?page=2`
+          : shape === 2
+            ? `/area${i}/x/${k}`
+            : shape === 3
+              ? `/exact${i}/page/`
+              : `/api/users/u${i}/thoughts/${k}`,
     );
   }
   return paths;
@@ -107,7 +115,13 @@ async function runRouteScaling(): Promise<ScalingResult> {
         // A new store each time: a store does not validate an unchanged file twice.
         const loaded = await new PlanStore({ file }).read();
         loads.push(performance.now() - started);
-        if (!loaded.ok) throw new Error(`generated ${count}-route file rejected: ${loaded.problems.slice(0, 3).map((p) => p.message).join('; ')}`);
+        if (!loaded.ok)
+          throw new Error(
+            `generated ${count}-route file rejected: ${loaded.problems
+              .slice(0, 3)
+              .map((p) => p.message)
+              .join('; ')}`,
+          );
         table = loaded.table;
       }
       const paths = samplePaths(count);
@@ -122,7 +136,14 @@ async function runRouteScaling(): Promise<ScalingResult> {
         const target = normaliseTarget(raw);
         return target.ok ? table!.match(target.path, 'GET', HEADERS) : null;
       });
-      rows.push({ routes: count, loadColdMs: loads[0]!, loadWarmMs: loads.length > 1 ? median(loads.slice(1)) : Number.NaN, matchUs, normaliseAndMatchUs, catchAllShare: catchAll });
+      rows.push({
+        routes: count,
+        loadColdMs: loads[0]!,
+        loadWarmMs: loads.length > 1 ? median(loads.slice(1)) : Number.NaN,
+        matchUs,
+        normaliseAndMatchUs,
+        catchAllShare: catchAll,
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -153,9 +174,14 @@ function median(values: readonly number[]): number {
 }
 
 export function formatScaling(result: ScalingResult): string {
-  const lines = ['| routes | match µs/req | normalise + match µs/req | load + validate, first (ms) | load + validate, again (ms) |', '|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| routes | match µs/req | normalise + match µs/req | load + validate, first (ms) | load + validate, again (ms) |',
+    '|---:|---:|---:|---:|---:|',
+  ];
   for (const r of result.rows) {
-    lines.push(`| ${r.routes.toLocaleString('en')} | ${r.matchUs.toFixed(2)} | ${r.normaliseAndMatchUs.toFixed(2)} | ${r.loadColdMs.toFixed(0)} | ${r.loadWarmMs === null || Number.isNaN(r.loadWarmMs) ? '–' : r.loadWarmMs.toFixed(0)} |`);
+    lines.push(
+      `| ${r.routes.toLocaleString('en')} | ${r.matchUs.toFixed(2)} | ${r.normaliseAndMatchUs.toFixed(2)} | ${r.loadColdMs.toFixed(0)} | ${r.loadWarmMs === null || Number.isNaN(r.loadWarmMs) ? '–' : r.loadWarmMs.toFixed(0)} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -92,7 +92,9 @@ async function main(argv: string[]): Promise<number> {
   if (selected(WEBSOCKETS)) {
     try {
       websockets = await runWebSockets(tmpDir, 1_000, 10, log);
-      log(`websockets: ${websockets.echoed} echoed, ${websockets.lost} lost, ${websockets.failedConnections} connections failed in ${websockets.seconds.toFixed(1)} s`);
+      log(
+        `websockets: ${websockets.echoed} echoed, ${websockets.lost} lost, ${websockets.failedConnections} connections failed in ${websockets.seconds.toFixed(1)} s`,
+      );
     } catch (error) {
       websocketsFailure = (error as Error).message.split('\n')[0]!;
       log(`websockets: ${websocketsFailure}`);
@@ -106,7 +108,16 @@ async function main(argv: string[]): Promise<number> {
       scaling = await runRouteScalingChild();
     }
     const summaries = summarise(samples);
-    const goals = evaluateGoals({ summaries, samples, scaling, soak, websockets, rate: options.rate, overloadConnections: options.saturationConnections, connections: options.connections });
+    const goals = evaluateGoals({
+      summaries,
+      samples,
+      scaling,
+      soak,
+      websockets,
+      rate: options.rate,
+      overloadConnections: options.saturationConnections,
+      connections: options.connections,
+    });
     const report = renderReport({
       machine: machineInfo(),
       settings: options,

@@ -73,26 +73,57 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
     const add = async (target: Omit<Target, 'split'>) => {
       const split = target.kind === 'direct' ? null : await checkSplit(target.url, target.clients.headers);
       if (split && split.ok < split.requests) {
-        unavailable.push({ name: target.name, reason: `answered ${split.requests - split.ok} of ${split.requests} check requests with an error: ${split.firstError}` });
+        unavailable.push({
+          name: target.name,
+          reason: `answered ${split.requests - split.ok} of ${split.requests} check requests with an error: ${split.firstError}`,
+        });
         return;
       }
       targets.push({ ...target, split });
     };
 
     // Direct is always measured: it is the baseline of the added latency.
-    await add({ name: 'direct', kind: 'direct', description: 'wrk/hey → the legacy backend (nginx static JSON)', url: urls.legacy + LOAD_PATH, pid: null, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
+    await add({
+      name: 'direct',
+      kind: 'direct',
+      description: 'wrk/hey → the legacy backend (nginx static JSON)',
+      url: urls.legacy + LOAD_PATH,
+      pid: null,
+      clients: clients.cookies,
+      fixedRate: true,
+      overload: true,
+      variant: null,
+    });
 
     if (selected('nginx')) {
       const port = await freePort();
       const block = nginxProxyHttpBlock(readBenchRoutes(), port, { legacy: urls.legacy, new: urls.new }, path.join(tmpDir, 'nginx-proxy-access.log'));
       const nginx = await startNginx('nginx-proxy', tmpDir, block, port);
       stops.push(nginx.stop);
-      await add({ name: 'nginx', kind: 'nginx', description: 'nginx 1 worker, same 20 routes as regex locations, split_clients 90/10, upstream keepalive, buffered access log', url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: nginx.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
+      await add({
+        name: 'nginx',
+        kind: 'nginx',
+        description: 'nginx 1 worker, same 20 routes as regex locations, split_clients 90/10, upstream keepalive, buffered access log',
+        url: `http://127.0.0.1:${port}${LOAD_PATH}`,
+        pid: nginx.pid,
+        clients: clients.cookies,
+        fixedRate: true,
+        overload: true,
+        variant: null,
+      });
     }
 
     const bareProxies = [
-      { name: 'bare', script: 'bareProxy.ts', description: 'node:http + http-proxy-3, keep-alive agent, no routing/logging/metrics (the old engine\'s ceiling)' },
-      { name: 'bare-undici', script: 'bareUndici.ts', description: 'node:http + undici Pool.stream, keep-alive, no routing/logging/metrics (the engine\'s ceiling)' },
+      {
+        name: 'bare',
+        script: 'bareProxy.ts',
+        description: "node:http + http-proxy-3, keep-alive agent, no routing/logging/metrics (the old engine's ceiling)",
+      },
+      {
+        name: 'bare-undici',
+        script: 'bareUndici.ts',
+        description: "node:http + undici Pool.stream, keep-alive, no routing/logging/metrics (the engine's ceiling)",
+      },
     ];
     for (const bare of bareProxies.filter((b) => selected(b.name))) {
       const port = await freePort();
@@ -105,7 +136,17 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
         logFile: path.join(tmpDir, `${bare.name}.log`),
       });
       stops.push(server.stop);
-      await add({ name: bare.name, kind: 'bare', description: bare.description, url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: server.pid, clients: clients.cookies, fixedRate: true, overload: true, variant: null });
+      await add({
+        name: bare.name,
+        kind: 'bare',
+        description: bare.description,
+        url: `http://127.0.0.1:${port}${LOAD_PATH}`,
+        pid: server.pid,
+        clients: clients.cookies,
+        fixedRate: true,
+        overload: true,
+        variant: null,
+      });
     }
 
     if (selected('npm-start')) {
@@ -125,10 +166,29 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
         THOUGHTS_PORT: String(await freePort()),
       };
       try {
-        const supervisor = await startServer({ name: 'npm-start', command: process.execPath, args: ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'start.ts')], cwd: REPO_ROOT, env, port, logFile: path.join(tmpDir, 'npm-start.log'), readyTimeoutMs: 90_000 });
+        const supervisor = await startServer({
+          name: 'npm-start',
+          command: process.execPath,
+          args: ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'start.ts')],
+          cwd: REPO_ROOT,
+          env,
+          port,
+          logFile: path.join(tmpDir, 'npm-start.log'),
+          readyTimeoutMs: 90_000,
+        });
         stops.push(supervisor.stop);
         await answers(`http://127.0.0.1:${port}${LOAD_PATH}`, 60);
-        await add({ name: 'npm-start', kind: 'gateway', description: 'the gateway as `npm start` runs it: the supervisor with every process, its output piped and pretty-printed, the same plan and backends', url: `http://127.0.0.1:${port}${LOAD_PATH}`, pid: supervisor.pid, clients: clients.cookies, fixedRate: false, overload: false, variant: null });
+        await add({
+          name: 'npm-start',
+          kind: 'gateway',
+          description: 'the gateway as `npm start` runs it: the supervisor with every process, its output piped and pretty-printed, the same plan and backends',
+          url: `http://127.0.0.1:${port}${LOAD_PATH}`,
+          pid: supervisor.pid,
+          clients: clients.cookies,
+          fixedRate: false,
+          overload: false,
+          variant: null,
+        });
       } catch (error) {
         unavailable.push({ name: 'npm-start', reason: firstLines((error as Error).message) });
       }

@@ -14,7 +14,14 @@ export interface TargetSummary {
   readonly ratioToBare: number | null;
   readonly ratioToBareUndici: number | null;
   readonly ratioToBaseline: number | null;
-  readonly fixedRate: { readonly p50Ms: number; readonly p99Ms: number; readonly addedP50Ms: number | null; readonly addedP99Ms: number | null; readonly errors: number; readonly achievedRate: number } | null;
+  readonly fixedRate: {
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly addedP50Ms: number | null;
+    readonly addedP99Ms: number | null;
+    readonly errors: number;
+    readonly achievedRate: number;
+  } | null;
   readonly overload: { readonly p99Ms: number; readonly timeouts: number; readonly errors: number; readonly requestsPerSecond: number } | null;
   readonly errors: number;
 }

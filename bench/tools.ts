@@ -41,8 +41,12 @@ function onPath(command: string): boolean {
 
 export function toolVersions(): ToolVersions {
   return {
-    wrk: firstLine(run('wrk', ['-v'])).replace(/ Copyright.*$/, '').trim(),
-    nginx: run('nginx', ['-v']).replace(/^nginx version:\s*/, '').trim(),
+    wrk: firstLine(run('wrk', ['-v']))
+      .replace(/ Copyright.*$/, '')
+      .trim(),
+    nginx: run('nginx', ['-v'])
+      .replace(/^nginx version:\s*/, '')
+      .trim(),
     hey: debianVersion('hey'),
   };
 }

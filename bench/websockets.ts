@@ -28,8 +28,19 @@ export async function runWebSockets(tmpParent: string, connections: number, mess
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const echoUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const routesFile = path.join(dir, 'routes.yaml');
-  writeFileSync(routesFile, `backends:\n  legacy: { url: ${echoUrl}, legacy: true }\nroutes:\n  - { name: admin, match: { path: /admin/** }, deny: 404 }\n  - { name: metrics, match: { path: /metrics }, deny: 404 }\n  - { name: ws, match: { path: /** }, split: {} }\n`);
-  const gateway = await startGatewayProcess({ name: 'gateway-ws', port: await freePort(), adminPort: await freePort(), routesFile, tmpDir: dir, env: { GATEWAY_ACCESS_LOG: path.join(dir, 'access.log') }, probePath: '/' });
+  writeFileSync(
+    routesFile,
+    `backends:\n  legacy: { url: ${echoUrl}, legacy: true }\nroutes:\n  - { name: admin, match: { path: /admin/** }, deny: 404 }\n  - { name: metrics, match: { path: /metrics }, deny: 404 }\n  - { name: ws, match: { path: /** }, split: {} }\n`,
+  );
+  const gateway = await startGatewayProcess({
+    name: 'gateway-ws',
+    port: await freePort(),
+    adminPort: await freePort(),
+    routesFile,
+    tmpDir: dir,
+    env: { GATEWAY_ACCESS_LOG: path.join(dir, 'access.log') },
+    probePath: '/',
+  });
   log(`websockets: ${connections} connections × ${messagesEach} messages through the gateway`);
   const started = performance.now();
   let echoed = 0;

@@ -12,7 +12,14 @@ import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SECRET_FILES = ['jwt-private.pem', 'jwt-public.pem', 'gateway-admin-token', 'gateway-override-secret', 'gateway-cohort-secret', 'grafana-admin-password'];
+export const SECRET_FILES = [
+  'jwt-private.pem',
+  'jwt-public.pem',
+  'gateway-admin-token',
+  'gateway-override-secret',
+  'gateway-cohort-secret',
+  'grafana-admin-password',
+];
 
 /** Writes the missing secret files into `dir` (all of them with `force`); returns the files written. */
 export function makeDevSecrets(dir, { force = false } = {}) {
@@ -51,9 +58,7 @@ export function makeDevSecrets(dir, { force = false } = {}) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const outIndex = args.indexOf('--out');
-  const dir = outIndex >= 0 && args[outIndex + 1]
-    ? path.resolve(args[outIndex + 1])
-    : path.join(path.dirname(fileURLToPath(import.meta.url)), 'secrets');
+  const dir = outIndex >= 0 && args[outIndex + 1] ? path.resolve(args[outIndex + 1]) : path.join(path.dirname(fileURLToPath(import.meta.url)), 'secrets');
   const written = makeDevSecrets(dir, { force: args.includes('--force') });
   process.stdout.write(written.length > 0 ? `wrote ${written.join(', ')} in ${dir}\n` : `${dir} already has every secret (--force replaces them)\n`);
 }

@@ -26,13 +26,37 @@ const port = (variable: string, fallback: number) => env[variable] || String(fal
 
 function processes(): ProcessSpec[] {
   const list: ProcessSpec[] = [
-    { name: 'legacy', entry: ['legacy-monolith/src/main.ts'], healthUrl: `http://127.0.0.1:${port('LEGACY_PORT', 8001)}/healthz`, publicUrl: `http://127.0.0.1:${port('LEGACY_PORT', 8001)}/`, what: 'legacy monolith (HTML site + JSON API)' },
-    { name: 'users', entry: ['services/users/src/main.ts'], healthUrl: `http://127.0.0.1:${port('USERS_PORT', 8002)}/healthz`, publicUrl: `http://127.0.0.1:${port('USERS_PORT', 8002)}/`, what: 'users service (Swagger UI)' },
-    { name: 'thoughts', entry: ['services/thoughts/src/main.ts'], healthUrl: `http://127.0.0.1:${port('THOUGHTS_PORT', 8003)}/healthz`, publicUrl: `http://127.0.0.1:${port('THOUGHTS_PORT', 8003)}/`, what: 'thoughts service (Swagger UI)' },
+    {
+      name: 'legacy',
+      entry: ['legacy-monolith/src/main.ts'],
+      healthUrl: `http://127.0.0.1:${port('LEGACY_PORT', 8001)}/healthz`,
+      publicUrl: `http://127.0.0.1:${port('LEGACY_PORT', 8001)}/`,
+      what: 'legacy monolith (HTML site + JSON API)',
+    },
+    {
+      name: 'users',
+      entry: ['services/users/src/main.ts'],
+      healthUrl: `http://127.0.0.1:${port('USERS_PORT', 8002)}/healthz`,
+      publicUrl: `http://127.0.0.1:${port('USERS_PORT', 8002)}/`,
+      what: 'users service (Swagger UI)',
+    },
+    {
+      name: 'thoughts',
+      entry: ['services/thoughts/src/main.ts'],
+      healthUrl: `http://127.0.0.1:${port('THOUGHTS_PORT', 8003)}/healthz`,
+      publicUrl: `http://127.0.0.1:${port('THOUGHTS_PORT', 8003)}/`,
+      what: 'thoughts service (Swagger UI)',
+    },
   ];
   if (existsSync(path.join(REPO_ROOT, 'gateway/src/cli.ts'))) {
     const admin = `http://127.0.0.1:${port('GATEWAY_ADMIN_PORT', 9901)}`;
-    list.push({ name: 'gateway', entry: ['gateway/src/cli.ts', 'serve'], healthUrl: `${admin}/healthz`, publicUrl: `http://127.0.0.1:${port('GATEWAY_PORT', 8080)}/`, what: `gateway — the public entry (admin: ${admin}/)` });
+    list.push({
+      name: 'gateway',
+      entry: ['gateway/src/cli.ts', 'serve'],
+      healthUrl: `${admin}/healthz`,
+      publicUrl: `http://127.0.0.1:${port('GATEWAY_PORT', 8080)}/`,
+      what: `gateway — the public entry (admin: ${admin}/)`,
+    });
   }
   return list;
 }
@@ -76,7 +100,8 @@ async function main() {
   const stopAll = async (code: number) => {
     if (supervisor.isStopping) return;
     await supervisor.stop();
-    if (code !== 0 && giveUp) process.stderr.write(`npm start: ${giveUp.name} failed ${giveUp.failures} times in a row (last: ${giveUp.lastExit}); stopped everything\n`);
+    if (code !== 0 && giveUp)
+      process.stderr.write(`npm start: ${giveUp.name} failed ${giveUp.failures} times in a row (last: ${giveUp.lastExit}); stopped everything\n`);
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -92,7 +117,8 @@ async function main() {
   const width = Math.max(...specs.map((s) => s.publicUrl.length));
   process.stdout.write(`\nMyThoughts is up (${config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL'}):\n`);
   for (const spec of [...specs].reverse()) process.stdout.write(`  ${spec.publicUrl.padEnd(width)}  ${spec.what}\n`);
-  if (childEnv.GATEWAY_ACCESS_LOG !== 'stdout' && childEnv.GATEWAY_ACCESS_LOG !== 'off') process.stdout.write(`Gateway access log: ${childEnv.GATEWAY_ACCESS_LOG} (GATEWAY_ACCESS_LOG=stdout npm start shows it here).\n`);
+  if (childEnv.GATEWAY_ACCESS_LOG !== 'stdout' && childEnv.GATEWAY_ACCESS_LOG !== 'off')
+    process.stdout.write(`Gateway access log: ${childEnv.GATEWAY_ACCESS_LOG} (GATEWAY_ACCESS_LOG=stdout npm start shows it here).\n`);
   process.stdout.write('Demo users: bruce / password, stephen / password. Ctrl-C stops everything.\n\n');
 }
 

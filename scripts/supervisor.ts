@@ -92,7 +92,9 @@ export class Supervisor<S extends SupervisedSpec> {
       return;
     }
     const delay = Math.min(this.policy.firstDelayMs * 2 ** (p.failuresInARow - 1), this.policy.maxDelayMs);
-    this.log(`${p.spec.name} stopped (${how}); the others keep running; restarting it in ${delay / 1000} s (restart ${p.failuresInARow} of at most ${this.policy.maxRestarts} in a row)`);
+    this.log(
+      `${p.spec.name} stopped (${how}); the others keep running; restarting it in ${delay / 1000} s (restart ${p.failuresInARow} of at most ${this.policy.maxRestarts} in a row)`,
+    );
     p.restartTimer = setTimeout(() => {
       p.restartTimer = null;
       if (this.stopping) return;

@@ -56,7 +56,10 @@ describe('npm start', () => {
   it('serves the acceptance flow: login form, a token from the users service, identical lists from monolith and thoughts service', async () => {
     const loginPage = await (await fetch(`http://127.0.0.1:${ports.LEGACY_PORT}/login/`)).text();
     expect(loginPage).toContain('name="username"');
-    const login = await fetch(`http://127.0.0.1:${ports.USERS_PORT}/api/login/`, { method: 'POST', body: new URLSearchParams({ username: 'bruce', password: 'password' }) });
+    const login = await fetch(`http://127.0.0.1:${ports.USERS_PORT}/api/login/`, {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'bruce', password: 'password' }),
+    });
     const { Authorized } = (await login.json()) as { Authorized: string };
     expect(Authorized).toMatch(/^Bearer /);
     const fromLegacy = await (await fetch(`http://127.0.0.1:${ports.LEGACY_PORT}/api/me/thoughts/`, { headers: { authorization: Authorized } })).text();
@@ -147,7 +150,11 @@ describe('npm start when a process dies (thoughts at 100 %, fallback legacy)', (
   it('gives up on a process that keeps failing to start, names it, and keeps the others serving', async () => {
     const [, thoughtsPid] = pidOf('thoughts');
     process.kill(thoughtsPid!, 'SIGKILL');
-    await waitFor(() => started.output().includes('restart 1 of at most 2 in a row') && started.output().split('thoughts stopped (SIGKILL)').length === 3, 'the second kill to be seen', 10_000);
+    await waitFor(
+      () => started.output().includes('restart 1 of at most 2 in a row') && started.output().split('thoughts stopped (SIGKILL)').length === 3,
+      'the second kill to be seen',
+      10_000,
+    );
     // Its port taken: every restart fails at start-up the way a broken deployment would.
     const blocker = createServer().listen(Number(ports.THOUGHTS_PORT), '127.0.0.1');
     try {

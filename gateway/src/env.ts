@@ -52,7 +52,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     adminPort: port(env, 'GATEWAY_ADMIN_PORT', 9901),
     adminHost: env.GATEWAY_ADMIN_HOST || '127.0.0.1',
     adminToken: env.GATEWAY_ADMIN_TOKEN || null,
-    adminHosts: (env.GATEWAY_ADMIN_HOSTS ?? '').split(',').map((name) => name.trim()).filter(Boolean),
+    adminHosts: (env.GATEWAY_ADMIN_HOSTS ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
     jwtPublicKeyPem: env.JWT_PUBLIC_KEY_FILE ? readKey(env.JWT_PUBLIC_KEY_FILE) : null,
     overrideSecret: env.GATEWAY_OVERRIDE_SECRET || null,
     cohortSecret: resolveCohortSecret(env, REPO_ROOT),
@@ -61,7 +64,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     drainDelayMs: whole(env, 'GATEWAY_DRAIN_DELAY_MS', 0),
     accessLog: env.GATEWAY_ACCESS_LOG || undefined,
     requestMetrics: envFlag(env, 'GATEWAY_METRICS', true),
-    rollout: envFlag(env, 'GATEWAY_ROLLOUT', true) ? { prometheusUrl: env.GATEWAY_PROMETHEUS_URL || null, progressFile: env.GATEWAY_ROLLOUT_STATE || undefined } : false,
+    rollout: envFlag(env, 'GATEWAY_ROLLOUT', true)
+      ? { prometheusUrl: env.GATEWAY_PROMETHEUS_URL || null, progressFile: env.GATEWAY_ROLLOUT_STATE || undefined }
+      : false,
   };
 }
 

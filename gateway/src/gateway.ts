@@ -142,7 +142,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       rollout?.planChanged();
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });
-        planChanges.planRunning(plan.snapshot.version).catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
+        planChanges
+          .planRunning(plan.snapshot.version)
+          .catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
       }
       logger.info({ file: table.file, trigger, routes: table.summary() }, trigger === 'start' ? 'routes loaded' : 'routes reloaded: new plan running');
     },
@@ -155,7 +157,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!(loaded instanceof LivePlan)) throw new ConfigError(`${options.routesFile} is not a valid routes file:\n${describeProblems(loaded)}`);
   const plan = loaded;
   if (options.rollout !== false) {
-    rollout = await startRolloutController(options.rollout ?? {}, { store, routesFile: options.routesFile, registry: metrics.registry, localMetrics: () => metrics.registry.getMetricsAsJSON(), logger });
+    rollout = await startRolloutController(options.rollout ?? {}, {
+      store,
+      routesFile: options.routesFile,
+      registry: metrics.registry,
+      localMetrics: () => metrics.registry.getMetricsAsJSON(),
+      logger,
+    });
   }
 
   let tokens: CachedTokenVerifier | null = null;
@@ -177,7 +185,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const requestTracing = RequestTracing.of(tracing);
   const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger, tracing: requestTracing });
 
-  const accessLog = options.accessLog === 'off' ? null : options.accessLog && options.accessLog !== 'stdout' ? AccessLog.toFile(options.accessLog) : AccessLog.throughLogger(logger);
+  const accessLog =
+    options.accessLog === 'off'
+      ? null
+      : options.accessLog && options.accessLog !== 'stdout'
+        ? AccessLog.toFile(options.accessLog)
+        : AccessLog.throughLogger(logger);
   const counters = options.requestMetrics === false ? null : metrics.counters;
   let draining = false;
   let inFlight = 0;
@@ -272,7 +285,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics,
     };
     const hosts = new AdminHostPolicy(options.adminHosts ?? []);
-    const app = createAdminApp({ registry: metrics.registry, hosts, token: adminToken, notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'), ops, logger, shadowFindings, rollout });
+    const app = createAdminApp({
+      registry: metrics.registry,
+      hosts,
+      token: adminToken,
+      notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'),
+      ops,
+      logger,
+      shadowFindings,
+      rollout,
+    });
     admin = createServer(app);
     try {
       const adminPort = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
@@ -284,10 +306,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  const watcher = options.watch === false ? null : store.watch(
-    () => void plan.reload('file change', true),
-    (error) => logger.error({ err: error }, 'watching the routes file failed: changes now need SIGHUP'),
-  );
+  const watcher =
+    options.watch === false
+      ? null
+      : store.watch(
+          () => void plan.reload('file change', true),
+          (error) => logger.error({ err: error }, 'watching the routes file failed: changes now need SIGHUP'),
+        );
 
   const url = urlOf(host, port);
   logger.info({ url, adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
@@ -341,6 +366,7 @@ const addCohortCookie: ResponseStep = (head, exchange: Exchange) => {
  * a header block over Node's limit with 431 (RFC 6585), anything else with 400.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'HPE_HEADER_OVERFLOW') sendSocketError(socket, 431, 'Request header fields too large: the request line and headers must stay under 16 KiB together', null);
+  if (error.code === 'HPE_HEADER_OVERFLOW')
+    sendSocketError(socket, 431, 'Request header fields too large: the request line and headers must stay under 16 KiB together', null);
   else sendSocketError(socket, 400, `Bad request: ${error.code ?? 'malformed HTTP'}`, null);
 }

@@ -35,7 +35,8 @@ export function createUpgradeHandler(deps: UpgradeHandlerDeps): (req: IncomingMe
     const table = deps.plan();
     const exchange = new Exchange(performance.now(), requestIdOf(req.headers['x-request-id']), table, req.method ?? 'GET');
     if (deps.draining()) return refuse(exchange, socket, 503, 'Service unavailable: the gateway is shutting down');
-    if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(exchange, socket, 400, `Bad request: only WebSocket upgrades are supported (Upgrade: ${String(req.headers.upgrade).slice(0, 40)})`);
+    if (String(req.headers.upgrade).toLowerCase() !== 'websocket')
+      return refuse(exchange, socket, 400, `Bad request: only WebSocket upgrades are supported (Upgrade: ${String(req.headers.upgrade).slice(0, 40)})`);
     const own = resolveRoute(exchange, req);
     if (own !== null) return refuse(exchange, socket, own.status, own.message);
 

@@ -17,7 +17,10 @@ function post(system: OpsSystem, apiPath: string, body: unknown, headers: Record
 
 function auditLines(system: OpsSystem): Record<string, unknown>[] {
   const file = path.join(path.dirname(system.gateway.routesFile), 'routes.audit.jsonl');
-  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe('admin API without a token (loopback only)', () => {
@@ -45,13 +48,21 @@ describe('admin API without a token (loopback only)', () => {
     system.backends.thoughts.behaviour = (_req, res) => res.writeHead(500).end('boom');
     // Clients known to be on thoughts now get a 500 from it (GET falls back on 502-504 only);
     // 4 of them, under the 5 consecutive failures that would eject the backend.
-    const thoughtsClients = [...clients].filter(([, b]) => b === 'thoughts').slice(0, 4).map(([key]) => key);
+    const thoughtsClients = [...clients]
+      .filter(([, b]) => b === 'thoughts')
+      .slice(0, 4)
+      .map(([key]) => key);
     for (const key of thoughtsClients) await send(`${system.gateway.url}/api/thoughts/1`, { headers: { cookie: cohortCookie(key) } });
-    system.backends.thoughts.behaviour = (req, res) => res.writeHead(200, { 'x-backend': 'thoughts' }).end(JSON.stringify({ backend: 'thoughts', path: req.url }));
+    system.backends.thoughts.behaviour = (req, res) =>
+      res.writeHead(200, { 'x-backend': 'thoughts' }).end(JSON.stringify({ backend: 'thoughts', path: req.url }));
 
     const stats = (await send(`${system.gateway.adminUrl}/api/stats`)).json<{
       migratedShare: number;
-      routes: { name: string; requests: number; backends: { backend: string; requests: number; share: number; errorRate: number; p95Ms: number; configured: number | null }[] }[];
+      routes: {
+        name: string;
+        requests: number;
+        backends: { backend: string; requests: number; share: number; errorRate: number; p95Ms: number; configured: number | null }[];
+      }[];
     }>();
     const route = stats.routes.find((r) => r.name === 'thoughts')!;
     expect(route.requests).toBe(304);
@@ -79,7 +90,9 @@ describe('admin API without a token (loopback only)', () => {
     // The clients of the previous test ("stats-0".."stats-299"): those in buckets 5000..7999 move.
     const seed = groupSeed('ops-test', 'thoughts');
     const expected = Array.from({ length: 300 }, (_, i) => bucketOf(seed, cohortId(`stats-${i}`))).filter((b) => b >= 5000 && b < 8000).length;
-    expect(result.estimate.groups).toEqual([expect.objectContaining({ group: 'thoughts', routes: ['my-thoughts', 'thoughts'], recent: expect.objectContaining({ clients: 300, moved: expected }) })]);
+    expect(result.estimate.groups).toEqual([
+      expect.objectContaining({ group: 'thoughts', routes: ['my-thoughts', 'thoughts'], recent: expect.objectContaining({ clients: 300, moved: expected }) }),
+    ]);
     expect(readFileSync(system.gateway.routesFile).equals(before)).toBe(true);
   });
 
@@ -90,10 +103,23 @@ describe('admin API without a token (loopback only)', () => {
     const text = readFileSync(system.gateway.routesFile, 'utf8');
     expect(text).toContain('    split: { thoughts: 25 }   # canary\n');
     expect(text).toContain('      thoughts: 25    # block style, with a comment\n      legacy: 75\n');
-    expect(system.gateway.table().routes.find((r) => r.name === 'thoughts')!.shares.map((s) => s.ratio)).toEqual([0.25, 0.75]);
+    expect(
+      system.gateway
+        .table()
+        .routes.find((r) => r.name === 'thoughts')!
+        .shares.map((s) => s.ratio),
+    ).toEqual([0.25, 0.75]);
     const last = auditLines(system).slice(-2);
     expect(last.map((e) => e.route)).toEqual(['my-thoughts', 'thoughts']);
-    expect(last[0]).toMatchObject({ who: 'alice (loopback admin)', via: 'admin', action: 'shift', group: 'thoughts', old: { thoughts: 50, legacy: 50 }, new: { thoughts: 25, legacy: 75 }, reason: 'canary clean' });
+    expect(last[0]).toMatchObject({
+      who: 'alice (loopback admin)',
+      via: 'admin',
+      action: 'shift',
+      group: 'thoughts',
+      old: { thoughts: 50, legacy: 50 },
+      new: { thoughts: 25, legacy: 75 },
+      reason: 'canary clean',
+    });
     expect(Date.parse(String(last[0]!.time))).toBeGreaterThan(Date.now() - 60_000);
   });
 
@@ -156,7 +182,9 @@ describe('admin API without a token (loopback only)', () => {
     const auditBefore = auditLines(system).length;
     const stale = await post(system, '/api/routes/login/split', { backend: 'users', percent: 20, expectVersion: seen });
     expect(stale.status).toBe(409);
-    expect(stale.json<{ message: string }>().message).toContain(`changed since it was read (expected version ${seen.slice(0, 12)}, it is now at ${version.version.slice(0, 12)})`);
+    expect(stale.json<{ message: string }>().message).toContain(
+      `changed since it was read (expected version ${seen.slice(0, 12)}, it is now at ${version.version.slice(0, 12)})`,
+    );
     expect(readFileSync(system.gateway.routesFile).equals(before)).toBe(true);
     expect(auditLines(system)).toHaveLength(auditBefore);
   });

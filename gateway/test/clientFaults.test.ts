@@ -75,7 +75,8 @@ describe('slow client bodies', () => {
     const after = await scrape(gateway);
     const delta = (name: string, labels: Record<string, string>) => (after.get(sample(name, labels)) ?? 0) - (before.get(sample(name, labels)) ?? 0);
     expect(delta('gateway_backend_ejections_total', { backend: 'thoughts' })).toBe(0);
-    for (const reason of ['refused', 'reset', 'timeout', '5xx']) expect(delta('gateway_upstream_errors_total', { backend: 'thoughts', reason }), reason).toBe(0);
+    for (const reason of ['refused', 'reset', 'timeout', '5xx'])
+      expect(delta('gateway_upstream_errors_total', { backend: 'thoughts', reason }), reason).toBe(0);
     expect(delta('gateway_requests_total', { route: 'api', backend: 'thoughts', decision: 'weight', code: '4xx' })).toBe(5);
     // The new backend is still in the split: the next client is served by it.
     const next = await send(`${gateway.url}/api/thoughts/`);
@@ -101,7 +102,11 @@ describe('error answers that say what happened', () => {
 
   it('answers a POST that reached the back end and then lost its connection with 502 "outcome unknown", not "could not be reached"', async () => {
     thoughts.behaviour = (_req, res) => res.socket!.destroy();
-    const reply = await send(`${gateway.url}/plain/me/thoughts/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"stored, then cut"}' });
+    const reply = await send(`${gateway.url}/plain/me/thoughts/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"text":"stored, then cut"}',
+    });
     expect(reply.status).toBe(502);
     expect(reply.json().message).toMatch(/received this POST but lost the connection before answering; the outcome is unknown/);
     expect(reply.json().message).not.toMatch(/could not be reached/);
@@ -119,7 +124,10 @@ describe('error answers that say what happened', () => {
 
 describe('access log and query strings', () => {
   it('writes the path and the query with the values of secret parameters redacted, to the real log file', async () => {
-    const reply = await send(`${gateway.url}/api/login/?username=bruce&password=hunter2&access_token=tok-s3cr3t&search=few`, { method: 'POST', headers: { 'x-request-id': 'query-1' } });
+    const reply = await send(`${gateway.url}/api/login/?username=bruce&password=hunter2&access_token=tok-s3cr3t&search=few`, {
+      method: 'POST',
+      headers: { 'x-request-id': 'query-1' },
+    });
     expect(reply.status).toBe(200);
     // The back end still gets the query untouched: the monolith's clients send credentials there.
     expect(thoughts.seen[0]!.url).toBe('/api/login/?username=bruce&password=hunter2&access_token=tok-s3cr3t&search=few');
@@ -133,7 +141,12 @@ describe('access log and query strings', () => {
         .map((text) => JSON.parse(text) as Record<string, unknown>)
         .find((entry) => entry.reqId === 'query-1');
     }
-    expect(line).toMatchObject({ msg: 'request', path: '/api/login/', query: '?username=bruce&password=[redacted]&access_token=[redacted]&search=few', status: 200 });
+    expect(line).toMatchObject({
+      msg: 'request',
+      path: '/api/login/',
+      query: '?username=bruce&password=[redacted]&access_token=[redacted]&search=few',
+      status: 200,
+    });
     const text = readFileSync(accessFile, 'utf8');
     for (const secret of ['hunter2', 'tok-s3cr3t']) expect(text).not.toContain(secret);
   });

@@ -14,7 +14,11 @@ import { routesYaml } from './helpers/routes.ts';
 const URLS = { legacy: 'http://127.0.0.1:8001', users: 'http://127.0.0.1:8002', thoughts: 'http://127.0.0.1:8003' };
 
 function tableWith(thoughtsPercent: number, salt = '2026-11'): RouteTable {
-  const text = routesYaml(URLS, `  - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: ${thoughtsPercent} } }`, `cohort: { salt: "${salt}" }`);
+  const text = routesYaml(
+    URLS,
+    `  - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: ${thoughtsPercent} } }`,
+    `cohort: { salt: "${salt}" }`,
+  );
   const result = compileRouteTable(text, 'routes.yaml');
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.table;
@@ -43,7 +47,7 @@ describe('cohort assignment', () => {
     }
   });
 
-  it('raising the new backend\'s weight only moves clients from legacy to it (and lowering only back)', () => {
+  it("raising the new backend's weight only moves clients from legacy to it (and lowering only back)", () => {
     const weights = [0, 5, 10, 25, 50, 75, 100];
     const assignments = weights.map((w) => {
       const table = tableWith(w);
@@ -66,7 +70,10 @@ describe('cohort assignment', () => {
   });
 
   it('refuses a cohort key the gateway cannot check (any cookie but its own signed gw_cohort)', () => {
-    const result = compileRouteTable(routesYaml(URLS, '  - { name: t, match: { path: /t/** }, split: { thoughts: 5 } }', 'cohort: { keys: [jwt:username, cookie:session, cookie:gw_cohort] }'), 'routes.yaml');
+    const result = compileRouteTable(
+      routesYaml(URLS, '  - { name: t, match: { path: /t/** }, split: { thoughts: 5 } }', 'cohort: { keys: [jwt:username, cookie:session, cookie:gw_cohort] }'),
+      'routes.yaml',
+    );
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problems.map(formatProblem)).toEqual([
@@ -93,7 +100,11 @@ describe('cohort keys over HTTP', () => {
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-  const forger = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const forger = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const token = (username: string, key = privateKey) => jwt.sign({ username }, key, { algorithm: 'RS256', expiresIn: '2d' });
 
   beforeAll(async () => {
@@ -131,7 +142,7 @@ describe('cohort keys over HTTP', () => {
     }
   });
 
-  it('two gateways with the same file and secret put each client on the same side, and accept each other\'s cookies', async () => {
+  it("two gateways with the same file and secret put each client on the same side, and accept each other's cookies", async () => {
     const sides = new Set<string>();
     for (let i = 0; i < 60; i++) {
       const cookie = cohortCookie(`client-${i}`);
@@ -166,7 +177,14 @@ describe('cohort keys over HTTP', () => {
   it('replaces a forged, unsigned or tampered gw_cohort with a newly issued one: the client cannot choose its side', async () => {
     const genuine = cohortCookie('genuine').split('=')[1]!;
     const [id, mac] = genuine.split('.') as [string, string];
-    const forgeries = ['k6', 'load-client-7', id, `${id}.`, `${id}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`, cohortCookie('genuine', 'another-secret-of-at-least-32-chars').split('=')[1]!];
+    const forgeries = [
+      'k6',
+      'load-client-7',
+      id,
+      `${id}.`,
+      `${id}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
+      cohortCookie('genuine', 'another-secret-of-at-least-32-chars').split('=')[1]!,
+    ];
     for (const value of forgeries) {
       const sides = new Set<string>();
       for (let i = 0; i < 30; i++) {

@@ -24,7 +24,11 @@ afterAll(async () => {
 
 /** `gateway compare …` as a user runs it, with the shipped routes.yaml and the back ends' URLs from the environment. */
 function compare(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const backends = { GATEWAY_BACKEND_LEGACY_URL: system.legacyUrl, GATEWAY_BACKEND_USERS_URL: system.usersUrl, GATEWAY_BACKEND_THOUGHTS_URL: system.thoughtsUrl };
+  const backends = {
+    GATEWAY_BACKEND_LEGACY_URL: system.legacyUrl,
+    GATEWAY_BACKEND_USERS_URL: system.usersUrl,
+    GATEWAY_BACKEND_THOUGHTS_URL: system.thoughtsUrl,
+  };
   const clean = { ...process.env, GATEWAY_ROUTES: '', NO_COLOR: '', FORCE_COLOR: '' };
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, 'compare', ...args], { env: { ...clean, ...backends, ...env } }, (error, stdout, stderr) =>
@@ -37,7 +41,14 @@ describe('gateway compare', () => {
   it('exits 0 on the real system: the monolith and the thoughts service answer the same', async () => {
     const [search, mine] = await Promise.all([
       compare(['GET', '/api/thoughts/?search=few']),
-      compare(['GET', '/api/me/thoughts/', '--header', `Authorization: Bearer ${createTokenSigner(system.privateKeyPem).sign('bruce')}`, '--backends', 'legacy,thoughts']),
+      compare([
+        'GET',
+        '/api/me/thoughts/',
+        '--header',
+        `Authorization: Bearer ${createTokenSigner(system.privateKeyPem).sign('bruce')}`,
+        '--backends',
+        'legacy,thoughts',
+      ]),
     ]);
     expect(search).toMatchObject({ code: 0, stderr: '' });
     const lines = search.stdout.trim().split('\n');
@@ -65,7 +76,9 @@ describe('gateway compare', () => {
   });
 
   it('applies --ignore rules', async () => {
-    const result = await compare(['GET', '/api/thoughts/?search=few', '--ignore', '$[*].id', '--ignore', '$[*].text', '--ignore', 'timestamp'], { GATEWAY_BACKEND_THOUGHTS_URL: reversed.url });
+    const result = await compare(['GET', '/api/thoughts/?search=few', '--ignore', '$[*].id', '--ignore', '$[*].text', '--ignore', 'timestamp'], {
+      GATEWAY_BACKEND_THOUGHTS_URL: reversed.url,
+    });
     expect(result).toMatchObject({ code: 0 });
     expect(result.stdout).toContain('ignored: $[*].id, $[*].text, timestamp\nequal\n');
   });

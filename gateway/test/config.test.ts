@@ -183,7 +183,10 @@ routes:
   it('names an unreadable file', async () => {
     const result = await new PlanStore({ file: '/nonexistent/routes.yaml' }).read();
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(formatProblem(result.problems[0]!)).toBe('/nonexistent/routes.yaml:1: cannot read the routes file: no such file (set GATEWAY_ROUTES or pass the file path)');
+    if (!result.ok)
+      expect(formatProblem(result.problems[0]!)).toBe(
+        '/nonexistent/routes.yaml:1: cannot read the routes file: no such file (set GATEWAY_ROUTES or pass the file path)',
+      );
   });
 
   it('applies backend URL overrides (GATEWAY_BACKEND_<NAME>_URL) and validates them too', () => {

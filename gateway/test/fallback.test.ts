@@ -19,9 +19,14 @@ beforeAll(async () => {
   [legacy, thoughts] = await Promise.all([startBackend('legacy'), startBackend('thoughts')]);
   downUrl = `http://127.0.0.1:${await closedPort()}`;
   gateway = await startTestGateway(
-    routesYaml({ legacy: legacy.url, thoughts: thoughts.url, down: downUrl }, ROUTES, 'outlier: { consecutive_failures: 0 }\nreplay: { max_body_bytes: 1024 }', {
-      thoughts: 'response_timeout_ms: 300',
-    }),
+    routesYaml(
+      { legacy: legacy.url, thoughts: thoughts.url, down: downUrl },
+      ROUTES,
+      'outlier: { consecutive_failures: 0 }\nreplay: { max_body_bytes: 1024 }',
+      {
+        thoughts: 'response_timeout_ms: 300',
+      },
+    ),
   );
 });
 
@@ -87,9 +92,13 @@ describe('fallback to legacy', () => {
     expect(legacy.seen).toHaveLength(0);
   });
 
-  it('passes the backend\'s own 503 to a POST it received (no replay of a request that reached it)', async () => {
+  it("passes the backend's own 503 to a POST it received (no replay of a request that reached it)", async () => {
     thoughts.behaviour = (_req, res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('unavailable');
-    const reply = await send(`${gateway.url}/api/me/thoughts/`, { method: 'POST', body: 'text=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const reply = await send(`${gateway.url}/api/me/thoughts/`, {
+      method: 'POST',
+      body: 'text=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect([reply.status, reply.body]).toEqual([503, 'unavailable']);
     expect(legacy.seen).toHaveLength(0);
   });
@@ -129,7 +138,11 @@ describe('outlier ejection', () => {
 
   beforeAll(async () => {
     ejecting = await startTestGateway(
-      routesYaml({ legacy: legacy.url, thoughts: thoughts.url }, '  - { name: api, match: { path: /api/** }, split: { thoughts: 100 }, fallback: legacy }', 'outlier: { consecutive_failures: 3, cooldown_seconds: 1 }'),
+      routesYaml(
+        { legacy: legacy.url, thoughts: thoughts.url },
+        '  - { name: api, match: { path: /api/** }, split: { thoughts: 100 }, fallback: legacy }',
+        'outlier: { consecutive_failures: 3, cooldown_seconds: 1 }',
+      ),
     );
   });
 

@@ -41,7 +41,14 @@ function lastSeen(backend: TestBackend) {
 describe('forwarding', () => {
   it('sets X-Forwarded-For/-Proto/-Host itself and drops the ones the client sent', async () => {
     const reply = await send(`${gateway.url}/thoughts/`, {
-      headers: { host: 'mythoughts.example', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example', forwarded: 'for=6.6.6.6', 'x-forwarded-port': '1' },
+      headers: {
+        host: 'mythoughts.example',
+        'x-forwarded-for': '6.6.6.6',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'evil.example',
+        forwarded: 'for=6.6.6.6',
+        'x-forwarded-port': '1',
+      },
     });
     expect(reply.status).toBe(200);
     const headers = lastSeen(legacy).headers;
@@ -53,12 +60,27 @@ describe('forwarding', () => {
 
   it('strips hop-by-hop headers in both directions, including those named in Connection', async () => {
     legacy.behaviour = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain', connection: 'keep-alive, x-upstream-secret', 'keep-alive': 'timeout=5', 'x-upstream-secret': 's', 'proxy-authenticate': 'Basic', 'x-kept': 'yes' });
+      res.writeHead(200, {
+        'content-type': 'text/plain',
+        connection: 'keep-alive, x-upstream-secret',
+        'keep-alive': 'timeout=5',
+        'x-upstream-secret': 's',
+        'proxy-authenticate': 'Basic',
+        'x-kept': 'yes',
+      });
       res.end('ok');
     };
     try {
       const reply = await send(`${gateway.url}/hop/`, {
-        headers: { connection: 'keep-alive, x-client-hop', 'x-client-hop': '1', 'keep-alive': 'timeout=9', te: 'trailers', 'proxy-authorization': 'Basic eA==', 'proxy-connection': 'keep-alive', 'x-end-to-end': 'kept' },
+        headers: {
+          connection: 'keep-alive, x-client-hop',
+          'x-client-hop': '1',
+          'keep-alive': 'timeout=9',
+          te: 'trailers',
+          'proxy-authorization': 'Basic eA==',
+          'proxy-connection': 'keep-alive',
+          'x-end-to-end': 'kept',
+        },
       });
       const upstream = lastSeen(legacy).headers;
       for (const name of ['x-client-hop', 'keep-alive', 'te', 'proxy-authorization', 'proxy-connection']) expect(upstream[name], name).toBeUndefined();
@@ -103,7 +125,9 @@ describe('forwarding', () => {
       req.on('end', () => res.end(`got ${body}`));
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const gw = await startTestGateway(routesYaml({ legacy: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` }, '  - { name: site, match: { path: /** }, split: {} }'));
+    const gw = await startTestGateway(
+      routesYaml({ legacy: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` }, '  - { name: site, match: { path: /** }, split: {} }'),
+    );
     try {
       const answer = new Promise<string>((resolve, reject) => {
         const req = request(`${gw.url}/upload/`, { method: 'POST', headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' } }, (res) => {
@@ -155,4 +179,3 @@ describe('forwarding', () => {
     }
   });
 });
-

@@ -47,7 +47,8 @@ describe('metrics', () => {
     await send(`${gateway.url}/admin/users/`);
     await sendRaw(gateway.port, '/admin%2Fusers/');
     const metrics = await scrape(gateway);
-    const count = (route: string, backend: string, decision: string, code: string) => metrics.get(sample('gateway_requests_total', { route, backend, decision, code }));
+    const count = (route: string, backend: string, decision: string, code: string) =>
+      metrics.get(sample('gateway_requests_total', { route, backend, decision, code }));
     expect(count('thoughts', 'thoughts', 'weight', '2xx')).toBe(2);
     expect(count('thoughts', 'thoughts', 'weight', '5xx')).toBe(1);
     expect(count('site', 'legacy', 'weight', '2xx')).toBe(2);
@@ -90,7 +91,10 @@ describe('access log', () => {
     await send(`${gateway.url}/api/thoughts/?password=hunter2`, {
       headers: { authorization: 'Bearer secret-token-value', cookie: 'session=secret-session', 'x-request-id': 'log-1' },
     });
-    const lines = gateway.logLines().slice(before).filter((line) => line.msg === 'request');
+    const lines = gateway
+      .logLines()
+      .slice(before)
+      .filter((line) => line.msg === 'request');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
       reqId: 'log-1',
@@ -135,8 +139,8 @@ describe('admin port', () => {
   });
 
   it('refuses to open the admin port beyond loopback without a token', async () => {
-    await expect(startTestGateway(routesYaml({ legacy: legacy.url }, '  - { name: site, match: { path: /** }, split: {} }'), { adminHost: '0.0.0.0' })).rejects.toThrow(
-      /admin port would listen on 0\.0\.0\.0 without a token: set GATEWAY_ADMIN_TOKEN/,
-    );
+    await expect(
+      startTestGateway(routesYaml({ legacy: legacy.url }, '  - { name: site, match: { path: /** }, split: {} }'), { adminHost: '0.0.0.0' }),
+    ).rejects.toThrow(/admin port would listen on 0\.0\.0\.0 without a token: set GATEWAY_ADMIN_TOKEN/);
   });
 });

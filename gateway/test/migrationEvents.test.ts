@@ -31,7 +31,10 @@ describe('gateway_plan_changes_total (the migration annotations)', () => {
 
   it('counts a shift written by another process once per route of the group, when the gateway runs it', async () => {
     const store = new PlanStore({ file: system.gateway.routesFile });
-    const result = await store.change({ kind: 'shift', route: 'thoughts', backend: 'thoughts', percent: 30, only: false }, { who: 'alice', via: 'cli', reason: 'canary clean', dryRun: false });
+    const result = await store.change(
+      { kind: 'shift', route: 'thoughts', backend: 'thoughts', percent: 30, only: false },
+      { who: 'alice', via: 'cli', reason: 'canary clean', dryRun: false },
+    );
     expect(result.ok).toBe(true);
     const metrics = await until(system, (m) => changes(m, 'shift', 'thoughts') === 1);
     expect(changes(metrics, 'shift', 'my-thoughts')).toBe(1);
@@ -42,7 +45,11 @@ describe('gateway_plan_changes_total (the migration annotations)', () => {
   });
 
   it('counts a panic from the admin API as panic', async () => {
-    const reply = await send(`${system.gateway.adminUrl}/api/panic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ all: true, reason: 'drill' }) });
+    const reply = await send(`${system.gateway.adminUrl}/api/panic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ all: true, reason: 'drill' }),
+    });
     expect(reply.status).toBe(200);
     const metrics = await until(system, (m) => changes(m, 'panic', 'thoughts') === 1);
     expect(changes(metrics, 'panic', 'my-thoughts')).toBe(1);

@@ -25,9 +25,14 @@ interface Run {
 
 function gateway(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, GATEWAY_ADMIN_URL: unreachableAdmin, USER: 'tester', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, GATEWAY_ADMIN_URL: unreachableAdmin, USER: 'tester', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -40,7 +45,11 @@ function routesCopy(text = ORIGINAL): string {
 }
 
 const auditOf = (file: string) => path.join(path.dirname(file), 'routes.audit.jsonl');
-const commentsOf = (text: string) => text.split('\n').map((line) => /#.*$/.exec(line)?.[0]).filter(Boolean);
+const commentsOf = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => /#.*$/.exec(line)?.[0])
+    .filter(Boolean);
 
 beforeAll(async () => {
   unreachableAdmin = `http://127.0.0.1:${await closedPort()}`;
@@ -60,15 +69,44 @@ describe('gateway shift', () => {
     expect(readFileSync(file, 'utf8')).toBe(expected);
     expect(commentsOf(readFileSync(file, 'utf8'))).toEqual(commentsOf(ORIGINAL));
     expect(run.stdout).toContain('note: group thoughts moves together: my-thoughts, thoughts\n');
-    expect(run.stdout).toContain('my-thoughts: thoughts 10%, legacy 90% → thoughts 25%, legacy 75%\nthoughts: thoughts 10%, legacy 90% → thoughts 25%, legacy 75%\n');
+    expect(run.stdout).toContain(
+      'my-thoughts: thoughts 10%, legacy 90% → thoughts 25%, legacy 75%\nthoughts: thoughts 10%, legacy 90% → thoughts 25%, legacy 75%\n',
+    );
     expect(run.stdout).toContain(`Wrote ${file}; recorded in ${auditOf(file)}.\n`);
-    expect(run.stdout).toContain('Not confirmed that a gateway runs it: cannot reach the gateway\'s admin API');
+    expect(run.stdout).toContain("Not confirmed that a gateway runs it: cannot reach the gateway's admin API");
 
-    const audit = readFileSync(auditOf(file), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const audit = readFileSync(auditOf(file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const version = createHash('sha256').update(readFileSync(file)).digest('hex');
     expect(audit).toEqual([
-      { time: expect.any(String), who: 'tester', via: 'cli', action: 'shift', route: 'my-thoughts', group: 'thoughts', old: { thoughts: 10, legacy: 90 }, new: { thoughts: 25, legacy: 75 }, reason: 'canary clean', file, version },
-      { time: expect.any(String), who: 'tester', via: 'cli', action: 'shift', route: 'thoughts', group: 'thoughts', old: { thoughts: 10, legacy: 90 }, new: { thoughts: 25, legacy: 75 }, reason: 'canary clean', file, version },
+      {
+        time: expect.any(String),
+        who: 'tester',
+        via: 'cli',
+        action: 'shift',
+        route: 'my-thoughts',
+        group: 'thoughts',
+        old: { thoughts: 10, legacy: 90 },
+        new: { thoughts: 25, legacy: 75 },
+        reason: 'canary clean',
+        file,
+        version,
+      },
+      {
+        time: expect.any(String),
+        who: 'tester',
+        via: 'cli',
+        action: 'shift',
+        route: 'thoughts',
+        group: 'thoughts',
+        old: { thoughts: 10, legacy: 90 },
+        new: { thoughts: 25, legacy: 75 },
+        reason: 'canary clean',
+        file,
+        version,
+      },
     ]);
   });
 
@@ -89,7 +127,9 @@ describe('gateway shift', () => {
   });
 
   it('adds a backend to a block-style split on its own line, in the same indentation', async () => {
-    const file = routesCopy(ORIGINAL.replace('      thoughts: 10    # block style, with a comment\n      legacy: 90\n', '      legacy: 100   # block style, with a comment\n'));
+    const file = routesCopy(
+      ORIGINAL.replace('      thoughts: 10    # block style, with a comment\n      legacy: 90\n', '      legacy: 100   # block style, with a comment\n'),
+    );
     const run = await gateway(['shift', 'thoughts', 'users=30', '--only', '--file', file]);
     expect(run.code, run.stderr).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('    split:\n      legacy: 70   # block style, with a comment\n      users: 30\n    fallback: legacy\n');
@@ -104,7 +144,10 @@ describe('gateway shift', () => {
       [['thoughts', 'thoughts=101'], 'the share of thoughts: 101 is more than 100 percent'],
       [['thoughts', 'thoughts=12.345'], 'has more than two decimals'],
       [['thoughts', 'users=95'], 'on route my-thoughts the new backends would add up to more than 100%: thoughts 10% + users 95% = 105%'],
-      [['thoughts', 'legacy=60'], 'legacy is the legacy backend: it takes whatever the new backends leave; set a new backend\'s share instead, e.g. thoughts=40'],
+      [
+        ['thoughts', 'legacy=60'],
+        "legacy is the legacy backend: it takes whatever the new backends leave; set a new backend's share instead, e.g. thoughts=40",
+      ],
       [['admin', 'thoughts=5'], 'route admin answers 404 itself (deny): it forwards nothing'],
       [['thoughts', '25'], "'25' is not BACKEND=PERCENT, e.g. thoughts=25"],
     ];
@@ -126,7 +169,9 @@ describe('gateway shift', () => {
     const before = readFileSync(file);
     const run = await gateway(['shift', 'thoughts', 'thoughts=30', '--file', file]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('the routes of group thoughts split to different new backends (my-thoughts: users; thoughts: thoughts), so the group cannot move as one: shift thoughts alone with --only');
+    expect(run.stderr).toContain(
+      'the routes of group thoughts split to different new backends (my-thoughts: users; thoughts: thoughts), so the group cannot move as one: shift thoughts alone with --only',
+    );
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
@@ -196,9 +241,14 @@ describe('gateway panic', () => {
     const run = await gateway(['panic', 'my-thoughts', '--file', file, '--reason', '5xx']);
     expect(run.code, run.stderr).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(
-      ORIGINAL.replace('    split: { thoughts: 10 }   # canary\n', '    split: { thoughts: 0 }   # canary\n').replace('      thoughts: 10    # block style, with a comment\n      legacy: 90\n', '      thoughts: 0    # block style, with a comment\n      legacy: 100\n'),
+      ORIGINAL.replace('    split: { thoughts: 10 }   # canary\n', '    split: { thoughts: 0 }   # canary\n').replace(
+        '      thoughts: 10    # block style, with a comment\n      legacy: 90\n',
+        '      thoughts: 0    # block style, with a comment\n      legacy: 100\n',
+      ),
     );
-    expect(readFileSync(auditOf(file), 'utf8')).toContain('"action":"panic","route":"thoughts","group":"thoughts","old":{"thoughts":10,"legacy":90},"new":{"thoughts":0,"legacy":100},"reason":"5xx"');
+    expect(readFileSync(auditOf(file), 'utf8')).toContain(
+      '"action":"panic","route":"thoughts","group":"thoughts","old":{"thoughts":10,"legacy":90},"new":{"thoughts":0,"legacy":100},"reason":"5xx"',
+    );
   });
 
   it('panic --all covers every route; a second panic has nothing to do', async () => {
@@ -229,14 +279,16 @@ describe('with a running gateway', () => {
   });
   afterAll(() => system.stop());
 
-  it('shift --dry-run estimates the moved clients from the gateway\'s recent clients', async () => {
+  it("shift --dry-run estimates the moved clients from the gateway's recent clients", async () => {
     await sendAsClients(system.gateway.url, '/api/thoughts/1', 250, 'cli');
     const run = await gateway(['shift', 'thoughts', 'thoughts=60', '--dry-run', '--file', system.gateway.routesFile], env);
     expect(run.code, run.stderr).toBe(0);
     const seed = groupSeed('ops-test', 'thoughts');
     const moving = Array.from({ length: 250 }, (_, i) => bucketOf(seed, cohortId(`cli-${i}`))).filter((b) => b >= 1000 && b < 6000).length;
     expect(run.stdout).toContain(`Recent clients (last 5 min, from ${system.gateway.adminUrl}):\n`);
-    expect(run.stdout).toContain(`  group thoughts (my-thoughts, thoughts): ${moving} of 250 recent clients (${Math.round((moving / 250) * 1000) / 10}%) would change backend (legacy → thoughts ${moving}); 50% expected\n`);
+    expect(run.stdout).toContain(
+      `  group thoughts (my-thoughts, thoughts): ${moving} of 250 recent clients (${Math.round((moving / 250) * 1000) / 10}%) would change backend (legacy → thoughts ${moving}); 50% expected\n`,
+    );
   });
 
   it('the CLI without the token is told to set GATEWAY_ADMIN_TOKEN', async () => {
@@ -272,8 +324,17 @@ describe('with a running gateway', () => {
 
 describe('--help', () => {
   it('every ops command explains itself, and gateway --help lists them', async () => {
-    const [routes, shift, panic, all] = await Promise.all([gateway(['routes', '--help']), gateway(['shift', '--help']), gateway(['panic', '-h']), gateway(['--help'])]);
-    for (const [run, command] of [[routes, 'routes'], [shift, 'shift'], [panic, 'panic']] as const) {
+    const [routes, shift, panic, all] = await Promise.all([
+      gateway(['routes', '--help']),
+      gateway(['shift', '--help']),
+      gateway(['panic', '-h']),
+      gateway(['--help']),
+    ]);
+    for (const [run, command] of [
+      [routes, 'routes'],
+      [shift, 'shift'],
+      [panic, 'panic'],
+    ] as const) {
       expect(run.code).toBe(0);
       expect(run.stdout.startsWith(`Usage: gateway ${command}`)).toBe(true);
     }

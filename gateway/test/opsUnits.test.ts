@@ -20,9 +20,25 @@ describe('fileDiff', () => {
         '--- f.yaml',
         '+++ f.yaml (after)',
         '@@ -1,9 +1,9 @@',
-        ' line 1', ' line 2', '-line 3', '+LINE 3', ' line 4', ' line 5', '-line 6', '+LINE 6', ' line 7', ' line 8', ' line 9',
+        ' line 1',
+        ' line 2',
+        '-line 3',
+        '+LINE 3',
+        ' line 4',
+        ' line 5',
+        '-line 6',
+        '+LINE 6',
+        ' line 7',
+        ' line 8',
+        ' line 9',
         '@@ -15,6 +15,6 @@',
-        ' line 15', ' line 16', ' line 17', '-line 18', '+LINE 18', ' line 19', ' line 20',
+        ' line 15',
+        ' line 16',
+        ' line 17',
+        '-line 18',
+        '+LINE 18',
+        ' line 19',
+        ' line 20',
         '',
       ].join('\n'),
     );
@@ -62,7 +78,9 @@ describe('TrafficWindow', () => {
 
     now += 45_000; // the first slot is now older than the window
     window.record('thoughts', 'thoughts', 200, 10);
-    expect(window.snapshot().routes.find((r) => r.route === 'thoughts')!.backends).toEqual([expect.objectContaining({ backend: 'thoughts', requests: 1, share: 1 })]);
+    expect(window.snapshot().routes.find((r) => r.route === 'thoughts')!.backends).toEqual([
+      expect.objectContaining({ backend: 'thoughts', requests: 1, share: 1 }),
+    ]);
   });
 });
 

@@ -15,7 +15,11 @@ const SECRET = 'override-secret-for-tests-0123456789abcdef';
 const BIN = fileURLToPath(new URL('../bin/gateway.mjs', import.meta.url));
 const now = () => Math.floor(Date.now() / 1000);
 
-const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const keys = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
 const jwt = createTokenSigner(keys.privateKey);
 
 let legacy: TestBackend;
@@ -59,7 +63,10 @@ describe('override tokens', () => {
     const [version, , signature] = token.split('.');
     const altered = `${version}.${Buffer.from(JSON.stringify({ b: 'legacy', exp: now() + 60 })).toString('base64url')}.${signature}`;
     expect(verifyOverrideToken(SECRET, altered, now())).toMatchObject({ ok: false, reason: expect.stringMatching(/signature is invalid/) });
-    expect(verifyOverrideToken(SECRET, signOverrideToken(SECRET, 'thoughts', now() - 1), now())).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
+    expect(verifyOverrideToken(SECRET, signOverrideToken(SECRET, 'thoughts', now() - 1), now())).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/expired/),
+    });
     expect(verifyOverrideToken(SECRET, 'garbage', now())).toMatchObject({ ok: false });
   });
 
@@ -101,7 +108,9 @@ describe('X-Gateway-Backend on the public port', () => {
     expect(result.log).toMatchObject({ decision: 'override', backend: 'thoughts' });
     expect(result.log!.overrideRefused).toBeUndefined();
     const metrics = await scrape(gateway);
-    expect(metrics.get(sample('gateway_requests_total', { route: 'thoughts', backend: 'thoughts', decision: 'override', code: '2xx' }))).toBeGreaterThanOrEqual(1);
+    expect(metrics.get(sample('gateway_requests_total', { route: 'thoughts', backend: 'thoughts', decision: 'override', code: '2xx' }))).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it('never lets a token pick a backend the route does not name', async () => {
@@ -121,14 +130,22 @@ describe('X-Gateway-Backend on the public port', () => {
     expect(other.backend).toBe('legacy');
     expect(other.log).toMatchObject({ overrideRefused: "user 'stephen' is not listed under testers: in routes.yaml" });
 
-    const forger = createTokenSigner(generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey);
+    const forger = createTokenSigner(
+      generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      }).privateKey,
+    );
     const forged = await ask({ 'x-gateway-backend': 'thoughts', authorization: `Bearer ${forger.sign('bruce')}` });
     expect(forged.backend).toBe('legacy');
     expect(forged.log).toMatchObject({ overrideRefused: expect.stringMatching(/JWT is not valid/) });
   });
 
   it('ignores override tokens entirely on a gateway without GATEWAY_OVERRIDE_SECRET', async () => {
-    const bare = await startTestGateway(routesYaml({ legacy: legacy.url, thoughts: thoughts.url }, '  - { name: thoughts, match: { path: /** }, split: { thoughts: 0 } }'));
+    const bare = await startTestGateway(
+      routesYaml({ legacy: legacy.url, thoughts: thoughts.url }, '  - { name: thoughts, match: { path: /** }, split: { thoughts: 0 } }'),
+    );
     try {
       const token = signOverrideToken(SECRET, 'thoughts', now() + 600);
       const reply = await send(`${bare.url}/api/thoughts/`, { headers: { 'x-gateway-backend': 'thoughts', 'x-gateway-override': token } });
@@ -136,31 +153,43 @@ describe('X-Gateway-Backend on the public port', () => {
     } finally {
       await bare.stop();
     }
-    await expect(startTestGateway(routesYaml({ legacy: legacy.url }, '  - { name: site, match: { path: /** }, split: {} }'), { overrideSecret: 'short' })).rejects.toThrow(
-      /GATEWAY_OVERRIDE_SECRET is 5 characters; use at least 32/,
-    );
+    await expect(
+      startTestGateway(routesYaml({ legacy: legacy.url }, '  - { name: site, match: { path: /** }, split: {} }'), { overrideSecret: 'short' }),
+    ).rejects.toThrow(/GATEWAY_OVERRIDE_SECRET is 5 characters; use at least 32/);
   });
 });
 
 describe('routes.yaml: testers and the retired override_header', () => {
   it('refuses cohort.override_header with the way to the signed override', () => {
-    const result = compileRouteTable(routesYaml({ legacy: 'http://127.0.0.1:1' }, '  - { name: site, match: { path: /** }, split: {} }', 'cohort: { override_header: x-gateway-backend }'), 'routes.yaml');
+    const result = compileRouteTable(
+      routesYaml({ legacy: 'http://127.0.0.1:1' }, '  - { name: site, match: { path: /** }, split: {} }', 'cohort: { override_header: x-gateway-backend }'),
+      'routes.yaml',
+    );
     expect(result.ok).toBe(false);
     expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
-      expect.stringMatching(/^routes\.yaml:3: cohort\.override_header: is no longer supported \(any client could pick a backend\).*GATEWAY_OVERRIDE_SECRET.*testers:/),
+      expect.stringMatching(
+        /^routes\.yaml:3: cohort\.override_header: is no longer supported \(any client could pick a backend\).*GATEWAY_OVERRIDE_SECRET.*testers:/,
+      ),
     ]);
   });
 
   it('takes testers as a list of usernames', () => {
-    const result = compileRouteTable(routesYaml({ legacy: 'http://127.0.0.1:1' }, '  - { name: site, match: { path: /** }, split: {} }', 'testers: [bruce, " x"]'), 'routes.yaml');
-    expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual(["routes.yaml:3: testers: ' x' is not a username (at most 50 characters, no surrounding spaces)"]);
+    const result = compileRouteTable(
+      routesYaml({ legacy: 'http://127.0.0.1:1' }, '  - { name: site, match: { path: /** }, split: {} }', 'testers: [bruce, " x"]'),
+      'routes.yaml',
+    );
+    expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
+      "routes.yaml:3: testers: ' x' is not a username (at most 50 characters, no surrounding spaces)",
+    ]);
   });
 });
 
 describe('gateway override-token', () => {
   function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [BIN, 'override-token', ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+      execFile(process.execPath, [BIN, 'override-token', ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      );
     });
   }
 

@@ -27,7 +27,11 @@ function storeOn(text = ORIGINAL): { store: PlanStore; file: string; auditFile: 
   return { store: new PlanStore({ file, auditFile }), file, auditFile };
 }
 
-const auditLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+const auditLines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('PlanStore.read', () => {
   it('gives the text, the validated table and the sha256 of the text as version', async () => {
@@ -59,7 +63,15 @@ describe('PlanStore.change', () => {
     const seen = sha256(ORIGINAL);
     const result = await store.change(
       { kind: 'shift', route: 'thoughts', backend: 'thoughts', percent: 20, only: false },
-      { who: 'rollout controller', via: 'rollout', reason: 'gates green', dryRun: false, action: 'step', details: { errorRate: 0.001, p95Ms: 42 }, expectVersion: seen },
+      {
+        who: 'rollout controller',
+        via: 'rollout',
+        reason: 'gates green',
+        dryRun: false,
+        action: 'step',
+        details: { errorRate: 0.001, p95Ms: 42 },
+        expectVersion: seen,
+      },
     );
     expect(result.ok && result.applied).toBe(true);
     if (!result.ok) return;
@@ -68,7 +80,16 @@ describe('PlanStore.change', () => {
     expect(text).toContain('    split: { thoughts: 20 }   # canary\n');
     const lines = auditLines(auditFile);
     expect(lines.map((l) => l.route)).toEqual(['my-thoughts', 'thoughts']);
-    expect(lines[0]).toMatchObject({ who: 'rollout controller', via: 'rollout', action: 'step', reason: 'gates green', details: { errorRate: 0.001, p95Ms: 42 }, version: result.version, old: { thoughts: 10, legacy: 90 }, new: { thoughts: 20, legacy: 80 } });
+    expect(lines[0]).toMatchObject({
+      who: 'rollout controller',
+      via: 'rollout',
+      action: 'step',
+      reason: 'gates green',
+      details: { errorRate: 0.001, p95Ms: 42 },
+      version: result.version,
+      old: { thoughts: 10, legacy: 90 },
+      new: { thoughts: 20, legacy: 80 },
+    });
     expect(await store.audit(1)).toEqual([lines[1]]);
   });
 
@@ -89,7 +110,11 @@ describe('PlanStore.change', () => {
     renameSync(`${file}.tmp`, file);
 
     const result = await store.change({ kind: 'shift', route: 'login', backend: 'users', percent: 5, only: false }, { ...META, expectVersion: seen.version });
-    expect(result).toEqual({ ok: false, status: 409, message: `${file} changed since it was read (expected version ${seen.version.slice(0, 12)}, it is now at ${sha256(edited).slice(0, 12)}); nothing was written: read the plan again and decide anew` });
+    expect(result).toEqual({
+      ok: false,
+      status: 409,
+      message: `${file} changed since it was read (expected version ${seen.version.slice(0, 12)}, it is now at ${sha256(edited).slice(0, 12)}); nothing was written: read the plan again and decide anew`,
+    });
     expect(readFileSync(file, 'utf8')).toBe(edited);
     expect(existsSync(auditFile)).toBe(false);
   });
@@ -109,7 +134,10 @@ describe('PlanStore.change', () => {
     const { store, auditFile } = storeOn();
     const version = sha256(ORIGINAL);
     const request = { kind: 'shift', route: 'login', backend: 'users', percent: 5, only: false } as const;
-    const [first, second] = await Promise.all([store.change(request, { ...META, expectVersion: version }), store.change({ ...request, percent: 7 }, { ...META, expectVersion: version })]);
+    const [first, second] = await Promise.all([
+      store.change(request, { ...META, expectVersion: version }),
+      store.change({ ...request, percent: 7 }, { ...META, expectVersion: version }),
+    ]);
     expect(first).toMatchObject({ ok: true, applied: true });
     expect(second).toMatchObject({ ok: false, status: 409 });
     expect(auditLines(auditFile).map((l) => l.new)).toEqual([{ users: 5, legacy: 95 }]);
@@ -120,7 +148,12 @@ describe('PlanStore.watch', () => {
   it('calls back after the file is replaced, and no more once stopped', async () => {
     const { store, file } = storeOn();
     let calls = 0;
-    const watch = store.watch(() => (calls += 1), (error) => { throw error; });
+    const watch = store.watch(
+      () => (calls += 1),
+      (error) => {
+        throw error;
+      },
+    );
     writeFileSync(`${file}.tmp`, ORIGINAL.replace('ops-test', 'ops-test-3'));
     renameSync(`${file}.tmp`, file);
     await expect.poll(() => calls, { timeout: 3_000 }).toBeGreaterThan(0);

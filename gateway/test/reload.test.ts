@@ -46,7 +46,8 @@ function expectedSides(text: string): string[] {
 
 async function actualSides(gateway: TestGateway): Promise<string[]> {
   const sides: string[] = [];
-  for (const key of CLIENTS) sides.push((await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: cohortCookie(key) } })).json<{ backend: string }>().backend);
+  for (const key of CLIENTS)
+    sides.push((await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: cohortCookie(key) } })).json<{ backend: string }>().backend);
   return sides;
 }
 

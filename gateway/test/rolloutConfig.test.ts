@@ -46,8 +46,18 @@ describe('rollout: block validation', () => {
     if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
     const { line: _line, ...rollout } = result.table.routes[0]!.rollout!;
     expect(rollout).toEqual({
-      backend: 'thoughts', steps: [5, 25, 'pause', 50, 100], intervalSeconds: 60, minRequests: 100, maxErrorPercent: 1, maxP95Ms: 1000,
-      maxP95Ratio: 1.5, maxMismatchPercent: 1, minComparisons: 50, failureLimit: 2, onFailure: 'rollback', notify: [],
+      backend: 'thoughts',
+      steps: [5, 25, 'pause', 50, 100],
+      intervalSeconds: 60,
+      minRequests: 100,
+      maxErrorPercent: 1,
+      maxP95Ms: 1000,
+      maxP95Ratio: 1.5,
+      maxMismatchPercent: 1,
+      minComparisons: 50,
+      failureLimit: 2,
+      onFailure: 'rollback',
+      notify: [],
     });
     expect(Object.isFrozen(result.table.routes[0]!.rollout)).toBe(true);
   });
@@ -59,20 +69,60 @@ describe('rollout: block validation', () => {
   });
 
   it.each([
-    ['steps that do not rise', 'steps: [5, 25, 25, 100]', [`routes.yaml:13: ${FIELD}.steps[2]: 25 does not rise: the step before is 25; steps go up, e.g. [5, 25, 50, 100]`]],
-    ['a percent above 100', 'steps: [5, 150]', [`routes.yaml:13: ${FIELD}.steps[1]: 150 is not allowed: a percent from 0 to 100 (at most two decimals) or pause`]],
-    ['a negative percent', 'steps: [-5, 50]', [`routes.yaml:13: ${FIELD}.steps[0]: -5 is not allowed: a percent from 0 to 100 (at most two decimals) or pause`]],
-    ['a word that is not pause', 'steps: [5, wait, 50]', [`routes.yaml:13: ${FIELD}.steps[1]: must be a percent from 0 to 100 (at most two decimals) or pause`]],
+    [
+      'steps that do not rise',
+      'steps: [5, 25, 25, 100]',
+      [`routes.yaml:13: ${FIELD}.steps[2]: 25 does not rise: the step before is 25; steps go up, e.g. [5, 25, 50, 100]`],
+    ],
+    [
+      'a percent above 100',
+      'steps: [5, 150]',
+      [`routes.yaml:13: ${FIELD}.steps[1]: 150 is not allowed: a percent from 0 to 100 (at most two decimals) or pause`],
+    ],
+    [
+      'a negative percent',
+      'steps: [-5, 50]',
+      [`routes.yaml:13: ${FIELD}.steps[0]: -5 is not allowed: a percent from 0 to 100 (at most two decimals) or pause`],
+    ],
+    [
+      'a word that is not pause',
+      'steps: [5, wait, 50]',
+      [`routes.yaml:13: ${FIELD}.steps[1]: must be a percent from 0 to 100 (at most two decimals) or pause`],
+    ],
     ['a pause last', 'steps: [5, 50, pause]', [`routes.yaml:13: ${FIELD}.steps[2]: the last step cannot be pause: nothing comes after it to promote to`]],
-    ['two pauses in a row', 'steps: [5, pause, pause, 50]', [`routes.yaml:13: ${FIELD}.steps[2]: two pauses in a row: one already waits for gateway rollout promote`]],
+    [
+      'two pauses in a row',
+      'steps: [5, pause, pause, 50]',
+      [`routes.yaml:13: ${FIELD}.steps[2]: two pauses in a row: one already waits for gateway rollout promote`],
+    ],
     ['no steps', 'interval_seconds: 5', [`routes.yaml:13: ${FIELD}.steps: is required: the new backend's percent per step, e.g. [5, 25, pause, 50, 100]`]],
-    ['an interval under 1 s', 'steps: [5, 100]\ninterval_seconds: 0.5', [`routes.yaml:14: ${FIELD}.interval_seconds: 0.5 is not allowed: a whole number from 1 to 86400 (seconds each step is watched before it is judged)`]],
-    ['an unknown key, with did you mean', 'steps: [5, 100]\nmax_eror_percent: 2', [
-      `routes.yaml:14: ${FIELD}.max_eror_percent: unknown key 'max_eror_percent' (did you mean 'max_error_percent'?); allowed here: steps, interval_seconds, min_requests, max_error_percent, max_p95_ms, max_p95_ratio, max_mismatch_percent, min_comparisons, failure_limit, on_failure, notify`,
-    ]],
-    ['an unknown on_failure', 'steps: [5, 100]\non_failure: retry', [`routes.yaml:14: ${FIELD}.on_failure: 'retry' is not allowed: rollback (the new share to 0) or pause (hold for a human)`]],
-    ['a webhook that is not a URL', 'steps: [5, 100]\nnotify: [hooks.internal/migration]', [`routes.yaml:14: ${FIELD}.notify: 'hooks.internal/migration' is not an http(s) URL; each webhook gets a JSON POST per event`]],
-    ['a failure_limit of 0', 'steps: [5, 100]\nfailure_limit: 0', [`routes.yaml:14: ${FIELD}.failure_limit: 0 is not allowed: a whole number from 1 to 1000 (failed checks in a row before on_failure)`]],
+    [
+      'an interval under 1 s',
+      'steps: [5, 100]\ninterval_seconds: 0.5',
+      [`routes.yaml:14: ${FIELD}.interval_seconds: 0.5 is not allowed: a whole number from 1 to 86400 (seconds each step is watched before it is judged)`],
+    ],
+    [
+      'an unknown key, with did you mean',
+      'steps: [5, 100]\nmax_eror_percent: 2',
+      [
+        `routes.yaml:14: ${FIELD}.max_eror_percent: unknown key 'max_eror_percent' (did you mean 'max_error_percent'?); allowed here: steps, interval_seconds, min_requests, max_error_percent, max_p95_ms, max_p95_ratio, max_mismatch_percent, min_comparisons, failure_limit, on_failure, notify`,
+      ],
+    ],
+    [
+      'an unknown on_failure',
+      'steps: [5, 100]\non_failure: retry',
+      [`routes.yaml:14: ${FIELD}.on_failure: 'retry' is not allowed: rollback (the new share to 0) or pause (hold for a human)`],
+    ],
+    [
+      'a webhook that is not a URL',
+      'steps: [5, 100]\nnotify: [hooks.internal/migration]',
+      [`routes.yaml:14: ${FIELD}.notify: 'hooks.internal/migration' is not an http(s) URL; each webhook gets a JSON POST per event`],
+    ],
+    [
+      'a failure_limit of 0',
+      'steps: [5, 100]\nfailure_limit: 0',
+      [`routes.yaml:14: ${FIELD}.failure_limit: 0 is not allowed: a whole number from 1 to 1000 (failed checks in a row before on_failure)`],
+    ],
   ])('rejects %s with file:line and field', (_what, rollout, expected) => {
     expect(problemsOf(withRollout(rollout))).toEqual(expected);
   });
@@ -115,7 +165,12 @@ describe('rollout: block validation', () => {
     const uncommented = compileRouteTable([...lines.slice(0, start), ...block, ...lines.slice(end)].join('\n'), SHIPPED_ROUTES);
     if (!uncommented.ok) throw new Error(uncommented.problems.map(formatProblem).join('\n'));
     const thoughts = uncommented.table.routes.find((r) => r.name === 'thoughts')!;
-    expect(thoughts.rollout).toMatchObject({ steps: [5, 25, 'pause', 50, 100], intervalSeconds: 60, maxMismatchPercent: 0.5, notify: ['http://hooks.internal/migration'] });
+    expect(thoughts.rollout).toMatchObject({
+      steps: [5, 25, 'pause', 50, 100],
+      intervalSeconds: 60,
+      maxMismatchPercent: 0.5,
+      notify: ['http://hooks.internal/migration'],
+    });
   });
 
   it('`gateway validate` prints the problem with its line and exits 1', () => {

@@ -1,21 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import { ROLLOUT_DEFAULTS, type RolloutConfig } from '../src/config/routesConfig.ts';
 import {
-  abortRollout, decideStep, pauseRollout, promoteRollout, restartRollout, resumeRollout, splitEditedByHand, startRollout, type RolloutState,
+  abortRollout,
+  decideStep,
+  pauseRollout,
+  promoteRollout,
+  restartRollout,
+  resumeRollout,
+  splitEditedByHand,
+  startRollout,
+  type RolloutState,
 } from '../src/rollout/decideStep.ts';
 import { evaluateGates, verdictOf, type GateReading } from '../src/rollout/gates.ts';
 import { histogramQuantile } from '../src/rollout/histogramQuantile.ts';
 
 const CONFIG: RolloutConfig = { ...ROLLOUT_DEFAULTS, backend: 'thoughts', steps: [5, 25, 'pause', 50, 100], maxMismatchPercent: 0.5, notify: [], line: 1 };
 const HEALTHY: GateReading = { attempts: 400, failures: 1, p95Ms: 80, legacyRequests: 7600, legacyP95Ms: 70, comparisons: 7000, mismatches: 3 };
-const at = (stepIndex: number, percent: number, extra: Partial<RolloutState> = {}): RolloutState => ({ status: 'progressing', stepIndex, percent, failures: 0, ...extra });
+const at = (stepIndex: number, percent: number, extra: Partial<RolloutState> = {}): RolloutState => ({
+  status: 'progressing',
+  stepIndex,
+  percent,
+  failures: 0,
+  ...extra,
+});
 const check = (state: RolloutState, reading: Partial<GateReading> = {}) => decideStep(state, evaluateGates({ ...HEALTHY, ...reading }, CONFIG), CONFIG);
 
 describe('gates', () => {
   it('judges each gate against its threshold', () => {
     const gates = evaluateGates({ ...HEALTHY, failures: 8, p95Ms: 120 }, CONFIG);
     expect(gates.map((g) => [g.gate, g.value, g.verdict])).toEqual([
-      ['requests', 400, 'pass'], ['error_percent', 2, 'fail'], ['p95_ms', 120, 'pass'], ['p95_ratio', 1.71, 'fail'], ['comparisons', 7000, 'pass'], ['mismatch_percent', 0.04, 'pass'],
+      ['requests', 400, 'pass'],
+      ['error_percent', 2, 'fail'],
+      ['p95_ms', 120, 'pass'],
+      ['p95_ratio', 1.71, 'fail'],
+      ['comparisons', 7000, 'pass'],
+      ['mismatch_percent', 0.04, 'pass'],
     ]);
     expect(verdictOf(gates)).toBe('failed');
   });
@@ -23,7 +42,11 @@ describe('gates', () => {
   it('too few attempts or comparisons: inconclusive, with why', () => {
     const gates = evaluateGates({ ...HEALTHY, attempts: 12, failures: 12, comparisons: 10 }, CONFIG);
     expect(verdictOf(gates)).toBe('inconclusive');
-    expect(gates.find((g) => g.gate === 'error_percent')).toMatchObject({ value: 100, verdict: 'inconclusive', why: '12 attempts on thoughts in the interval, 100 needed' });
+    expect(gates.find((g) => g.gate === 'error_percent')).toMatchObject({
+      value: 100,
+      verdict: 'inconclusive',
+      why: '12 attempts on thoughts in the interval, 100 needed',
+    });
     expect(gates.find((g) => g.gate === 'mismatch_percent')!.why).toBe('10 shadow comparisons in the interval, 50 needed');
   });
 
@@ -36,15 +59,30 @@ describe('decideStep', () => {
   it('passed → the next step; before a pause step → paused; promote goes past it; the last step completes', () => {
     expect(check(at(0, 5))).toMatchObject({ action: 'step', to: 25, state: at(1, 25), events: ['step'] });
     expect(check(at(1, 25))).toMatchObject({ action: 'pause', to: null, state: { status: 'paused', stepIndex: 2, percent: 25 }, events: ['paused'] });
-    expect(promoteRollout({ status: 'paused', stepIndex: 2, percent: 25, failures: 0 }, CONFIG)).toMatchObject({ action: 'step', to: 50, state: at(3, 50), events: ['resumed', 'step'] });
-    expect(check(at(3, 50))).toMatchObject({ action: 'complete', to: 100, state: { status: 'completed', stepIndex: 4, percent: 100 }, events: ['step', 'completed'] });
+    expect(promoteRollout({ status: 'paused', stepIndex: 2, percent: 25, failures: 0 }, CONFIG)).toMatchObject({
+      action: 'step',
+      to: 50,
+      state: at(3, 50),
+      events: ['resumed', 'step'],
+    });
+    expect(check(at(3, 50))).toMatchObject({
+      action: 'complete',
+      to: 100,
+      state: { status: 'completed', stepIndex: 4, percent: 100 },
+      events: ['step', 'completed'],
+    });
   });
 
   it('a failed check counts; at failure_limit it rolls back (or pauses with on_failure: pause)', () => {
     const once = check(at(1, 25), { failures: 40 });
     expect(once).toMatchObject({ action: 'hold', to: null, state: at(1, 25, { failures: 1 }) });
     expect(once.reason).toMatch(/^check failed \(1 of 2 in a row\): 40 of 400 attempts failed/);
-    expect(check(once.state, { failures: 40 })).toMatchObject({ action: 'rollback', to: 0, state: { status: 'rolled_back', percent: 0, failures: 2 }, events: ['failed', 'rolled_back'] });
+    expect(check(once.state, { failures: 40 })).toMatchObject({
+      action: 'rollback',
+      to: 0,
+      state: { status: 'rolled_back', percent: 0, failures: 2 },
+      events: ['failed', 'rolled_back'],
+    });
     const paused = decideStep(once.state, evaluateGates({ ...HEALTHY, failures: 40 }, CONFIG), { ...CONFIG, onFailure: 'pause' });
     expect(paused).toMatchObject({ action: 'pause', to: null, state: { status: 'failed', percent: 25 }, events: ['failed'] });
   });
@@ -55,7 +93,8 @@ describe('decideStep', () => {
   });
 
   it('does not judge a rollout that is not progressing', () => {
-    for (const status of ['paused', 'failed', 'rolled_back', 'completed'] as const) expect(check(at(1, 25, { status }))).toMatchObject({ action: 'hold', to: null, events: [] });
+    for (const status of ['paused', 'failed', 'rolled_back', 'completed'] as const)
+      expect(check(at(1, 25, { status }))).toMatchObject({ action: 'hold', to: null, events: [] });
   });
 });
 
@@ -73,7 +112,11 @@ describe('starting and the controls', () => {
     expect(resumed).toMatchObject({ action: 'hold', state: { status: 'progressing', stepIndex: 1, percent: 30 }, events: ['resumed'] });
     if (typeof resumed === 'string') throw new Error(resumed);
     expect(check(resumed.state)).toMatchObject({ action: 'pause', state: { stepIndex: 2 } });
-    expect(splitEditedByHand({ ...at(0, 0), status: 'rolled_back' }, 10)).toMatchObject({ action: 'hold', state: { status: 'rolled_back', percent: 10 }, events: [] });
+    expect(splitEditedByHand({ ...at(0, 0), status: 'rolled_back' }, 10)).toMatchObject({
+      action: 'hold',
+      state: { status: 'rolled_back', percent: 10 },
+      events: [],
+    });
   });
 
   it('resume on a pause step goes past it after the next passed check', () => {
@@ -86,8 +129,15 @@ describe('starting and the controls', () => {
   it('pause, abort and restart; refusals say why', () => {
     expect(pauseRollout(at(0, 5), 'paused by dana')).toMatchObject({ action: 'pause', state: { status: 'paused' } });
     expect(pauseRollout({ ...at(0, 5), status: 'completed' }, 'x')).toBe('the rollout is completed, not progressing: nothing to pause');
-    expect(abortRollout(at(1, 25), 'aborted')).toMatchObject({ action: 'rollback', to: 0, state: { status: 'rolled_back', percent: 0 }, events: ['rolled_back'] });
-    expect(promoteRollout({ ...at(1, 0), status: 'rolled_back' }, CONFIG)).toBe('the rollout is rolled back: gateway rollout restart starts it again from the first step');
+    expect(abortRollout(at(1, 25), 'aborted')).toMatchObject({
+      action: 'rollback',
+      to: 0,
+      state: { status: 'rolled_back', percent: 0 },
+      events: ['rolled_back'],
+    });
+    expect(promoteRollout({ ...at(1, 0), status: 'rolled_back' }, CONFIG)).toBe(
+      'the rollout is rolled back: gateway rollout restart starts it again from the first step',
+    );
     expect(resumeRollout(at(1, 25), CONFIG)).toBe('the rollout is progressing already: nothing to resume');
     expect(restartRollout(CONFIG, 0)).toMatchObject({ action: 'step', to: 5, state: at(0, 5), events: ['started', 'step'] });
   });
@@ -95,9 +145,30 @@ describe('starting and the controls', () => {
 
 describe('histogramQuantile (PromQL semantics)', () => {
   it('interpolates inside the bucket holding the rank, from 0 in the first; +Inf gives the highest finite bound', () => {
-    expect(histogramQuantile(0.95, [{ le: 0.1, count: 50 }, { le: 0.5, count: 100 }, { le: Infinity, count: 100 }])).toBeCloseTo(0.46, 5);
-    expect(histogramQuantile(0.5, [{ le: 0.1, count: 100 }, { le: Infinity, count: 100 }])).toBeCloseTo(0.05, 5);
-    expect(histogramQuantile(0.95, [{ le: 0.1, count: 10 }, { le: Infinity, count: 100 }])).toBe(0.1);
-    expect(histogramQuantile(0.95, [{ le: 0.1, count: 0 }, { le: Infinity, count: 0 }])).toBeNull();
+    expect(
+      histogramQuantile(0.95, [
+        { le: 0.1, count: 50 },
+        { le: 0.5, count: 100 },
+        { le: Infinity, count: 100 },
+      ]),
+    ).toBeCloseTo(0.46, 5);
+    expect(
+      histogramQuantile(0.5, [
+        { le: 0.1, count: 100 },
+        { le: Infinity, count: 100 },
+      ]),
+    ).toBeCloseTo(0.05, 5);
+    expect(
+      histogramQuantile(0.95, [
+        { le: 0.1, count: 10 },
+        { le: Infinity, count: 100 },
+      ]),
+    ).toBe(0.1);
+    expect(
+      histogramQuantile(0.95, [
+        { le: 0.1, count: 0 },
+        { le: Infinity, count: 0 },
+      ]),
+    ).toBeNull();
   });
 });

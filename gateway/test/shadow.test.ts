@@ -27,7 +27,15 @@ function answer(status: number, body: unknown, headers: Record<string, string> =
 
 describe('ignore paths', () => {
   it.each([
-    ['$[*].timestamp', [[0, 'timestamp'], [7, 'timestamp'], [1, 'timestamp', 'x']], [[0, 'text'], ['timestamp']]],
+    [
+      '$[*].timestamp',
+      [
+        [0, 'timestamp'],
+        [7, 'timestamp'],
+        [1, 'timestamp', 'x'],
+      ],
+      [[0, 'text'], ['timestamp']],
+    ],
     ['$..timestamp', [['timestamp'], [3, 'a', 'timestamp']], [[3, 'a']]],
     ['timestamp', [['timestamp'], [0, 'timestamp']], [['time']]],
     ['$.meta', [['meta'], ['meta', 'x', 0]], [['metadata']]],
@@ -50,7 +58,14 @@ describe('ShadowComparator', () => {
 
   it('compares JSON structurally: key order does not matter, list order and values do', () => {
     expect(diffJson({ a: 1, b: [1, 2] }, { b: [1, 2], a: 1 }, [])).toEqual([]);
-    const differences = diffJson([{ id: 1, text: 'a' }, { id: 2 }], [{ text: 'a', id: 2 }, { id: 2, extra: true }], []);
+    const differences = diffJson(
+      [{ id: 1, text: 'a' }, { id: 2 }],
+      [
+        { text: 'a', id: 2 },
+        { id: 2, extra: true },
+      ],
+      [],
+    );
     expect(formatDifferences(differences)).toEqual(['$[0].id: 1 → 2', '$[1].extra: (absent) → true']);
     expect(formatDifferences(diffJson({ a: [1] }, { a: { 0: 1 } }, []))).toEqual(['$.a: [1] → {"0":1}']);
   });
@@ -94,13 +109,24 @@ describe('shadow: in routes.yaml', () => {
 
   it('accepts a full shadow section and shows it in the summary', () => {
     const result = compileRouteTable(
-      routesYaml(backends, "  - { name: api, match: { path: /** }, split: {}, shadow: { to: thoughts, percent: 50, ignore: ['$[*].timestamp', id], headers: [Content-Type], max_in_flight: 4, timeout_ms: 900, max_body_bytes: 100, noise_percent: 5 } }"),
+      routesYaml(
+        backends,
+        "  - { name: api, match: { path: /** }, split: {}, shadow: { to: thoughts, percent: 50, ignore: ['$[*].timestamp', id], headers: [Content-Type], max_in_flight: 4, timeout_ms: 900, max_body_bytes: 100, noise_percent: 5 } }",
+      ),
       'routes.yaml',
     );
     if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
     const shadow = result.table.routes[0]!.shadow!;
     expect({ ...shadow, to: shadow.to.name, ignore: shadow.ignore.map((r) => r.text), methods: [...shadow.methods] }).toMatchObject({
-      to: 'thoughts', percent: 50, methods: ['GET', 'HEAD'], ignore: ['$[*].timestamp', 'id'], headers: ['content-type'], maxInFlight: 4, timeoutMs: 900, maxBodyBytes: 100, noisePercent: 5,
+      to: 'thoughts',
+      percent: 50,
+      methods: ['GET', 'HEAD'],
+      ignore: ['$[*].timestamp', 'id'],
+      headers: ['content-type'],
+      maxInFlight: 4,
+      timeoutMs: 900,
+      maxBodyBytes: 100,
+      noisePercent: 5,
     });
     expect(result.table.summary()).toEqual(['api: /** → legacy 100% (shadow 50% to thoughts)']);
   });
@@ -122,9 +148,17 @@ function service(name: string) {
   return (req: IncomingMessage, res: ServerResponse, body: string) => {
     const json = (value: unknown) => res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name }).end(JSON.stringify(value));
     const url = req.url ?? '';
-    if (url.startsWith('/m/list')) return json([{ id: 1, text: 'a', timestamp: new Date().toISOString() }, { id: 2, text: 'b', timestamp: new Date().toISOString() }]);
+    if (url.startsWith('/m/list'))
+      return json([
+        { id: 1, text: 'a', timestamp: new Date().toISOString() },
+        { id: 2, text: 'b', timestamp: new Date().toISOString() },
+      ]);
     if (url.startsWith('/m/object')) return json(name === 'legacy' ? { b: 1, a: [1, 2] } : { a: [1, 2], b: 1 });
-    if (url.startsWith('/m/wrong')) return json([{ id: 1, text: 'a' }, { id: 2, text: name === 'legacy' ? 'Hello' : 'hello' }]);
+    if (url.startsWith('/m/wrong'))
+      return json([
+        { id: 1, text: 'a' },
+        { id: 2, text: name === 'legacy' ? 'Hello' : 'hello' },
+      ]);
     if (url.startsWith('/m/big')) return res.writeHead(200, { 'content-type': 'text/plain' }).end('z'.repeat(100_000));
     if (url.startsWith('/n/')) return json({ id: 1, nonce: Math.random() });
     if (url.startsWith('/w/')) return json({ received: body.length });
@@ -139,7 +173,11 @@ describe('shadow traffic through the gateway', () => {
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    [legacy, candidate, slow] = await Promise.all([startBackend('legacy', service('legacy')), startBackend('candidate', service('candidate')), startBackend('slow')]);
+    [legacy, candidate, slow] = await Promise.all([
+      startBackend('legacy', service('legacy')),
+      startBackend('candidate', service('candidate')),
+      startBackend('slow'),
+    ]);
     // A candidate that answers exactly like the primary, but only after 2 s.
     slow.behaviour = (req, res, body) => void setTimeout(() => service('legacy')(req, res, body), 2_000);
     gateway = await startTestGateway(
@@ -179,7 +217,13 @@ describe('shadow traffic through the gateway', () => {
     await send(`${gateway.url}/m/wrong/`, { headers: { 'x-request-id': 'shadow-wrong', authorization: 'Bearer secret-token' } });
     expect(await waitForComparisons(gateway, 'mirrored', 3)).toMatchObject({ mismatch: 1 });
     const line = gateway.logLines().find((l) => l.msg?.toString().startsWith('shadow mismatch'))!;
-    expect(line).toMatchObject({ reqId: 'shadow-wrong', route: 'mirrored', diff: ['$[1].text: "Hello" → "hello"'], primary: { backend: 'legacy', status: 200 }, candidate: { backend: 'candidate', status: 200 } });
+    expect(line).toMatchObject({
+      reqId: 'shadow-wrong',
+      route: 'mirrored',
+      diff: ['$[1].text: "Hello" → "hello"'],
+      primary: { backend: 'legacy', status: 200 },
+      candidate: { backend: 'candidate', status: 200 },
+    });
     const api = (await send(`${gateway.adminUrl}/api/shadow/mismatches?route=mirrored`)).json<{ mismatches: MismatchRecord[] }>();
     expect(api.mismatches[0]).toMatchObject({
       route: 'mirrored',
@@ -261,6 +305,8 @@ describe('shadow traffic through the gateway', () => {
 
   async function shadowCounts(route: string): Promise<Record<string, number>> {
     const metrics = await scrape(gateway);
-    return Object.fromEntries(['match', 'mismatch', 'error', 'skipped'].map((result) => [result, metrics.get(sample('gateway_shadow_comparisons_total', { route, result })) ?? 0]));
+    return Object.fromEntries(
+      ['match', 'mismatch', 'error', 'skipped'].map((result) => [result, metrics.get(sample('gateway_shadow_comparisons_total', { route, result })) ?? 0]),
+    );
   }
 });

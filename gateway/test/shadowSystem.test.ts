@@ -69,7 +69,11 @@ describe('shadow traffic against the real services', () => {
     for (const [method, path, headers] of READS) expect((await send(`${faithful.url}${path}`, { method, headers })).status).toBeLessThan(500);
     await send(`${faithful.url}/api/me/thoughts/`, { headers: mine() });
     // A write is not mirrored (it would be stored twice); the reads after it see a thought with a fresh timestamp on both sides.
-    const created = await send(`${faithful.url}/api/me/thoughts/`, { method: 'POST', headers: mine({ 'content-type': 'application/json' }), body: '{"text":"shadowed, not doubled"}' });
+    const created = await send(`${faithful.url}/api/me/thoughts/`, {
+      method: 'POST',
+      headers: mine({ 'content-type': 'application/json' }),
+      body: '{"text":"shadowed, not doubled"}',
+    });
     expect(created.status).toBe(201);
     await send(`${faithful.url}/api/me/thoughts/`, { headers: mine() });
     await send(`${faithful.url}/api/thoughts/?search=shadowed`);
@@ -91,7 +95,12 @@ describe('shadow traffic against the real services', () => {
     await send(`${wrong.url}/api/thoughts/1/`);
     expect(await waitForComparisons(wrong, 'thoughts', 2)).toMatchObject({ match: 1, mismatch: 1 });
     const [record] = (await send(`${wrong.adminUrl}/api/shadow/mismatches?route=thoughts`)).json<{ mismatches: MismatchRecord[] }>().mismatches;
-    expect(record).toMatchObject({ requestId: 'wrong-order', request: { method: 'GET', target: '/api/thoughts/?search=few' }, primary: { backend: 'legacy', status: 200 }, candidate: { backend: 'thoughts', status: 200 } });
+    expect(record).toMatchObject({
+      requestId: 'wrong-order',
+      request: { method: 'GET', target: '/api/thoughts/?search=few' },
+      primary: { backend: 'legacy', status: 200 },
+      candidate: { backend: 'thoughts', status: 200 },
+    });
     expect(record!.diff).toContain('$[0].id: 1 → 3');
     expect(record!.diff).toContain('$[1].id: 3 → 1');
     expect(record!.diff.some((line) => line.startsWith('$[0].text: "A few seconds more'))).toBe(true);

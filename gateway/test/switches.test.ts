@@ -47,8 +47,12 @@ describe('diagnostic switches (for measuring what a feature costs)', () => {
       await gateway.stop();
     }
     expect(gateway.logLines().filter((line) => line.msg === 'request')).toEqual([]);
-    for (let i = 0; i < 50 && !(existsSync(file) && readFileSync(file, 'utf8').includes('"msg":"request"')); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (let i = 0; i < 50 && !(existsSync(file) && readFileSync(file, 'utf8').includes('"msg":"request"')); i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toEqual([expect.objectContaining({ msg: 'request', path: '/thoughts/', route: 'site', backend: 'legacy', status: 200 })]);
   });
 

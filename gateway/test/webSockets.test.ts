@@ -17,7 +17,9 @@ interface EchoBackend {
 }
 
 async function startEchoBackend(name: string): Promise<EchoBackend> {
-  const server: Server = createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: name, path: req.url })));
+  const server: Server = createServer((req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: name, path: req.url })),
+  );
   const wss = new WebSocketServer({ server });
   const upgrades: EchoBackend['upgrades'] = [];
   wss.on('connection', (socket, req) => {

@@ -27,7 +27,10 @@ afterAll(async () => {
 });
 
 function plan(thoughtsPercent: number): string {
-  return routesYaml({ legacy: legacy.url, thoughts: thoughts.url }, `  - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: ${thoughtsPercent} } }`);
+  return routesYaml(
+    { legacy: legacy.url, thoughts: thoughts.url },
+    `  - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: ${thoughtsPercent} } }`,
+  );
 }
 
 interface Cluster {
@@ -41,12 +44,25 @@ interface Cluster {
 
 /** `gateway serve` with GATEWAY_WORKERS=2, as a process; resolves once both workers listen. */
 async function serveWithWorkers(routesFile: string): Promise<Cluster> {
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_WORKERS: '2', GATEWAY_ROUTES: routesFile, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', GATEWAY_ADMIN_PORT: '0', GATEWAY_COHORT_SECRET: TEST_COHORT_SECRET, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GATEWAY_WORKERS: '2',
+    GATEWAY_ROUTES: routesFile,
+    GATEWAY_PORT: '0',
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_ADMIN_PORT: '0',
+    GATEWAY_COHORT_SECRET: TEST_COHORT_SECRET,
+    LOG_LEVEL: 'info',
+  };
   delete env.JWT_PUBLIC_KEY_FILE;
   const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let text = '';
-  const lines = () => text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = () =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       text += chunk.toString();
@@ -72,7 +88,12 @@ async function sendMany(url: string): Promise<string[]> {
 }
 
 function pidsOf(lines: Record<string, unknown>[], since: number): Set<unknown> {
-  return new Set(lines.slice(since).filter((line) => line.msg === 'request').map((line) => line.pid));
+  return new Set(
+    lines
+      .slice(since)
+      .filter((line) => line.msg === 'request')
+      .map((line) => line.pid),
+  );
 }
 
 describe('GATEWAY_WORKERS=2', () => {

@@ -5,12 +5,7 @@ import { SessionStore } from '@mythoughts/shared/stores/sessions';
 import { ThoughtStore } from '@mythoughts/shared/stores/thoughts';
 import { UserStore } from '@mythoughts/shared/stores/users';
 import { ConfigError } from '@mythoughts/shared/errors';
-import {
-  createTokenSigner,
-  createTokenVerifier,
-  type TokenSigner,
-  type TokenVerifier,
-} from '@mythoughts/shared/tokens';
+import { createTokenSigner, createTokenVerifier, type TokenSigner, type TokenVerifier } from '@mythoughts/shared/tokens';
 
 /** What the monolith's API and site handlers work with, built once per process. */
 export interface Monolith {

@@ -38,7 +38,10 @@ export class Browser {
   readonly cookies = new Map<string, string>();
 
   /** `headers` go with every request (e.g. the X-Forwarded-For a gateway would add). */
-  constructor(private readonly baseUrl: string, private readonly headers: Record<string, string> = {}) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   get(pathAndQuery: string): Promise<Response> {
     return this.request(pathAndQuery, { method: 'GET' });

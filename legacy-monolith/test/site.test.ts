@@ -204,7 +204,7 @@ describe('search', () => {
     expect(thoughtTextsOf(html)).toEqual([]);
   });
 
-  it('lists everyone\'s thoughts newest first without a parameter, logged out too', async () => {
+  it("lists everyone's thoughts newest first without a parameter, logged out too", async () => {
     const html = await (await browser().get('/search')).text();
     const texts = thoughtTextsOf(html);
     expect(texts.length).toBeGreaterThanOrEqual(5);

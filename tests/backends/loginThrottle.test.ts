@@ -57,7 +57,8 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
         expect(retryAfter).toBeGreaterThanOrEqual(1);
         expect(retryAfter).toBeLessThanOrEqual(LOCKOUT_SECONDS);
         expect(((await refused.json()) as { message: string }).message).toBe(
-          `Too many failed logins for this username or from this address: try again in ${retryAfter} seconds`);
+          `Too many failed logins for this username or from this address: try again in ${retryAfter} seconds`,
+        );
         await sleep(retryAfter + 0.2);
         expect((await apiLogin(url, username, password, from)).status).toBe(200);
         // The success cleared the username's count: the next mistake is an ordinary 401 again.
@@ -149,6 +150,5 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
         expect(response.headers.get('x-frame-options'), url).toBe('DENY');
       }
     });
-
   });
 }

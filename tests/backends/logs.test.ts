@@ -8,7 +8,7 @@ import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
  * ends accept them but must never write them to their logs. Checked on the real log output of
  * each back end running as its own process.
  */
-describe('the back ends\' logs: no query-string secrets, no ERROR for a client\'s bad input', () => {
+describe("the back ends' logs: no query-string secrets, no ERROR for a client's bad input", () => {
   let system: MyThoughtsSystem;
   const backEnds: Record<string, BackEndProcess> = {};
   const password = `pw-${randomUUID()}`;
@@ -46,10 +46,13 @@ describe('the back ends\' logs: no query-string secrets, no ERROR for a client\'
       const moved = await fetch(`${backEnd.url}/api/login?${query}`, { method: 'POST', redirect: 'manual', headers: { 'x-request-id': `moved-${name}` } });
       expect(moved.status).toBe(308);
       expect(moved.headers.get('location')).toContain(encodeURIComponent(password));
-      const wrong = await fetch(`${backEnd.url}/api/login/?username=${username}&password=${encodeURIComponent(password)}x&Session=${encodeURIComponent(password)}`, {
-        method: 'POST',
-        headers: { 'x-request-id': `wrong-${name}`, referer: `http://example.test/login?password=${encodeURIComponent(password)}` },
-      });
+      const wrong = await fetch(
+        `${backEnd.url}/api/login/?username=${username}&password=${encodeURIComponent(password)}x&Session=${encodeURIComponent(password)}`,
+        {
+          method: 'POST',
+          headers: { 'x-request-id': `wrong-${name}`, referer: `http://example.test/login?password=${encodeURIComponent(password)}` },
+        },
+      );
       expect(wrong.status).toBe(401);
       const log = await logLinesOf(backEnd, `wrong-${name}`);
       for (const id of [`ok-${name}`, `moved-${name}`, `wrong-${name}`]) expect(log).toContain(`"id":"${id}"`);
@@ -62,7 +65,9 @@ describe('the back ends\' logs: no query-string secrets, no ERROR for a client\'
   it('thoughts: a token or secret in any query parameter is redacted in the logged URL and query', async () => {
     const backEnd = backEnds.thoughts!;
     const secret = randomUUID();
-    const response = await fetch(`${backEnd.url}/api/thoughts/?search=few&access_token=${secret}&api%5Fkey=${secret}`, { headers: { 'x-request-id': 'thoughts-query' } });
+    const response = await fetch(`${backEnd.url}/api/thoughts/?search=few&access_token=${secret}&api%5Fkey=${secret}`, {
+      headers: { 'x-request-id': 'thoughts-query' },
+    });
     expect(response.status).toBe(200);
     const log = await logLinesOf(backEnd, 'thoughts-query');
     expect(log).toContain('/api/thoughts/?search=few&access_token=[redacted]&api%5Fkey=[redacted]');

@@ -81,7 +81,10 @@ export function defineApiContract(target: () => ApiTarget): void {
   });
 
   it('login with a wrong password or an unknown user answers 401 with the standard message', async () => {
-    for (const json of [{ username: 'bruce', password: 'nope' }, { username: 'nobody', password: 'password' }]) {
+    for (const json of [
+      { username: 'bruce', password: 'nope' },
+      { username: 'nobody', password: 'password' },
+    ]) {
       const response = await call('POST', '/api/login/', { json });
       expect(response.status).toBe(401);
       expectJson(response);
@@ -109,7 +112,10 @@ export function defineApiContract(target: () => ApiTarget): void {
       expectJson(response);
       expect((response.json() as { message: string }).message, path).toMatch(/charset "klingon"/i);
     }
-    const form = await call('POST', '/api/me/thoughts/', { raw: { contentType: 'application/x-www-form-urlencoded; charset=utf-klingon', body: `text=${text}` }, headers: { authorization: auth } });
+    const form = await call('POST', '/api/me/thoughts/', {
+      raw: { contentType: 'application/x-www-form-urlencoded; charset=utf-klingon', body: `text=${text}` },
+      headers: { authorization: auth },
+    });
     expect(form.status).toBe(415);
     expect((await call('GET', '/api/me/thoughts/', { headers: { authorization: auth } })).text).toBe('[]');
     expect((await call('POST', '/api/login/', { json: { username: text, password: 'pw' } })).status).toBe(401);
@@ -121,8 +127,16 @@ export function defineApiContract(target: () => ApiTarget): void {
     const cases: Array<[string, RequestOptions, RegExp]> = [
       ['JSON body', { raw: { contentType: 'application/json', body: invalid } }, /body is not valid UTF-8/],
       ['JSON body, charset stated', { raw: { contentType: 'application/json; charset=utf-8', body: invalid } }, /body is not valid UTF-8/],
-      ['form body, raw byte', { raw: { contentType: 'application/x-www-form-urlencoded', body: Buffer.from([0x74, 0x65, 0x78, 0x74, 0x3d, 0xff]) } }, /body is not valid UTF-8/],
-      ['form body, %-escape', { raw: { contentType: 'application/x-www-form-urlencoded', body: 'text=caf%E9' } }, /form body has %-escapes that are not valid UTF-8/],
+      [
+        'form body, raw byte',
+        { raw: { contentType: 'application/x-www-form-urlencoded', body: Buffer.from([0x74, 0x65, 0x78, 0x74, 0x3d, 0xff]) } },
+        /body is not valid UTF-8/,
+      ],
+      [
+        'form body, %-escape',
+        { raw: { contentType: 'application/x-www-form-urlencoded', body: 'text=caf%E9' } },
+        /form body has %-escapes that are not valid UTF-8/,
+      ],
     ];
     for (const [name, options, message] of cases) {
       const response = await call('POST', '/api/me/thoughts/', { ...options, headers: { authorization: auth } });
@@ -133,7 +147,9 @@ export function defineApiContract(target: () => ApiTarget): void {
     const query = await call('POST', '/api/me/thoughts/?text=caf%E9', { headers: { authorization: auth } });
     expect(query.status).toBe(400);
     expect((query.json() as { message: string }).message).toMatch(/query string has %-escapes that are not valid UTF-8/);
-    const login = await call('POST', '/api/login/', { raw: { contentType: 'application/json', body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]) } });
+    const login = await call('POST', '/api/login/', {
+      raw: { contentType: 'application/json', body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]) },
+    });
     expect(login.status).toBe(400);
     expect((await call('GET', '/api/me/thoughts/', { headers: { authorization: auth } })).text).toBe('[]');
     // Valid UTF-8, %-escaped or not, is of course still taken.
@@ -286,7 +302,13 @@ export function defineApiContract(target: () => ApiTarget): void {
     expect(response.status).toBe(200);
     expectJson(response);
     const list = response.json() as Array<{ id: number; username: string }>;
-    expect(list.slice(0, 5).map((t) => [t.id, t.username])).toEqual([[1, 'bruce'], [2, 'bruce'], [3, 'bruce'], [4, 'stephen'], [5, 'stephen']]);
+    expect(list.slice(0, 5).map((t) => [t.id, t.username])).toEqual([
+      [1, 'bruce'],
+      [2, 'bruce'],
+      [3, 'bruce'],
+      [4, 'stephen'],
+      [5, 'stephen'],
+    ]);
     expect(list.map((t) => t.id)).toEqual([...list.map((t) => t.id)].sort((a, b) => a - b));
   });
 

@@ -234,7 +234,10 @@ describe('docker-compose.yaml', () => {
     expect(ports.every((p) => p === publicPort || p.hostIp === '127.0.0.1')).toBe(true);
     for (const name of ['legacy-monolith', 'users', 'thoughts', 'postgres']) expect(compose.services[name]!.ports, name).toBeUndefined();
     for (const name of ['prometheus', 'grafana']) {
-      expect(publishedPorts(compose.services[name]!).every((p) => p.hostIp === '127.0.0.1'), name).toBe(true);
+      expect(
+        publishedPorts(compose.services[name]!).every((p) => p.hostIp === '127.0.0.1'),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -298,7 +301,7 @@ describe('docker-compose.yaml', () => {
     expect(secretTargets(grafana).get(environmentOf(grafana).GF_SECURITY_ADMIN_PASSWORD__FILE!)).toBe('grafana-admin-password');
   });
 
-  it('sends every process\'s traces to the Jaeger service over OTLP/HTTP, which Grafana reads as a data source', () => {
+  it("sends every process's traces to the Jaeger service over OTLP/HTTP, which Grafana reads as a data source", () => {
     const jaeger = compose.services.jaeger!;
     expect(jaeger.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
     // The receiver must listen beyond the container's loopback for the others to reach it.
@@ -315,7 +318,8 @@ describe('docker-compose.yaml', () => {
     const off = readCompose(COMPOSE_FILE, { OTEL_EXPORTER_OTLP_ENDPOINT: '' });
     for (const name of Object.keys(apps)) expect(environmentOf(off.services[name]!).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('');
     const provisioning = toHostPath('/etc/grafana/provisioning', hostPathMap(compose, 'grafana'))!;
-    const datasource = (parse(readFileSync(path.join(provisioning, 'datasources/jaeger.yaml'), 'utf8')) as { datasources: { type: string; url: string }[] }).datasources[0]!;
+    const datasource = (parse(readFileSync(path.join(provisioning, 'datasources/jaeger.yaml'), 'utf8')) as { datasources: { type: string; url: string }[] })
+      .datasources[0]!;
     expect(datasource.type).toBe('jaeger');
     const query = new URL(datasource.url);
     expect([compose.services[query.hostname], query.port]).toEqual([jaeger, '16686']);
@@ -335,7 +339,12 @@ describe('docker-compose.yaml', () => {
       expect(gateway.GATEWAY_BACKEND_USERS_URL).toBe('http://127.0.0.1:18002');
       expect(gateway.GATEWAY_BACKEND_LEGACY_URL).toBe('http://127.0.0.1:18001');
       const users = nativeEnv('users', { secretsDir: dir, ports, databaseUrl: 'postgres://a:b@127.0.0.1:1/x' });
-      expect(users).toMatchObject({ HOST: '127.0.0.1', USERS_PORT: '18002', DATABASE_URL: 'postgres://a:b@127.0.0.1:1/x', JWT_PRIVATE_KEY_FILE: path.join(dir, 'jwt-private.pem') });
+      expect(users).toMatchObject({
+        HOST: '127.0.0.1',
+        USERS_PORT: '18002',
+        DATABASE_URL: 'postgres://a:b@127.0.0.1:1/x',
+        JWT_PRIVATE_KEY_FILE: path.join(dir, 'jwt-private.pem'),
+      });
       expect(users.OTEL_EXPORTER_OTLP_ENDPOINT, 'no Jaeger runs natively: tracing off').toBeUndefined();
       expect(nativeEnv('users', { otlpEndpoint: 'http://127.0.0.1:4318' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://127.0.0.1:4318');
       // Without options it is exactly the container's view, image ENV included.
@@ -348,14 +357,21 @@ describe('docker-compose.yaml', () => {
 
 describe('Dockerfile', () => {
   const text = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
-  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const stages: string[][] = [];
   for (const line of lines) {
     if (/^FROM\s/i.test(line)) stages.push([]);
     stages.at(-1)?.push(line);
   }
   const final = stages.at(-1) ?? [];
-  const ignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   let checkDir: string;
 
   beforeAll(() => {
@@ -378,7 +394,10 @@ describe('Dockerfile', () => {
 
   it('copies only files that exist and are not ignored, and never secrets or node_modules', () => {
     for (const line of lines.filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))) {
-      const parts = line.split(/\s+/).slice(1).filter((p) => !p.startsWith('--'));
+      const parts = line
+        .split(/\s+/)
+        .slice(1)
+        .filter((p) => !p.startsWith('--'));
       for (const source of parts.slice(0, -1)) expect(existsSync(path.join(REPO_ROOT, source)), `COPY ${source}`).toBe(true);
     }
     for (const pattern of ['**/node_modules', 'deploy/secrets', '.git', 'data', '**/*.pem']) expect(ignore, pattern).toContain(pattern);
@@ -399,7 +418,10 @@ describe('Dockerfile', () => {
     // The entrypoint expands <VAR>_FILE (secrets) before starting the process.
     const token = path.join(checkDir, 'token');
     execFileSync('sh', ['-c', `printf tok > ${token}`]);
-    const out = execFileSync('sh', [entrypoint, 'sh', '-c', 'printf %s "$GATEWAY_ADMIN_TOKEN"'], { encoding: 'utf8', env: { PATH: process.env.PATH, GATEWAY_ADMIN_TOKEN_FILE: token } });
+    const out = execFileSync('sh', [entrypoint, 'sh', '-c', 'printf %s "$GATEWAY_ADMIN_TOKEN"'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, GATEWAY_ADMIN_TOKEN_FILE: token },
+    });
     expect(out).toBe('tok');
   });
 });

@@ -57,30 +57,33 @@ export interface ComposeFile {
  * `vars` plays the shell environment / .env file; unset variables without a default are ''.
  */
 export function interpolate(text: string, vars: Record<string, string | undefined> = {}): string {
-  return text.replace(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, dollar, name, op, arg, bare) => {
-    if (dollar === '$') return '$';
-    if (bare) return vars[bare] ?? '';
-    const value = vars[name as string];
-    const unsetOrEmpty = value === undefined || value === '';
-    const missing = op?.startsWith(':') ? unsetOrEmpty : value === undefined;
-    const word = arg === undefined ? '' : interpolate(arg, vars);
-    switch (op) {
-      case undefined:
-        return value ?? '';
-      case ':-':
-      case '-':
-        return missing ? word : value!;
-      case ':?':
-      case '?':
-        if (missing) throw new Error(`${whole}: ${word || `${name} is required`}`);
-        return value!;
-      case ':+':
-      case '+':
-        return missing ? '' : word;
-      default:
-        throw new Error(`unsupported interpolation ${whole}`);
-    }
-  });
+  return text.replace(
+    /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (whole, dollar, name, op, arg, bare) => {
+      if (dollar === '$') return '$';
+      if (bare) return vars[bare] ?? '';
+      const value = vars[name as string];
+      const unsetOrEmpty = value === undefined || value === '';
+      const missing = op?.startsWith(':') ? unsetOrEmpty : value === undefined;
+      const word = arg === undefined ? '' : interpolate(arg, vars);
+      switch (op) {
+        case undefined:
+          return value ?? '';
+        case ':-':
+        case '-':
+          return missing ? word : value!;
+        case ':?':
+        case '?':
+          if (missing) throw new Error(`${whole}: ${word || `${name} is required`}`);
+          return value!;
+        case ':+':
+        case '+':
+          return missing ? '' : word;
+        default:
+          throw new Error(`unsupported interpolation ${whole}`);
+      }
+    },
+  );
 }
 
 function interpolateTree(node: unknown, vars: Record<string, string | undefined>): unknown {
@@ -101,10 +104,12 @@ export function readCompose(file = COMPOSE_FILE, vars: Record<string, string | u
 export function environmentOf(service: ComposeService): Record<string, string> {
   const env = service.environment ?? {};
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((item) => {
-      const at = item.indexOf('=');
-      return at < 0 ? [item, ''] : [item.slice(0, at), item.slice(at + 1)];
-    }));
+    return Object.fromEntries(
+      env.map((item) => {
+        const at = item.indexOf('=');
+        return at < 0 ? [item, ''] : [item.slice(0, at), item.slice(at + 1)];
+      }),
+    );
   }
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === null ? '' : String(value)]));
 }
@@ -137,7 +142,9 @@ export function appServices(compose: ComposeFile): Record<string, ProcessName> {
  * and build args substituted (`ENV SERVICE=${SERVICE}`).
  */
 function imageEnv(dockerfile: string, buildArgs: Record<string, string> = {}): Record<string, string> {
-  const lines = readFileSync(dockerfile, 'utf8').replace(/\\\r?\n/g, ' ').split(/\r?\n/);
+  const lines = readFileSync(dockerfile, 'utf8')
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/);
   let env: Record<string, string> = {};
   let args: Record<string, string> = {};
   for (const raw of lines) {

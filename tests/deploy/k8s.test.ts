@@ -28,9 +28,18 @@ const API_VERSIONS: Record<string, string> = {
 };
 
 type Labels = Record<string, string>;
-interface Port { name?: string; containerPort: number }
-interface Probe { httpGet?: { path: string; port: string | number } }
-interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } }
+interface Port {
+  name?: string;
+  containerPort: number;
+}
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+}
 interface Container {
   name: string;
   image: string;
@@ -43,7 +52,12 @@ interface Container {
   securityContext?: Record<string, unknown>;
   volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
 }
-interface Volume { name: string; configMap?: { name: string }; secret?: { secretName: string; items?: { key: string; path: string }[] }; emptyDir?: object }
+interface Volume {
+  name: string;
+  configMap?: { name: string };
+  secret?: { secretName: string; items?: { key: string; path: string }[] };
+  emptyDir?: object;
+}
 interface Manifest {
   apiVersion: string;
   kind: string;
@@ -59,7 +73,10 @@ interface Deployment extends Manifest {
   spec: {
     replicas: number;
     selector: { matchLabels: Labels };
-    template: { metadata: { labels: Labels; annotations?: Labels }; spec: { containers: Container[]; volumes?: Volume[]; securityContext?: Record<string, unknown>; terminationGracePeriodSeconds?: number } };
+    template: {
+      metadata: { labels: Labels; annotations?: Labels };
+      spec: { containers: Container[]; volumes?: Volume[]; securityContext?: Record<string, unknown>; terminationGracePeriodSeconds?: number };
+    };
   };
 }
 
@@ -254,7 +271,9 @@ describe('deploy/k8s manifests', () => {
   it('the gateway fails /readyz for a drain delay at SIGTERM, and the grace period covers delay and shutdown', () => {
     const gateway = deployments.find((d) => processOf(d) === 'gateway')!;
     // The gateway's own parser reads the values (the key file exists only in the pod).
-    const plain = Object.entries(envOf(containerOf(gateway))).flatMap(([name, v]) => (v.value === undefined || name === 'JWT_PUBLIC_KEY_FILE' ? [] : [[name, v.value]]));
+    const plain = Object.entries(envOf(containerOf(gateway))).flatMap(([name, v]) =>
+      v.value === undefined || name === 'JWT_PUBLIC_KEY_FILE' ? [] : [[name, v.value]],
+    );
     const options = optionsFromEnv(Object.fromEntries(plain));
     expect(options.drainDelayMs).toBeGreaterThanOrEqual(5_000);
     const graceMs = Number(gateway.spec.template.spec.terminationGracePeriodSeconds) * 1000;
@@ -264,7 +283,10 @@ describe('deploy/k8s manifests', () => {
   it('Secret placeholders say how to create the real ones', () => {
     for (const secret of secrets) {
       const values = Object.values({ ...secret.data, ...secret.stringData });
-      expect(values.every((v) => v.includes('REPLACE-ME')), `${secret.metadata.name} holds placeholders only`).toBe(true);
+      expect(
+        values.every((v) => v.includes('REPLACE-ME')),
+        `${secret.metadata.name} holds placeholders only`,
+      ).toBe(true);
     }
     const text = readFileSync(path.join(K8S_DIR, 'secrets.example.yaml'), 'utf8');
     for (const secret of secrets) expect(text).toContain(`create secret generic ${secret.metadata.name}`);
@@ -292,7 +314,9 @@ describe('deploy/k8s manifests', () => {
       expect(annotations['prometheus.io/scrape'], d.metadata.name).toBe(processOf(d) === 'gateway' ? 'false' : 'true');
     }
     const [monitor] = byKind('ServiceMonitor');
-    const adminService = byKind('Service').find((s) => matches(monitor!.spec.selector.matchLabels, s.metadata.labels ?? {}) && s.spec.ports.some((p: { name: string }) => p.name === 'admin'));
+    const adminService = byKind('Service').find(
+      (s) => matches(monitor!.spec.selector.matchLabels, s.metadata.labels ?? {}) && s.spec.ports.some((p: { name: string }) => p.name === 'admin'),
+    );
     expect(adminService, 'ServiceMonitor finds the admin Service').toBeDefined();
     const credentials = monitor!.spec.endpoints[0].authorization.credentials;
     expect(secrets.find((s) => s.metadata.name === credentials.name)?.stringData?.[credentials.key]).toBeDefined();
@@ -317,7 +341,10 @@ describe('deploy/k8s manifests', () => {
       const { hostname, port } = new URL(url);
       const service = byKind('Service').find((s) => s.metadata.name === hostname);
       expect(service, `backend ${name}: Service ${hostname}`).toBeDefined();
-      expect(service!.spec.ports.map((p: { port: number }) => String(p.port)), `backend ${name}: port`).toContain(port);
+      expect(
+        service!.spec.ports.map((p: { port: number }) => String(p.port)),
+        `backend ${name}: port`,
+      ).toContain(port);
     }
   });
 });

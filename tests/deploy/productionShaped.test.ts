@@ -42,7 +42,15 @@ describe('production-shaped: the compose environment, run natively on PostgreSQL
     // The monolith first: it is the one compose lets seed the demo data.
     const order = Object.keys(services).sort((a, b) => Number(services[b] === 'legacy-monolith') - Number(services[a] === 'legacy-monolith'));
     for (const name of order) {
-      const env = nativeEnv(name, { secretsDir, ports, gatewayAdminPort, databaseUrl, dataDir: path.join(dir, 'data'), routesFile, otlpEndpoint: receiver.endpoint });
+      const env = nativeEnv(name, {
+        secretsDir,
+        ports,
+        gatewayAdminPort,
+        databaseUrl,
+        dataDir: path.join(dir, 'data'),
+        routesFile,
+        otlpEndpoint: receiver.endpoint,
+      });
       const spec = PROCESSES[services[name]!];
       // A short export batch delay, so the test need not wait the SDK's default 5 s.
       const childEnv = { PATH: process.env.PATH, OTEL_BSP_SCHEDULE_DELAY: '200', ...env };
@@ -60,7 +68,9 @@ describe('production-shaped: the compose environment, run natively on PostgreSQL
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM'))))));
+    await Promise.all(
+      children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM'))))),
+    );
     rmSync(dir, { recursive: true, force: true });
     await receiver?.close();
   });
@@ -71,7 +81,11 @@ describe('production-shaped: the compose environment, run natively on PostgreSQL
     const { Authorized } = (await login.json()) as { Authorized: string };
     const mine = (await (await fetch(`${gatewayUrl}/api/me/thoughts/`, { headers: { authorization: Authorized } })).json()) as unknown[];
     expect(mine).toHaveLength(3);
-    const posted = await fetch(`${gatewayUrl}/api/me/thoughts/`, { method: 'POST', headers: { authorization: Authorized }, body: new URLSearchParams({ text: 'in production' }) });
+    const posted = await fetch(`${gatewayUrl}/api/me/thoughts/`, {
+      method: 'POST',
+      headers: { authorization: Authorized },
+      body: new URLSearchParams({ text: 'in production' }),
+    });
     expect(posted.status).toBe(201);
     const { id } = (await posted.json()) as { id: number };
     // Written through the thoughts service, read back from the monolith: one database.
@@ -100,12 +114,23 @@ describe('production-shaped: the compose environment, run natively on PostgreSQL
     const traceId = 'c0ffee'.padEnd(32, '0');
     const reply = await fetch(`${gatewayUrl}/api/thoughts/1/`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
     expect(reply.status).toBe(200);
-    const spans = (await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.attributes['db.system.name'] === 'postgresql') && all.some((s) => s.traceId === traceId && s.service === 'gateway' && s.kind === SPAN_KIND.server))).filter((s) => s.traceId === traceId);
+    const spans = (
+      await receiver.waitFor(
+        (all) =>
+          all.some((s) => s.traceId === traceId && s.attributes['db.system.name'] === 'postgresql') &&
+          all.some((s) => s.traceId === traceId && s.service === 'gateway' && s.kind === SPAN_KIND.server),
+      )
+    ).filter((s) => s.traceId === traceId);
     const gatewaySpan = spans.find((s) => s.service === 'gateway' && s.kind === SPAN_KIND.server)!;
     const attempt = spans.find((s) => s.service === 'gateway' && s.kind === SPAN_KIND.client)!;
     const service = spans.find((s) => s.service === 'thoughts' && s.kind === SPAN_KIND.server)!;
     const query = spans.find((s) => s.attributes['db.system.name'] === 'postgresql')!;
-    expect([gatewaySpan.parentSpanId, attempt.parentSpanId, service.parentSpanId, query.parentSpanId]).toEqual(['00f067aa0ba902b7', gatewaySpan.spanId, attempt.spanId, service.spanId]);
+    expect([gatewaySpan.parentSpanId, attempt.parentSpanId, service.parentSpanId, query.parentSpanId]).toEqual([
+      '00f067aa0ba902b7',
+      gatewaySpan.spanId,
+      attempt.spanId,
+      service.spanId,
+    ]);
     expect(gatewaySpan.attributes).toMatchObject({ 'gateway.route': 'thoughts-api', 'gateway.backend': 'thoughts' });
   });
 });

@@ -49,33 +49,109 @@ function exposedSeries(): Map<string, string[]> {
   return series;
 }
 
-interface Rule { record?: string; alert?: string; expr: string; labels?: Record<string, string> }
+interface Rule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
 const rulesDoc = parse(readFileSync(RULES_FILE, 'utf8')) as { groups: { name: string; rules: Rule[] }[] };
 const rules = rulesDoc.groups.flatMap((g) => g.rules);
 const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
 
-interface Panel { title?: string; type: string; targets?: { expr?: string }[]; panels?: Panel[]; datasource?: { uid?: string } }
-const dashboards = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).map((file) => ({
-  file,
-  json: JSON.parse(readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as { uid: string; title: string; panels: Panel[]; annotations?: { list: Annotation[] } },
-}));
-interface Annotation { name: string; expr?: string; datasource?: { uid?: string }; titleFormat?: string; tagKeys?: string }
+interface Panel {
+  title?: string;
+  type: string;
+  targets?: { expr?: string }[];
+  panels?: Panel[];
+  datasource?: { uid?: string };
+}
+const dashboards = readdirSync(DASHBOARD_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((file) => ({
+    file,
+    json: JSON.parse(readFileSync(path.join(DASHBOARD_DIR, file), 'utf8')) as {
+      uid: string;
+      title: string;
+      panels: Panel[];
+      annotations?: { list: Annotation[] };
+    },
+  }));
+interface Annotation {
+  name: string;
+  expr?: string;
+  datasource?: { uid?: string };
+  titleFormat?: string;
+  tagKeys?: string;
+}
 const annotationsOf = (json: (typeof dashboards)[number]['json']) => json.annotations?.list ?? [];
 const panelsOf = (panels: Panel[]): Panel[] => panels.flatMap((p) => [p, ...panelsOf(p.panels ?? [])]);
 const dashboardExprs = dashboards.flatMap(({ file, json }) =>
   panelsOf(json.panels).flatMap((p) => (p.targets ?? []).filter((t) => t.expr).map((t) => ({ where: `${file}: ${p.title}`, expr: t.expr! }))),
 );
-const annotationExprs = dashboards.flatMap(({ file, json }) => annotationsOf(json).filter((a) => a.expr).map((a) => ({ where: `${file}: annotation ${a.name}`, expr: a.expr! })));
+const annotationExprs = dashboards.flatMap(({ file, json }) =>
+  annotationsOf(json)
+    .filter((a) => a.expr)
+    .map((a) => ({ where: `${file}: annotation ${a.name}`, expr: a.expr! })),
+);
 const ruleExprs = rules.map((r) => ({ where: `rules.yml: ${r.record ?? r.alert}`, expr: r.expr }));
 
 const FUNCTIONS_AND_KEYWORDS = new Set([
   // aggregations and their modifiers
-  'sum', 'min', 'max', 'avg', 'count', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values', 'group',
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'count',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'quantile',
+  'count_values',
+  'group',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
   // functions used or likely
-  'rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'histogram_quantile', 'vector', 'scalar', 'time', 'abs', 'round',
-  'clamp', 'clamp_min', 'clamp_max', 'ceil', 'floor', 'absent', 'absent_over_time', 'avg_over_time', 'max_over_time',
-  'min_over_time', 'sum_over_time', 'count_over_time', 'last_over_time', 'label_replace', 'label_join', 'changes', 'resets', 'timestamp',
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'idelta',
+  'deriv',
+  'histogram_quantile',
+  'vector',
+  'scalar',
+  'time',
+  'abs',
+  'round',
+  'clamp',
+  'clamp_min',
+  'clamp_max',
+  'ceil',
+  'floor',
+  'absent',
+  'absent_over_time',
+  'avg_over_time',
+  'max_over_time',
+  'min_over_time',
+  'sum_over_time',
+  'count_over_time',
+  'last_over_time',
+  'label_replace',
+  'label_join',
+  'changes',
+  'resets',
+  'timestamp',
 ]);
 
 /** Metric names, label matchers and grouping labels of a PromQL expression (a small lexer, enough for these files). */
@@ -99,11 +175,16 @@ function analyse(expr: string): { metrics: { name: string; matchers: string[] }[
     i = token.lastIndex;
     const word = m[1];
     const braces = m[2] ?? (m[0].startsWith('{') ? m[0] : '');
-    const matchers = braces.replace(/[{}]/g, '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-      const label = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/.exec(s);
-      if (!label) throw new Error(`cannot read the label matcher "${s}" in ${expr}`);
-      return label[1]!;
-    });
+    const matchers = braces
+      .replace(/[{}]/g, '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const label = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/.exec(s);
+        if (!label) throw new Error(`cannot read the label matcher "${s}" in ${expr}`);
+        return label[1]!;
+      });
     if (!word) {
       if (braces) metrics.push({ name: '', matchers }); // {__name__=~...}: a selector without a name
       continue;
@@ -112,13 +193,21 @@ function analyse(expr: string): { metrics: { name: string; matchers: string[] }[
     if (['by', 'without', 'on', 'ignoring', 'group_left', 'group_right'].includes(word)) {
       const list = /^\(([^)]*)\)/.exec(after);
       if (list) {
-        groupingLabels.push(...list[1]!.split(',').map((s) => s.trim()).filter(Boolean));
+        groupingLabels.push(
+          ...list[1]!
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        );
         i += text.slice(i).indexOf(')') + 1;
       }
       previousKeyword = word;
       continue;
     }
-    if (FUNCTIONS_AND_KEYWORDS.has(word) && (after.startsWith('(') || ['bool', 'and', 'or', 'unless', 'offset'].includes(word) || /^(by|without)\b/.test(after))) {
+    if (
+      FUNCTIONS_AND_KEYWORDS.has(word) &&
+      (after.startsWith('(') || ['bool', 'and', 'or', 'unless', 'offset'].includes(word) || /^(by|without)\b/.test(after))
+    ) {
       previousKeyword = word;
       continue;
     }
@@ -142,15 +231,23 @@ describe('PromQL in deploy/prometheus/rules.yml and the Grafana dashboards', () 
   it('reads the metric declarations of the gateway and the back ends', () => {
     const names = [...declaredMetrics().keys()];
     for (const name of [
-      'gateway_requests_total', 'gateway_request_duration_seconds', 'gateway_route_weight_ratio', 'gateway_upstream_errors_total',
-      'gateway_shadow_comparisons_total', 'gateway_config_reloads_total', 'gateway_config_last_reload_success_timestamp_seconds',
-      'http_requests_total', 'http_request_duration_seconds',
-    ]) expect(names).toContain(name);
+      'gateway_requests_total',
+      'gateway_request_duration_seconds',
+      'gateway_route_weight_ratio',
+      'gateway_upstream_errors_total',
+      'gateway_shadow_comparisons_total',
+      'gateway_config_reloads_total',
+      'gateway_config_last_reload_success_timestamp_seconds',
+      'http_requests_total',
+      'http_request_duration_seconds',
+    ])
+      expect(names).toContain(name);
     expect(series.get('gateway_requests_total')).toEqual(expect.arrayContaining(['route', 'backend', 'decision', 'code']));
   });
 
   it('records the migration ratio overall and per route, and the error ratio per backend', () => {
-    for (const name of ['gateway:migrated_ratio:rate5m', 'gateway:migrated_ratio_by_route:rate5m', 'gateway:error_ratio:rate5m']) expect(recorded).toContain(name);
+    for (const name of ['gateway:migrated_ratio:rate5m', 'gateway:migrated_ratio_by_route:rate5m', 'gateway:error_ratio:rate5m'])
+      expect(recorded).toContain(name);
     const rule = (name: string) => rules.find((r) => r.record === name)!.expr.replace(/\s+/g, ' ');
     expect(rule('gateway:migrated_ratio:rate5m')).toMatch(/sum\(rate\(gateway_requests_total\{backend!="legacy"[^}]*\}\[5m\]\)\)/);
     expect(rule('gateway:migrated_ratio_by_route:rate5m')).toMatch(/sum by \(route\)/);
@@ -173,7 +270,10 @@ describe('PromQL in deploy/prometheus/rules.yml and the Grafana dashboards', () 
 
   it('the lexer sees through functions, groupings, strings and ranges (and catches unknown names)', () => {
     expect(analyse('sum by (route) (rate(gateway_requests_total{backend!="le gacy", code=~"5.."}[5m])) / ignoring (backend) group_left sum(x:y:z)')).toEqual({
-      metrics: [{ name: 'gateway_requests_total', matchers: ['backend', 'code'] }, { name: 'x:y:z', matchers: [] }],
+      metrics: [
+        { name: 'gateway_requests_total', matchers: ['backend', 'code'] },
+        { name: 'x:y:z', matchers: [] },
+      ],
       groupingLabels: ['route', 'backend'],
     });
     expect(analyse('histogram_quantile(0.95, sum by (le) (rate(a_bucket[5m]))) or vector(0)').metrics.map((m) => m.name)).toEqual(['a_bucket']);
@@ -181,14 +281,22 @@ describe('PromQL in deploy/prometheus/rules.yml and the Grafana dashboards', () 
   });
 
   it('the dashboards use the provisioned Prometheus datasource and query the recording rules', () => {
-    const provisioned = parse(readFileSync(path.join(REPO_ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yaml'), 'utf8')) as { datasources: { uid: string }[] };
+    const provisioned = parse(readFileSync(path.join(REPO_ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yaml'), 'utf8')) as {
+      datasources: { uid: string }[];
+    };
     const uid = provisioned.datasources[0]!.uid;
     for (const { file, json } of dashboards) {
       expect(json.uid, file).toBeTruthy();
       for (const panel of panelsOf(json.panels).filter((p) => p.type !== 'row')) expect(panel.datasource?.uid, `${file}: ${panel.title}`).toBe(uid);
     }
     const used = dashboardExprs.map((e) => e.expr).join('\n');
-    for (const name of ['gateway:migrated_ratio:rate5m', 'gateway:migrated_ratio_by_route:rate5m', 'gateway:error_ratio:rate5m', 'gateway_shadow_comparisons_total', 'gateway_route_weight_ratio']) {
+    for (const name of [
+      'gateway:migrated_ratio:rate5m',
+      'gateway:migrated_ratio_by_route:rate5m',
+      'gateway:error_ratio:rate5m',
+      'gateway_shadow_comparisons_total',
+      'gateway_route_weight_ratio',
+    ]) {
       expect(used, name).toContain(name);
     }
     expect(used).toMatch(/gateway_request_duration_seconds|gateway:request_duration_seconds/);

@@ -25,24 +25,35 @@ describe('three gateway replicas with the same routes.yaml', () => {
     legacy = await startBackend('legacy');
     thoughts = await startBackend('thoughts');
     const routesFile = path.join(dir, 'routes.yaml');
-    writeFileSync(routesFile, [
-      'backends:',
-      `  legacy: { url: ${legacy.url}, legacy: true }`,
-      `  thoughts: { url: ${thoughts.url} }`,
-      'cohort: { keys: [jwt:username, cookie:gw_cohort], salt: replicas }',
-      'routes:',
-      '  - name: thoughts',
-      '    match: { path: /api/thoughts/** }',
-      '    split: { thoughts: 40 }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      routesFile,
+      [
+        'backends:',
+        `  legacy: { url: ${legacy.url}, legacy: true }`,
+        `  thoughts: { url: ${thoughts.url} }`,
+        'cohort: { keys: [jwt:username, cookie:gw_cohort], salt: replicas }',
+        'routes:',
+        '  - name: thoughts',
+        '    match: { path: /api/thoughts/** }',
+        '    split: { thoughts: 40 }',
+        '',
+      ].join('\n'),
+    );
     const publicKeyFile = path.join(dir, 'jwt-public.pem');
     writeFileSync(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }));
     for (let i = 0; i < 3; i++) {
       const [port, adminPort] = [await freePort(), await freePort()];
       const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/cli.ts', 'serve'], {
         cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, GATEWAY_ROUTES: routesFile, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), GATEWAY_ADMIN_PORT: String(adminPort), JWT_PUBLIC_KEY_FILE: publicKeyFile, LOG_LEVEL: 'warn' },
+        env: {
+          PATH: process.env.PATH,
+          GATEWAY_ROUTES: routesFile,
+          GATEWAY_HOST: '127.0.0.1',
+          GATEWAY_PORT: String(port),
+          GATEWAY_ADMIN_PORT: String(adminPort),
+          JWT_PUBLIC_KEY_FILE: publicKeyFile,
+          LOG_LEVEL: 'warn',
+        },
         stdio: 'ignore',
       });
       replicas.push({ url: `http://127.0.0.1:${port}`, child });
@@ -62,14 +73,20 @@ describe('three gateway replicas with the same routes.yaml', () => {
     const users = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
     for (let start = 0; start < users.length; start += 25) {
       const batch = users.slice(start, start + 25);
-      decisions.push(...(await Promise.all(batch.map(async (username) => {
-        const token = jwt.sign({ username, iat: now, exp: now + 600 }, privateKey, { algorithm: 'RS256' });
-        return Promise.all(replicas.map(async ({ url }) => {
-          const response = await fetch(`${url}/api/thoughts/1/`, { headers: { authorization: `Bearer ${token}` } });
-          await response.arrayBuffer();
-          return response.headers.get('x-backend') ?? `HTTP ${response.status}`;
-        }));
-      }))));
+      decisions.push(
+        ...(await Promise.all(
+          batch.map(async (username) => {
+            const token = jwt.sign({ username, iat: now, exp: now + 600 }, privateKey, { algorithm: 'RS256' });
+            return Promise.all(
+              replicas.map(async ({ url }) => {
+                const response = await fetch(`${url}/api/thoughts/1/`, { headers: { authorization: `Bearer ${token}` } });
+                await response.arrayBuffer();
+                return response.headers.get('x-backend') ?? `HTTP ${response.status}`;
+              }),
+            );
+          }),
+        )),
+      );
     }
     const disagreements = decisions.filter((sides) => new Set(sides).size !== 1);
     expect(disagreements).toEqual([]);

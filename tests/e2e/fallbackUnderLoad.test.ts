@@ -44,7 +44,9 @@ describe('the thoughts service dies under load (thoughts at 100 %, fallback lega
     expect([...statuses.keys()]).toEqual([200]);
     const metrics = await scrape(gateway);
     const served = (backend: string, decision: string) =>
-      [...metrics].filter(([k]) => k.startsWith('gateway_requests_total{') && k.includes(`backend="${backend}"`) && k.includes(`decision="${decision}"`)).reduce((sum, [, v]) => sum + v, 0);
+      [...metrics]
+        .filter(([k]) => k.startsWith('gateway_requests_total{') && k.includes(`backend="${backend}"`) && k.includes(`decision="${decision}"`))
+        .reduce((sum, [, v]) => sum + v, 0);
     expect(served('thoughts', 'weight')).toBeGreaterThan(0); // before the kill
     expect(served('legacy', 'fallback') + served('legacy', 'weight')).toBeGreaterThan(0); // after it
     const refused = [...metrics].find(([k]) => k.startsWith('gateway_upstream_errors_total{') && k.includes('backend="thoughts"'));

@@ -24,7 +24,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     system = await startOpsSystem();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
     // A CSP violation or a script error shows up here; the page must have none.
@@ -50,7 +58,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     await expect.poll(() => route('thoughts').locator('.legend[data-kind="realised"]').textContent()).toMatch(/thoughts \d+(\.\d)?%legacy \d+(\.\d)?%/);
     expect(await page.locator('#migrated').textContent()).toMatch(/^\d+(\.\d)?%$/);
     expect(await page.locator('#live-text').textContent()).toBe('live');
-    expect(await page.locator('[data-route]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-route')))).toEqual(['my-thoughts', 'thoughts', 'login', 'site']);
+    expect(await page.locator('[data-route]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-route')))).toEqual([
+      'my-thoughts',
+      'thoughts',
+      'login',
+      'site',
+    ]);
   });
 
   it('shifts a route with the control: confirmation with the estimate, then the bar and routes.yaml change', async () => {
@@ -67,7 +80,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     // The clients sent above, replayed through the split by hand: buckets 1000..3999 move.
     const seed = groupSeed('ops-test', 'thoughts');
     const moving = Array.from({ length: 200 }, (_, i) => bucketOf(seed, cohortId(`browser-${i}`))).filter((b) => b >= 1000 && b < 4000).length;
-    await expect.poll(() => estimate.textContent()).toContain(`Group thoughts (my-thoughts, thoughts): ${moving} of 200 recent clients (${Math.round((moving / 200) * 1000) / 10}%) change backend`);
+    await expect
+      .poll(() => estimate.textContent())
+      .toContain(`Group thoughts (my-thoughts, thoughts): ${moving} of 200 recent clients (${Math.round((moving / 200) * 1000) / 10}%) change backend`);
     expect(await dialog.locator('pre').textContent()).toContain('+    split: { thoughts: 40 }   # canary');
     expect(readFileSync(system.gateway.routesFile, 'utf8')).toContain('split: { thoughts: 10 }   # canary');
     await page.screenshot({ path: path.join(REPO_ROOT, 'test-results/dashboard-confirm.png') });
@@ -84,7 +99,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(text).toContain('    split: { thoughts: 40 }   # canary\n');
     expect(text).toContain('      thoughts: 40    # block style, with a comment\n      legacy: 60\n');
     expect(system.gateway.table().routes.find((r) => r.name === 'thoughts')!.slices[0]!.upTo).toBe(4000);
-    await expect.poll(() => page.locator('#audit li').first().textContent()).toBe('0 s agothoughts: thoughts 10% → thoughts 40%dana (loopback admin) via admin — “canary clean for two days”');
+    await expect
+      .poll(() => page.locator('#audit li').first().textContent())
+      .toBe('0 s agothoughts: thoughts 10% → thoughts 40%dana (loopback admin) via admin — “canary clean for two days”');
 
     await sendAsClients(system.gateway.url, '/api/me/thoughts/1', 120, 'after');
     await page.waitForTimeout(2_500); // one poll: the realised bars take the new traffic

@@ -72,12 +72,11 @@ describe.skipIf(!existsSync(PROMETHEUS))('Prometheus with the shipped config and
     writeFileSync(configFile, prometheusConfig(new URL(system.gateway.adminUrl!).host, tokenFile));
     const port = await freePort();
     prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(PROMETHEUS, [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prometheus = spawn(
+      PROMETHEUS,
+      [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     prometheus.stdout!.on('data', (chunk: Buffer) => prometheusLog.push(chunk.toString()));
     prometheus.stderr!.on('data', (chunk: Buffer) => prometheusLog.push(chunk.toString()));
     await waitFor('Prometheus ready', 15_000, async () => ((await send(`${prometheusUrl}/-/ready`)).status === 200 ? true : undefined));
@@ -144,7 +143,9 @@ describe.skipIf(!existsSync(PROMETHEUS))('Prometheus with the shipped config and
     const annotations = (JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { annotations: { list: { name: string; expr: string }[] } }).annotations.list;
     const exprOf = (metric: string) => annotations.find((a) => a.expr.includes(metric))!.expr;
     const query = async (expr: string) =>
-      (await send(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json<{ data: { result: { metric: Record<string, string> }[] } }>().data.result.map((r) => r.metric);
+      (await send(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`))
+        .json<{ data: { result: { metric: Record<string, string> }[] } }>()
+        .data.result.map((r) => r.metric);
     // Prometheus has scraped the counters at 0 by now (the test above ran for seconds).
     const panic = await send(`${system.gateway.adminUrl}/api/panic`, {
       method: 'POST',
@@ -157,7 +158,12 @@ describe.skipIf(!existsSync(PROMETHEUS))('Prometheus with the shipped config and
       return series.some((m) => m.action === 'panic') ? series : undefined;
     });
     // The group moves together: one annotation per route of it.
-    expect(changes.filter((m) => m.action === 'panic').map((m) => m.route).sort()).toEqual(['my-thoughts', 'thoughts']);
+    expect(
+      changes
+        .filter((m) => m.action === 'panic')
+        .map((m) => m.route)
+        .sort(),
+    ).toEqual(['my-thoughts', 'thoughts']);
     expect(await query(exprOf('gateway_config_last_reload_success_timestamp_seconds'))).toHaveLength(1);
   });
 });

@@ -27,7 +27,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the rollout panel in headless Chromium',
   beforeAll(async () => {
     system = await startSystem('sqlite');
     standIn = await startStandIn(system.thoughtsUrl);
-    gateway = await startTestGateway(`backends:
+    gateway = await startTestGateway(
+      `backends:
   legacy:   { url: ${system.legacyUrl}, legacy: true }
   thoughts: { url: ${standIn.url} }
 routes:
@@ -39,10 +40,20 @@ routes:
     shadow: { to: thoughts, noise_percent: 0 }
     rollout: { steps: [5, 25, pause, 50, 100], interval_seconds: 2, min_requests: 3, min_comparisons: 10, max_p95_ratio: 50, max_p95_ms: 3000 }
   - { name: site, match: { path: /** }, split: {} }
-`, { backendUrls: {} });
+`,
+      { backendUrls: {} },
+    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1360, height: 1100 } });
     page.on('console', (message) => {
@@ -86,9 +97,11 @@ routes:
     expect(inFile()).toBe(25);
     expect(await panel().locator('.step[aria-current="step"]').textContent()).toBe('pause');
     expect(await panel().locator('.step.done').allTextContents()).toEqual(['5%', '25%']);
-    expect(await panel().locator('tr[data-gate]').evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-gate')} ${r.querySelector('.mark')!.textContent}`))).toEqual([
-      'requests ✓', 'error_percent ✓', 'p95_ms ✓', 'p95_ratio ✓', 'comparisons ✓', 'mismatch_percent ✓',
-    ]);
+    expect(
+      await panel()
+        .locator('tr[data-gate]')
+        .evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-gate')} ${r.querySelector('.mark')!.textContent}`)),
+    ).toEqual(['requests ✓', 'error_percent ✓', 'p95_ms ✓', 'p95_ratio ✓', 'comparisons ✓', 'mismatch_percent ✓']);
     expect(await panel().locator('.timeline li').first().textContent()).toMatch(/paused 25% → 25%$/);
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

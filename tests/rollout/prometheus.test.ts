@@ -34,7 +34,10 @@ describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus,
   const prometheusLog: string[] = [];
 
   function spawnChild(args: string[], env: Record<string, string>): ChildProcess {
-    const child = spawn(process.execPath, [GATEWAY_BIN, ...args], { env: { ...process.env, GATEWAY_ROUTES: routesFile, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [GATEWAY_BIN, ...args], {
+      env: { ...process.env, GATEWAY_ROUTES: routesFile, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     children.push(child);
     return child;
   }
@@ -44,7 +47,9 @@ describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus,
     standIn = await startStandIn(system.thoughtsUrl);
     dir = mkdtempSync(path.join(tmpdir(), 'rollout-prometheus-'));
     routesFile = path.join(dir, 'routes.yaml');
-    writeFileSync(routesFile, `backends:
+    writeFileSync(
+      routesFile,
+      `backends:
   legacy:   { url: ${system.legacyUrl}, legacy: true }
   thoughts: { url: ${standIn.url} }
 routes:
@@ -56,7 +61,8 @@ routes:
     shadow: { to: thoughts, noise_percent: 0 }
     rollout: { steps: [10, 50], interval_seconds: 5, min_requests: 5, min_comparisons: 10, max_p95_ratio: 50, max_p95_ms: 3000 }
   - { name: site, match: { path: /** }, split: {} }
-`);
+`,
+    );
     for (let i = 0; i < 2; i++) {
       const [port, adminPort] = [await freePort(), await freePort()];
       const child = spawnChild(['serve'], { GATEWAY_PORT: String(port), GATEWAY_ADMIN_PORT: String(adminPort), GATEWAY_ROLLOUT: 'off' });
@@ -67,12 +73,19 @@ routes:
     const prometheusPort = await freePort();
     prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
     const configFile = path.join(dir, 'prometheus.yml');
-    writeFileSync(configFile, stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: [path.join(REPO_ROOT, 'deploy/prometheus/rules.yml')],
-      scrape_configs: [{ job_name: 'gateway', static_configs: [{ targets: replicas.map((r) => new URL(r.adminUrl).host) }] }],
-    }));
-    const prometheus = spawn(PROMETHEUS, [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${prometheusPort}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      configFile,
+      stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: [path.join(REPO_ROOT, 'deploy/prometheus/rules.yml')],
+        scrape_configs: [{ job_name: 'gateway', static_configs: [{ targets: replicas.map((r) => new URL(r.adminUrl).host) }] }],
+      }),
+    );
+    const prometheus = spawn(
+      PROMETHEUS,
+      [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${prometheusPort}`, '--log.level=warn'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(prometheus);
     prometheus.stderr!.on('data', (chunk: Buffer) => prometheusLog.push(chunk.toString()));
     await eventually('Prometheus ready', 20_000, async () => ((await send(`${prometheusUrl}/-/ready`).catch(() => null))?.status === 200 ? true : undefined));
@@ -91,12 +104,14 @@ routes:
 
   afterAll(async () => {
     await traffic?.stop();
-    await Promise.all(children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }));
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }),
+    );
     await standIn?.close();
     await system?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -106,7 +121,9 @@ routes:
 
   it('steps from the gates summed over both replicas; both replicas run every step', async () => {
     await eventually('10 % on both replicas', 20_000, async () => {
-      const plans = await Promise.all(replicas.map(async (r) => (await send(`${r.adminUrl}/api/plan`)).json<{ routes: { name: string; split: Record<string, number> }[] }>()));
+      const plans = await Promise.all(
+        replicas.map(async (r) => (await send(`${r.adminUrl}/api/plan`)).json<{ routes: { name: string; split: Record<string, number> }[] }>()),
+      );
       return plans.every((p) => p.routes.find((route) => route.name === 'thoughts')!.split.thoughts === 10) ? true : undefined;
     });
     const completed = await eventually('completed at 50 %', 45_000, async () => {
@@ -120,7 +137,14 @@ routes:
     expect(/split: \{ thoughts: 50 \}/.test(readFileSync(routesFile, 'utf8'))).toBe(true);
 
     // Each replica served part of the new backend's attempts the controller judged: neither one alone.
-    const attempts = await Promise.all(replicas.map(async (r) => parseMetrics((await send(`${r.adminUrl}/metrics`)).body).get(sample('gateway_backend_attempts_total', { route: 'thoughts', backend: 'thoughts', result: 'ok' })) ?? 0));
+    const attempts = await Promise.all(
+      replicas.map(
+        async (r) =>
+          parseMetrics((await send(`${r.adminUrl}/metrics`)).body).get(
+            sample('gateway_backend_attempts_total', { route: 'thoughts', backend: 'thoughts', result: 'ok' }),
+          ) ?? 0,
+      ),
+    );
     expect(attempts.every((n) => n > 0)).toBe(true);
     // The replicas run no controller of their own; the controller process has the rollout's series.
     for (const replica of replicas) expect((await send(`${replica.adminUrl}/metrics`)).body).not.toContain('gateway_rollout_percent');
@@ -129,7 +153,9 @@ routes:
     expect(own.get(sample('gateway_rollout_checks_total', { route: 'thoughts', result: 'passed' }))).toBeGreaterThanOrEqual(1);
 
     // The shipped recording rules see the same traffic.
-    const recorded = (await send(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('gateway_rollout:backend_error_ratio:rate1m{backend="thoughts"}')}`)).json<{ data: { result: { value: [number, string] }[] } }>();
+    const recorded = (
+      await send(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('gateway_rollout:backend_error_ratio:rate1m{backend="thoughts"}')}`)
+    ).json<{ data: { result: { value: [number, string] }[] } }>();
     expect(recorded.data.result.map((r) => Number(r.value[1]))).toEqual([0]);
     await traffic!.stop();
     expect(traffic!.fiveHundreds()).toBe(0);

@@ -20,7 +20,12 @@ interface Plan {
 }
 
 /** The thoughts API under rollout to the stand-in; outlier ejection off so every failure reaches the gates. */
-function plan(system: MyThoughtsSystem, standIn: StandIn, hooks: HookReceiver, { steps = '[5, 25, pause, 50, 100]', extra = '', split = 0 }: Plan = {}): string {
+function plan(
+  system: MyThoughtsSystem,
+  standIn: StandIn,
+  hooks: HookReceiver,
+  { steps = '[5, 25, pause, 50, 100]', extra = '', split = 0 }: Plan = {},
+): string {
   return `backends:
   legacy:   { url: ${system.legacyUrl}, legacy: true }
   thoughts: { url: ${standIn.url} }
@@ -91,7 +96,11 @@ async function status(gw: TestGateway): Promise<RolloutView> {
 }
 
 async function control(gw: TestGateway, command: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const reply = await send(`${gw.adminUrl}/api/rollout/thoughts/${command}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'dana', reason: 'test' }) });
+  const reply = await send(`${gw.adminUrl}/api/rollout/thoughts/${command}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ by: 'dana', reason: 'test' }),
+  });
   return { status: reply.status, body: reply.json() };
 }
 
@@ -105,10 +114,15 @@ function percentInFile(gw: TestGateway): number {
 /** The audit log's lines; the rollout's carry its gate values in details. */
 function auditLines(gw: TestGateway): (AuditEntry & { details?: { gates: Record<string, { value: number | null; threshold: number }> } })[] {
   const file = gw.routesFile.replace(/routes\.yaml$/, 'routes.audit.jsonl');
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
-const until = (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000) => eventually(what, timeoutMs, async () => ((await probe()) ? true : undefined));
+const until = (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000) =>
+  eventually(what, timeoutMs, async () => ((await probe()) ? true : undefined));
 
 describe('progressive rollout against the real services', () => {
   it('healthy: 5 → 25 → pause → promote → 50 → 100, each step audited and sent to the webhook, no client sees a 5xx', async () => {
@@ -120,7 +134,12 @@ describe('progressive rollout against the real services', () => {
     expect(paused).toMatchObject({ percent: 25, stepIndex: 2, steps: [5, 25, 'pause', 50, 100] });
     expect(paused.lastCheck!.verdict).toBe('passed');
     expect(paused.lastCheck!.gates.map((g) => `${g.gate} ${g.verdict}`)).toEqual([
-      'requests pass', 'error_percent pass', 'p95_ms pass', 'p95_ratio pass', 'comparisons pass', 'mismatch_percent pass',
+      'requests pass',
+      'error_percent pass',
+      'p95_ms pass',
+      'p95_ratio pass',
+      'comparisons pass',
+      'mismatch_percent pass',
     ]);
     // It stays paused: a pause step waits for a human, whatever the gates say.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -134,7 +153,10 @@ describe('progressive rollout against the real services', () => {
 
     const audit = auditLines(gw);
     expect(audit.map((a) => `${a.via} ${a.action} ${a.old.thoughts}→${a.new.thoughts}`)).toEqual([
-      'rollout step 0→5', 'rollout step 5→25', 'rollout step 25→50', 'rollout step 50→100',
+      'rollout step 0→5',
+      'rollout step 5→25',
+      'rollout step 25→50',
+      'rollout step 50→100',
     ]);
     expect(audit[1]!.who).toBe('rollout');
     expect(audit[1]!.reason).toMatch(/^all gates passed \(requests \d+ ≥ 5 ✓, error_percent 0 ≤ 1 ✓, p95_ms [\d.]+ ≤ 2000 ✓/);
@@ -143,7 +165,14 @@ describe('progressive rollout against the real services', () => {
 
     await until('every event delivered', () => hooks.received.some((h) => h.event === 'completed'));
     expect(hooks.received.map((h) => `${h.event} ${h.from}→${h.to}`)).toEqual([
-      'started 0→5', 'step 0→5', 'step 5→25', 'paused 25→25', 'resumed 25→50', 'step 25→50', 'step 50→100', 'completed 50→100',
+      'started 0→5',
+      'step 0→5',
+      'step 5→25',
+      'paused 25→25',
+      'resumed 25→50',
+      'step 25→50',
+      'step 50→100',
+      'completed 50→100',
     ]);
     const step = hooks.received[2]!;
     expect(step).toMatchObject({ route: 'thoughts', group: 'thoughts', contentType: 'application/json' });
@@ -208,7 +237,11 @@ describe('progressive rollout against the real services', () => {
 
   it('too little traffic: inconclusive, the step holds and nothing is counted', async () => {
     const gw = await start({ steps: '[5, 25, 50, 100]', extra: '\n      on_failure: pause', split: 5 }, { concurrency: 1, pauseMs: 400 });
-    await until('two inconclusive checks', async () => ((await scrape(gw)).get(sample('gateway_rollout_checks_total', { route: 'thoughts', result: 'inconclusive' })) ?? 0) >= 2, 15_000);
+    await until(
+      'two inconclusive checks',
+      async () => ((await scrape(gw)).get(sample('gateway_rollout_checks_total', { route: 'thoughts', result: 'inconclusive' })) ?? 0) >= 2,
+      15_000,
+    );
     const view = await status(gw);
     expect(view).toMatchObject({ status: 'progressing', percent: 5, failures: 0 });
     expect(view.lastCheck!.verdict).toBe('inconclusive');
@@ -222,7 +255,9 @@ describe('progressive rollout against the real services', () => {
     const gw = await start({ steps: '[5, 25, 50, 100]' });
     await until('first step 5 % written', () => percentInFile(gw) === 5);
     const shifted = await send(`${gw.adminUrl}/api/routes/thoughts/split`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ backend: 'thoughts', percent: 30, by: 'erin', reason: 'faster' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ backend: 'thoughts', percent: 30, by: 'erin', reason: 'faster' }),
     });
     expect(shifted.status, shifted.body).toBe(200);
     await until('paused by the human edit', async () => (await status(gw)).status === 'paused');

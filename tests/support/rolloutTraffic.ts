@@ -62,7 +62,11 @@ export async function startHookReceiver(): Promise<HookReceiver> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      if (receiver.status < 300) receiver.received.push({ ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>), contentType: req.headers['content-type'] });
+      if (receiver.status < 300)
+        receiver.received.push({
+          ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>),
+          contentType: req.headers['content-type'],
+        });
       res.writeHead(receiver.status).end();
     });
   });

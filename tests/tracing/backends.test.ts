@@ -32,7 +32,7 @@ describe('back-end tracing over OTLP/HTTP (a real receiver on loopback)', () => 
     await receiver?.close();
   });
 
-  it('continues the caller\'s traceparent with a server span carrying the route template', async () => {
+  it("continues the caller's traceparent with a server span carrying the route template", async () => {
     const client = clientTrace();
     const reply = await send(`${system.thoughtsUrl}/api/thoughts/1/`, 'GET', { headers: { traceparent: client.traceparent } });
     expect(reply.status).toBe(200);
@@ -51,7 +51,10 @@ describe('back-end tracing over OTLP/HTTP (a real receiver on loopback)', () => 
 
   it('makes each query for the request a child span of the server span (also after the JSON body is read)', async () => {
     const client = clientTrace();
-    const reply = await send(`${system.usersUrl}/api/login/`, 'POST', { json: { username: 'bruce', password: 'password' }, headers: { traceparent: client.traceparent } });
+    const reply = await send(`${system.usersUrl}/api/login/`, 'POST', {
+      json: { username: 'bruce', password: 'password' },
+      headers: { traceparent: client.traceparent },
+    });
     expect(reply.status).toBe(200);
     const spans = await receiver.waitFor((all) => {
       const server = serverSpanOf(all, 'users', client.traceId);
@@ -101,8 +104,12 @@ describe('tracing configuration', () => {
 
   it('refuses values that cannot work, naming the variable', () => {
     const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
-    expect(() => startTracing('x', { ...endpoint, OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(/OTEL_TRACES_SAMPLER=sometimes is not a sampler: use one of always_on/);
-    expect(() => startTracing('x', { ...endpoint, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/OTEL_TRACES_SAMPLER_ARG=2 must be a probability from 0 to 1/);
+    expect(() => startTracing('x', { ...endpoint, OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(
+      /OTEL_TRACES_SAMPLER=sometimes is not a sampler: use one of always_on/,
+    );
+    expect(() => startTracing('x', { ...endpoint, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG=2 must be a probability from 0 to 1/,
+    );
     expect(() => startTracing('x', { OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT=jaeger:4318 is not an http\(s\) URL/);
     expect(() => startTracing('x', { ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported/);
     expect(() => startTracing('x', { ...endpoint, OTEL_SDK_DISABLED: 'yes please' })).toThrow(/OTEL_SDK_DISABLED=yes please must be true or false/);

@@ -52,7 +52,14 @@ describe('one trace: client → gateway → back end → query', () => {
     const client = clientTrace();
     const reply = await send(`${gateway.url}/api/thoughts/1/`, { headers: client.headers });
     expect(reply.status).toBe(200);
-    const spans = await traceOf(receiver, client.traceId, (t) => find(t, 'thoughts', SPAN_KIND.server).length === 1 && find(t, 'gateway', SPAN_KIND.server).length === 1 && t.some((s) => s.attributes['db.system.name']));
+    const spans = await traceOf(
+      receiver,
+      client.traceId,
+      (t) =>
+        find(t, 'thoughts', SPAN_KIND.server).length === 1 &&
+        find(t, 'gateway', SPAN_KIND.server).length === 1 &&
+        t.some((s) => s.attributes['db.system.name']),
+    );
 
     const [server] = find(spans, 'gateway', SPAN_KIND.server);
     expect(server!.parentSpanId).toBe(client.spanId);
@@ -70,7 +77,12 @@ describe('one trace: client → gateway → back end → query', () => {
     });
     const [attempt] = find(spans, 'gateway', SPAN_KIND.client);
     expect(attempt!.parentSpanId).toBe(server!.spanId);
-    expect(attempt!.attributes).toMatchObject({ 'gateway.backend': 'thoughts', 'gateway.attempt': 1, 'http.response.status_code': 200, 'url.full': `${system.thoughtsUrl}/api/thoughts/1/` });
+    expect(attempt!.attributes).toMatchObject({
+      'gateway.backend': 'thoughts',
+      'gateway.attempt': 1,
+      'http.response.status_code': 200,
+      'url.full': `${system.thoughtsUrl}/api/thoughts/1/`,
+    });
 
     const [backend] = find(spans, 'thoughts', SPAN_KIND.server);
     expect(backend!.parentSpanId).toBe(attempt!.spanId);
@@ -89,7 +101,11 @@ describe('one trace: client → gateway → back end → query', () => {
     expect(reply.status).toBe(200);
     const line = gateway.logLines().find((l) => l.msg === 'request' && l.path === '/api/thoughts/');
     expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
-    const spans = await traceOf(receiver, String(line!.trace_id), (t) => find(t, 'thoughts', SPAN_KIND.server).length === 1 && find(t, 'gateway', SPAN_KIND.server).length === 1);
+    const spans = await traceOf(
+      receiver,
+      String(line!.trace_id),
+      (t) => find(t, 'thoughts', SPAN_KIND.server).length === 1 && find(t, 'gateway', SPAN_KIND.server).length === 1,
+    );
     const [server] = find(spans, 'gateway', SPAN_KIND.server);
     expect([server!.parentSpanId, server!.spanId]).toEqual(['', line!.span_id]);
   });
@@ -101,11 +117,20 @@ describe('one trace: client → gateway → back end → query', () => {
       const client = clientTrace();
       const reply = await send(`${failing.url}/api/thoughts/1/`, { headers: client.headers });
       expect(reply.status).toBe(200);
-      const spans = await traceOf(receiver, client.traceId, (t) => find(t, 'legacy-monolith', SPAN_KIND.server).length === 1 && find(t, 'gateway', SPAN_KIND.server).length === 1);
+      const spans = await traceOf(
+        receiver,
+        client.traceId,
+        (t) => find(t, 'legacy-monolith', SPAN_KIND.server).length === 1 && find(t, 'gateway', SPAN_KIND.server).length === 1,
+      );
       const [server] = find(spans, 'gateway', SPAN_KIND.server);
       expect(server!.attributes).toMatchObject({ 'gateway.decision': 'fallback', 'gateway.attempts': 2, 'gateway.backend': 'legacy' });
-      const attempts = find(spans, 'gateway', SPAN_KIND.client).sort((a, b) => Number(a.attributes['gateway.attempt']) - Number(b.attributes['gateway.attempt']));
-      expect(attempts.map((a) => [a.attributes['gateway.backend'], a.parentSpanId])).toEqual([['thoughts', server!.spanId], ['legacy', server!.spanId]]);
+      const attempts = find(spans, 'gateway', SPAN_KIND.client).sort(
+        (a, b) => Number(a.attributes['gateway.attempt']) - Number(b.attributes['gateway.attempt']),
+      );
+      expect(attempts.map((a) => [a.attributes['gateway.backend'], a.parentSpanId])).toEqual([
+        ['thoughts', server!.spanId],
+        ['legacy', server!.spanId],
+      ]);
       expect(attempts[0]!.attributes['error.type']).toBe('refused');
       expect(attempts[0]!.statusCode).toBe(2); // STATUS_CODE_ERROR
       expect(attempts[1]!.attributes['http.request.resend_count']).toBe(1);
@@ -117,16 +142,25 @@ describe('one trace: client → gateway → back end → query', () => {
 
   it('a shadow copy is a span of its own trace, marked shadow and linked to the request it copies', async () => {
     const shadowed = await startTestGateway(
-      routesYaml({ legacy: system.legacyUrl, thoughts: system.thoughtsUrl }, `  - { name: listing, match: { path: /api/thoughts/ }, split: {}, shadow: { to: thoughts } }\n${ROUTES}`),
+      routesYaml(
+        { legacy: system.legacyUrl, thoughts: system.thoughtsUrl },
+        `  - { name: listing, match: { path: /api/thoughts/ }, split: {}, shadow: { to: thoughts } }\n${ROUTES}`,
+      ),
       { tracing: exported() },
     );
     try {
       const client = clientTrace();
       expect((await send(`${shadowed.url}/api/thoughts/`, { headers: client.headers })).status).toBe(200);
       const isShadow = (s: ReceivedSpan) => s.attributes['gateway.shadow'] === true && s.links.some((l) => l.traceId === client.traceId);
-      const all = await receiver.waitFor((spans) => spans.some(isShadow) && spans.some((s) => s.service === 'gateway' && s.kind === SPAN_KIND.server && s.traceId === client.traceId));
+      const all = await receiver.waitFor(
+        (spans) => spans.some(isShadow) && spans.some((s) => s.service === 'gateway' && s.kind === SPAN_KIND.server && s.traceId === client.traceId),
+      );
       const shadow = all.find(isShadow)!;
-      const [server] = find(all.filter((s) => s.traceId === client.traceId), 'gateway', SPAN_KIND.server);
+      const [server] = find(
+        all.filter((s) => s.traceId === client.traceId),
+        'gateway',
+        SPAN_KIND.server,
+      );
       expect(server!.attributes).toMatchObject({ 'gateway.shadowed': true, 'gateway.backend': 'legacy' });
       expect(shadow.traceId).not.toBe(client.traceId);
       expect(shadow.links).toEqual([{ traceId: client.traceId, spanId: server!.spanId, attributes: { 'gateway.shadow': true } }]);
@@ -140,7 +174,9 @@ describe('one trace: client → gateway → back end → query', () => {
   });
 
   it('with tracing off the gateway exports nothing, passes the traceparent on untouched and still logs the trace id', async () => {
-    const quiet = await startTestGateway(routesYaml({ legacy: system.legacyUrl, thoughts: system.thoughtsUrl }, ROUTES), { tracing: startTracing('gateway', {}) });
+    const quiet = await startTestGateway(routesYaml({ legacy: system.legacyUrl, thoughts: system.thoughtsUrl }, ROUTES), {
+      tracing: startTracing('gateway', {}),
+    });
     try {
       expect(startTracing('gateway', {})).toBe(TRACING_OFF);
       const client = clientTrace();

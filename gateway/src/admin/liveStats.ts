@@ -44,14 +44,24 @@ export async function liveStats(table: RouteTable, window: TrafficWindow, metric
     const seen = traffic.routes.find((r) => r.route === route.name);
     const configured = view.split ?? {};
     const names = [...Object.keys(configured), ...(seen?.backends.map((b) => b.backend) ?? [])].filter((name, i, all) => all.indexOf(name) === i);
-    const backends = names.map((name) => ({ backend: name, configured: configured[name] ?? null, ...(seen?.backends.find((b) => b.backend === name) ?? NO_TRAFFIC) }));
+    const backends = names.map((name) => ({
+      backend: name,
+      configured: configured[name] ?? null,
+      ...(seen?.backends.find((b) => b.backend === name) ?? NO_TRAFFIC),
+    }));
     for (const b of backends) {
       if (b.backend === 'none') continue;
       forwarded += b.requests;
       if (b.backend !== table.legacy.name) migrated += b.requests;
     }
     requests += seen?.requests ?? 0;
-    return { ...view, requests: seen?.requests ?? 0, requestsPerSecond: (seen?.requests ?? 0) / traffic.seconds, backends, shadow: shadow.get(route.name) ?? countsOf({}) };
+    return {
+      ...view,
+      requests: seen?.requests ?? 0,
+      requestsPerSecond: (seen?.requests ?? 0) / traffic.seconds,
+      backends,
+      shadow: shadow.get(route.name) ?? countsOf({}),
+    };
   });
   return {
     generatedAt: new Date().toISOString(),

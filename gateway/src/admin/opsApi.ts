@@ -57,13 +57,15 @@ export function createOpsApi(deps: OpsDeps): Router {
 
   api.get('/audit', async (req, res) => {
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpProblem(400, `limit=${String(req.query.limit)} is not allowed: a whole number from 1 to 1000`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new HttpProblem(400, `limit=${String(req.query.limit)} is not allowed: a whole number from 1 to 1000`);
     res.json({ file: deps.store.auditFile, ...(await deps.store.auditReport(limit)) });
   });
 
   api.post('/routes/:route/split', async (req, res) => {
     const body = bodyOf(req);
-    if (typeof body.backend !== 'string' || body.backend === '') throw new HttpProblem(400, 'backend is required: the new backend whose share to set, e.g. { "backend": "thoughts", "percent": 25 }');
+    if (typeof body.backend !== 'string' || body.backend === '')
+      throw new HttpProblem(400, 'backend is required: the new backend whose share to set, e.g. { "backend": "thoughts", "percent": 25 }');
     const percent = parsePercent(body.percent, `the share of ${body.backend}`);
     if (!percent.ok) throw new HttpProblem(400, percent.message);
     const request: ChangeRequest = { kind: 'shift', route: String(req.params.route), backend: body.backend, percent: percent.value, only: body.only === true };

@@ -41,7 +41,10 @@ export class AdminClient {
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (error as Error).message;
-      return { ok: false, reason: `cannot reach the gateway's admin API at ${this.baseUrl} (${why}): is the gateway running? (set GATEWAY_ADMIN_URL if it listens elsewhere)` };
+      return {
+        ok: false,
+        reason: `cannot reach the gateway's admin API at ${this.baseUrl} (${why}): is the gateway running? (set GATEWAY_ADMIN_URL if it listens elsewhere)`,
+      };
     }
     const text = await response.text();
     if (response.status === 401) {

@@ -87,14 +87,18 @@ export const compareCommand: Command = {
 async function planComparison(args: string[]): Promise<ComparePlan | null> {
   const { values, positionals } = parseCommandArgs(args, HELP, OPTIONS, true);
   if (values.help) return null;
-  if (positionals.length !== 2) throw new ConfigError(`compare takes METHOD and PATH, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n\n${HELP}`);
+  if (positionals.length !== 2)
+    throw new ConfigError(`compare takes METHOD and PATH, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n\n${HELP}`);
   const method = positionals[0]!.toUpperCase();
   if (!(METHODS as readonly string[]).includes(method)) throw new ConfigError(`'${positionals[0]}' is not a method; allowed: ${METHODS.join(', ')}`);
   if (!SAFE_METHODS.has(method) && !values['allow-write']) {
-    throw new ConfigError(`${method} changes data and would be sent to both backends (twice the write while they share a database); add --allow-write if that is what you want`);
+    throw new ConfigError(
+      `${method} changes data and would be sent to both backends (twice the write while they share a database); add --allow-write if that is what you want`,
+    );
   }
   const target = normaliseTarget(positionals[1]!);
-  if (!target.ok || !positionals[1]!.startsWith('/')) throw new ConfigError(`'${positionals[1]}' is not a request path like /api/thoughts/?search=few${target.ok ? '' : ` (${target.message})`}`);
+  if (!target.ok || !positionals[1]!.startsWith('/'))
+    throw new ConfigError(`'${positionals[1]}' is not a request path like /api/thoughts/?search=few${target.ok ? '' : ` (${target.message})`}`);
   const timeoutMs = Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`--timeout ${values.timeout} is not a number of milliseconds`);
 
@@ -102,7 +106,8 @@ async function planComparison(args: string[]): Promise<ComparePlan | null> {
   if (!loaded.ok) throw new ConfigError(loaded.message);
   const headers = requestHeaders(values.header ?? [], values.data);
   const route = loaded.table.match(target.path, method, headers);
-  const [reference, candidate] = values.backends === undefined ? routeBackends(loaded.table, route, target.path, method) : namedBackends(loaded.table, values.backends);
+  const [reference, candidate] =
+    values.backends === undefined ? routeBackends(loaded.table, route, target.path, method) : namedBackends(loaded.table, values.backends);
 
   const extraIgnore = (values.ignore ?? []).map((text) => {
     const rule = IgnoreRule.parse(text);
@@ -156,7 +161,8 @@ function routeBackends(table: RouteTable, route: Route | null, path: string, met
 function namedBackends(table: RouteTable, text: string): [Backend, Backend] {
   const names = text.split(',').map((name) => name.trim());
   const known = table.backends.map((b) => b.name);
-  if (names.length !== 2 || names[0] === names[1]) throw new ConfigError(`--backends '${text}' must name two different backends, e.g. ${table.legacy.name},thoughts`);
+  if (names.length !== 2 || names[0] === names[1])
+    throw new ConfigError(`--backends '${text}' must name two different backends, e.g. ${table.legacy.name},thoughts`);
   return names.map((name) => {
     const backend = table.backend(name);
     if (!backend) throw new ConfigError(`unknown backend '${name}' in --backends; allowed: ${known.join(', ')}`);
@@ -177,7 +183,11 @@ async function execute(plan: ComparePlan, paint: Painter): Promise<number> {
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`${plan.copy.method} ${plan.copy.target}${plan.route ? `  (route ${plan.route.name})` : ''}`);
-  for (const [backend, outcome] of [[plan.reference, reference], [plan.candidate, candidate]] as const) out(`  ${describeAnswer(backend, outcome)}`);
+  for (const [backend, outcome] of [
+    [plan.reference, reference],
+    [plan.candidate, candidate],
+  ] as const)
+    out(`  ${describeAnswer(backend, outcome)}`);
   if (!reference.ok || !candidate.ok) {
     process.stderr.write(`gateway compare: cannot compare: ${(reference.ok ? (candidate as { reason: string }) : reference).reason}\n`);
     return 2;

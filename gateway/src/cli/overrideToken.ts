@@ -32,7 +32,9 @@ export const overrideTokenCommand: Command = {
     if (values.help) return 0;
     const secret = process.env.GATEWAY_OVERRIDE_SECRET ?? '';
     if (secret.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(`set GATEWAY_OVERRIDE_SECRET to the gateway's secret (at least ${MIN_SECRET_LENGTH} characters${secret ? `; this one has ${secret.length}` : ''})`);
+      throw new ConfigError(
+        `set GATEWAY_OVERRIDE_SECRET to the gateway's secret (at least ${MIN_SECRET_LENGTH} characters${secret ? `; this one has ${secret.length}` : ''})`,
+      );
     }
     if (!values.backend) throw new ConfigError(`--backend is required\n\n${HELP}`);
     const ttl = parseTtl(values.ttl!);
@@ -44,7 +46,9 @@ export const overrideTokenCommand: Command = {
     if (!names.includes(values.backend)) throw new ConfigError(`unknown backend '${values.backend}' in ${file}; allowed: ${names.join(', ')}`);
     const expiresAt = Math.floor(Date.now() / 1000) + ttl;
     process.stdout.write(`${signOverrideToken(secret, values.backend, expiresAt)}\n`);
-    process.stderr.write(`token for backend ${values.backend}, valid until ${new Date(expiresAt * 1000).toISOString()}; send it as X-Gateway-Override with X-Gateway-Backend: ${values.backend}\n`);
+    process.stderr.write(
+      `token for backend ${values.backend}, valid until ${new Date(expiresAt * 1000).toISOString()}; send it as X-Gateway-Override with X-Gateway-Backend: ${values.backend}\n`,
+    );
     return 0;
   },
 };

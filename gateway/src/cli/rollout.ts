@@ -51,7 +51,10 @@ export const rolloutCommand: Command = {
     }
     if (route === undefined) throw new ConfigError(`rollout ${command} needs the route, e.g. gateway rollout ${command} thoughts`);
     const by = values.by || process.env.USER || 'cli';
-    const reply = await admin.post<{ message: string; rollout: RolloutView }>(`/api/rollout/${encodeURIComponent(route)}/${command as RolloutCommand}`, { by, reason: values.reason ?? null });
+    const reply = await admin.post<{ message: string; rollout: RolloutView }>(`/api/rollout/${encodeURIComponent(route)}/${command as RolloutCommand}`, {
+      by,
+      reason: values.reason ?? null,
+    });
     if (!reply.ok) {
       process.stderr.write(`gateway: ${reply.reason}\n`);
       return 1;
@@ -62,7 +65,10 @@ export const rolloutCommand: Command = {
 };
 
 async function status(admin: AdminClient, route: string | undefined, json: boolean): Promise<number> {
-  const reply = route === undefined ? await admin.get<{ rollouts: RolloutView[] }>('/api/rollout') : await admin.get<RolloutView>(`/api/rollout/${encodeURIComponent(route)}`);
+  const reply =
+    route === undefined
+      ? await admin.get<{ rollouts: RolloutView[] }>('/api/rollout')
+      : await admin.get<RolloutView>(`/api/rollout/${encodeURIComponent(route)}`);
   if (!reply.ok) {
     process.stderr.write(`gateway: ${reply.reason}\n`);
     return 1;
@@ -107,4 +113,3 @@ function formatRollout(view: RolloutView): string[] {
 function clock(iso: string): string {
   return `${iso.slice(11, 19)}Z`;
 }
-

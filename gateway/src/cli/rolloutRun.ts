@@ -38,7 +38,8 @@ export async function runRolloutController(args: string[]): Promise<number> {
   if (values.help) return 0;
   const options = optionsFromEnv(process.env);
   if (options.rollout === false) throw new ConfigError('GATEWAY_ROLLOUT=off: this process would run nothing; unset it for gateway rollout run');
-  if (!options.rollout?.prometheusUrl) throw new ConfigError('gateway rollout run reads the gates from Prometheus: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
+  if (!options.rollout?.prometheusUrl)
+    throw new ConfigError('gateway rollout run reads the gates from Prometheus: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
   const adminHost = options.adminHost ?? '127.0.0.1';
   checkAdminExposure(options);
   const logger = createGatewayLogger();
@@ -54,10 +55,19 @@ export async function runRolloutController(args: string[]): Promise<number> {
   );
   let stopping = false;
   const hosts = new AdminHostPolicy(options.adminHosts ?? []);
-  const admin = createServer(createAdminApp({ registry, hosts, token: options.adminToken ?? null, notReady: () => (stopping ? 'shutting down' : null), logger, rollout: controller }));
-  const adminPort = await listen(admin, { port: port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902), host: adminHost, portVariable: 'GATEWAY_ROLLOUT_ADMIN_PORT' });
+  const admin = createServer(
+    createAdminApp({ registry, hosts, token: options.adminToken ?? null, notReady: () => (stopping ? 'shutting down' : null), logger, rollout: controller }),
+  );
+  const adminPort = await listen(admin, {
+    port: port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902),
+    host: adminHost,
+    portVariable: 'GATEWAY_ROLLOUT_ADMIN_PORT',
+  });
   hosts.listeningOn(adminHost, adminPort);
-  logger.info({ adminUrl: urlOf(adminHost, adminPort), routes: options.routesFile }, `gateway rollout run: controller on ${options.routesFile}, admin ${urlOf(adminHost, adminPort)}`);
+  logger.info(
+    { adminUrl: urlOf(adminHost, adminPort), routes: options.routesFile },
+    `gateway rollout run: controller on ${options.routesFile}, admin ${urlOf(adminHost, adminPort)}`,
+  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

@@ -43,8 +43,13 @@ export const routesCommand: Command = {
       process.stdout.write(`\nNo live numbers: ${stats.reason}.\n`);
     } else {
       const migrated = stats.value.migratedShare;
-      process.stdout.write(`\nOn the new services: ${migrated === null ? `${NONE} (nothing forwarded yet)` : formatShare(migrated)} of forwarded requests, from ${admin.baseUrl}.\n`);
-      if (plan.ok && plan.value.file !== path.resolve(file)) process.stdout.write(`Note: that gateway runs ${plan.value.file}, not ${path.resolve(file)}: the live columns are its numbers for routes of the same name.\n`);
+      process.stdout.write(
+        `\nOn the new services: ${migrated === null ? `${NONE} (nothing forwarded yet)` : formatShare(migrated)} of forwarded requests, from ${admin.baseUrl}.\n`,
+      );
+      if (plan.ok && plan.value.file !== path.resolve(file))
+        process.stdout.write(
+          `Note: that gateway runs ${plan.value.file}, not ${path.resolve(file)}: the live columns are its numbers for routes of the same name.\n`,
+        );
     }
     return 0;
   },
@@ -71,9 +76,13 @@ function row(route: Route, live: RouteStats | undefined): string[] {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((r) => r[column]!.length)));
-  return rows.map((r) => r.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd(),
+  );
 }
-
 
 function rate(perSecond: number): string {
   return perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(2);

@@ -95,7 +95,8 @@ async function confirmReload(admin: AdminClient, changes: readonly RouteChange[]
       return split != null && sameSplit(split, c.after);
     });
     if (running) return `The gateway at ${admin.baseUrl} runs the new split.`;
-    if (Date.now() > deadline) return `The gateway at ${admin.baseUrl} does not run the new split after 3 s: does it run this file? Check its log (a rejected file is logged with file:line).`;
+    if (Date.now() > deadline)
+      return `The gateway at ${admin.baseUrl} does not run the new split after 3 s: does it run this file? Check its log (a rejected file is logged with file:line).`;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -20,12 +20,13 @@ ${CHANGE_OPTIONS_HELP}`;
 
 export const shiftCommand: Command = {
   name: 'shift',
-  summary: 'set a new backend\'s share on a route (and its group) in routes.yaml',
+  summary: "set a new backend's share on a route (and its group) in routes.yaml",
   help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, HELP, CHANGE_OPTIONS, true);
     if (values.help) return 0;
-    if (positionals.length !== 2) throw new ConfigError(`shift takes a route and BACKEND=PERCENT, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n\n${HELP}`);
+    if (positionals.length !== 2)
+      throw new ConfigError(`shift takes a route and BACKEND=PERCENT, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n\n${HELP}`);
     const share = parseShareArgument(positionals[1]!);
     if (!share.ok) throw new ConfigError(share.message);
     return runChange({ kind: 'shift', route: positionals[0]!, backend: share.value.backend, percent: share.value.percent, only: values.only === true }, values);

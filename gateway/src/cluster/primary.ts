@@ -75,7 +75,9 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
   });
   stopping = true;
   logger.info({ signal }, 'stopping every worker');
-  const codes = await Promise.all(Object.values(cluster.workers ?? {}).map((worker) => stopWorker(worker!, (options.shutdownTimeoutMs ?? 10_000) + EXIT_GRACE_MS)));
+  const codes = await Promise.all(
+    Object.values(cluster.workers ?? {}).map((worker) => stopWorker(worker!, (options.shutdownTimeoutMs ?? 10_000) + EXIT_GRACE_MS)),
+  );
   if (admin) await closeNow(admin);
   logger.info({ codes }, 'gateway stopped');
   logger.flush();

@@ -77,7 +77,9 @@ export class RouteTable {
     this.timeouts = Object.freeze({ ...config.timeouts });
     this.testers = new Set(config.testers);
     this.protect = Object.freeze(config.protect.map((p) => Object.freeze({ text: p.text, segments: p.segments })));
-    this.backends = config.backends.map((b) => Object.freeze({ name: b.name, origin: b.origin, legacy: b.legacy, connectTimeoutMs: b.connectTimeoutMs, responseTimeoutMs: b.responseTimeoutMs }));
+    this.backends = config.backends.map((b) =>
+      Object.freeze({ name: b.name, origin: b.origin, legacy: b.legacy, connectTimeoutMs: b.connectTimeoutMs, responseTimeoutMs: b.responseTimeoutMs }),
+    );
     const byName = new Map(this.backends.map((b) => [b.name, b]));
     this.legacy = this.backends.find((b) => b.legacy)!;
     this.routes = config.routes.map((route) => deepFreeze(compileRoute(route, config, byName, this.legacy)));

@@ -33,6 +33,13 @@ export function validateTimeouts(reader: YamlReader, node: unknown): TimeoutsCon
   const map = reader.map(node, 'timeouts', '{ client_body_ms: 30000 }');
   if (!map) return { clientBodyMs: DEFAULTS.clientBodyMs };
   const entries = reader.knownEntries(map, 'timeouts', ['client_body_ms']);
-  const ms = wholeNumber(reader, entries.get('client_body_ms')?.value, join('timeouts', 'client_body_ms'), 100, 600_000, 'milliseconds for a whole request body; slower clients get 408');
+  const ms = wholeNumber(
+    reader,
+    entries.get('client_body_ms')?.value,
+    join('timeouts', 'client_body_ms'),
+    100,
+    600_000,
+    'milliseconds for a whole request body; slower clients get 408',
+  );
   return { clientBodyMs: ms ?? DEFAULTS.clientBodyMs };
 }

@@ -13,7 +13,17 @@ export function validateReachability(reader: YamlReader, routes: readonly RouteC
   routes.forEach((route, position) => {
     const index = route.index;
     const twin = seen.get(route.name);
-    if (twin) reader.problems.push(problem(reader, route.line, index, route, 'name', `route name '${route.name}' is already used on line ${twin.line}; names must be unique (they label metrics)`));
+    if (twin)
+      reader.problems.push(
+        problem(
+          reader,
+          route.line,
+          index,
+          route,
+          'name',
+          `route name '${route.name}' is already used on line ${twin.line}; names must be unique (they label metrics)`,
+        ),
+      );
     seen.set(route.name, route);
     for (const pattern of route.patterns) {
       // The first earlier route whose path covers this pattern and whose method and header

@@ -3,8 +3,17 @@ import { ROLLOUT_DEFAULTS, type BackendNames, type RolloutConfig, type RolloutSt
 import { join, type YamlReader } from './yamlReader.ts';
 
 const ROLLOUT_KEYS = [
-  'steps', 'interval_seconds', 'min_requests', 'max_error_percent', 'max_p95_ms', 'max_p95_ratio',
-  'max_mismatch_percent', 'min_comparisons', 'failure_limit', 'on_failure', 'notify',
+  'steps',
+  'interval_seconds',
+  'min_requests',
+  'max_error_percent',
+  'max_p95_ms',
+  'max_p95_ratio',
+  'max_mismatch_percent',
+  'min_comparisons',
+  'failure_limit',
+  'on_failure',
+  'notify',
 ] as const;
 const STEP_RULE = 'a percent from 0 to 100 (at most two decimals) or pause';
 
@@ -27,7 +36,7 @@ export function validateRollout(reader: YamlReader, node: unknown, field: string
   let ok = true;
 
   const backend = rolloutBackend(reader, map, field, context);
-  const stepsEntry = reader.required(entries, map, field, 'steps', 'the new backend\'s percent per step, e.g. [5, 25, pause, 50, 100]');
+  const stepsEntry = reader.required(entries, map, field, 'steps', "the new backend's percent per step, e.g. [5, 25, pause, 50, 100]");
   const steps = stepsEntry ? validateSteps(reader, stepsEntry.value, join(field, 'steps')) : undefined;
 
   const number = (key: (typeof ROLLOUT_KEYS)[number], min: number, max: number, fallback: number, note: string): number | undefined => {
@@ -47,7 +56,7 @@ export function validateRollout(reader: YamlReader, node: unknown, field: string
 
   const intervalSeconds = whole('interval_seconds', 1, 86_400, ROLLOUT_DEFAULTS.intervalSeconds, 'seconds each step is watched before it is judged');
   const minRequests = whole('min_requests', 0, 1_000_000_000, ROLLOUT_DEFAULTS.minRequests, 'attempts on the new backend per interval; fewer is inconclusive');
-  const maxErrorPercent = number('max_error_percent', 0, 100, ROLLOUT_DEFAULTS.maxErrorPercent, 'percent of the new backend\'s attempts');
+  const maxErrorPercent = number('max_error_percent', 0, 100, ROLLOUT_DEFAULTS.maxErrorPercent, "percent of the new backend's attempts");
   const maxP95Ms = number('max_p95_ms', 1, 3_600_000, ROLLOUT_DEFAULTS.maxP95Ms, 'milliseconds');
   const maxP95Ratio = number('max_p95_ratio', 0.01, 1000, ROLLOUT_DEFAULTS.maxP95Ratio, 'new p95 / legacy p95');
   const minComparisons = whole('min_comparisons', 0, 1_000_000_000, ROLLOUT_DEFAULTS.minComparisons, 'shadow comparisons per interval; fewer is inconclusive');
@@ -55,10 +64,16 @@ export function validateRollout(reader: YamlReader, node: unknown, field: string
 
   const parity = entries.get('max_mismatch_percent');
   const shadowed = context.shadow !== null && backend !== undefined && context.shadow.to === backend;
-  let maxMismatchPercent: number | null | undefined = shadowed ? number('max_mismatch_percent', 0, 100, ROLLOUT_DEFAULTS.maxMismatchPercent, 'percent of shadow comparisons') : null;
+  let maxMismatchPercent: number | null | undefined = shadowed
+    ? number('max_mismatch_percent', 0, 100, ROLLOUT_DEFAULTS.maxMismatchPercent, 'percent of shadow comparisons')
+    : null;
   if (parity && !shadowed && backend !== undefined) {
     const why = context.shadow === null ? 'the route has no shadow' : `the route's shadow goes to ${context.shadow.to}`;
-    reader.report(parity.keyNode, join(field, 'max_mismatch_percent'), `the parity gate compares ${backend}'s answers with the legacy ones, but ${why}: add shadow: { to: ${backend}, percent: 100 } to the route`);
+    reader.report(
+      parity.keyNode,
+      join(field, 'max_mismatch_percent'),
+      `the parity gate compares ${backend}'s answers with the legacy ones, but ${why}: add shadow: { to: ${backend}, percent: 100 } to the route`,
+    );
     maxMismatchPercent = undefined;
   }
 
@@ -67,12 +82,15 @@ export function validateRollout(reader: YamlReader, node: unknown, field: string
   if (onFailureEntry) {
     const written = reader.string(onFailureEntry.value, join(field, 'on_failure'), 'rollback or pause');
     onFailure = written === 'rollback' || written === 'pause' ? written : undefined;
-    if (written !== undefined && onFailure === undefined) reader.report(onFailureEntry.value, join(field, 'on_failure'), `'${written}' is not allowed: rollback (the new share to 0) or pause (hold for a human)`);
+    if (written !== undefined && onFailure === undefined)
+      reader.report(onFailureEntry.value, join(field, 'on_failure'), `'${written}' is not allowed: rollback (the new share to 0) or pause (hold for a human)`);
   }
 
   const notify: string[] = [];
   const notifyEntry = entries.get('notify');
-  for (const { value, node: item } of notifyEntry ? (reader.strings(notifyEntry.value, join(field, 'notify'), 'a list of webhook URLs, e.g. [https://hooks.example/migration]') ?? []) : []) {
+  for (const { value, node: item } of notifyEntry
+    ? (reader.strings(notifyEntry.value, join(field, 'notify'), 'a list of webhook URLs, e.g. [https://hooks.example/migration]') ?? [])
+    : []) {
     if (/^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value)) notify.push(value);
     else {
       reader.report(item, join(field, 'notify'), `'${value}' is not an http(s) URL; each webhook gets a JSON POST per event`);
@@ -107,7 +125,11 @@ function rolloutBackend(reader: YamlReader, map: unknown, field: string, context
   }
   const named = context.shares.map((s) => s.backend).filter((name) => name !== context.backends.legacy);
   if (named.length > 1) {
-    reader.report(map, field, `the split names ${named.length} new backends (${named.join(', ')}); a rollout moves one: raising the first would also take clients from the second`);
+    reader.report(
+      map,
+      field,
+      `the split names ${named.length} new backends (${named.join(', ')}); a rollout moves one: raising the first would also take clients from the second`,
+    );
     return undefined;
   }
   const backend = named[0] ?? context.shadow?.to;
@@ -162,12 +184,21 @@ function validateSteps(reader: YamlReader, node: unknown, field: string): Rollou
 }
 
 /** Routes of one group move together, so at most one of them may carry the group's rollout. */
-export function validateRolloutGroups(reader: YamlReader, routes: readonly { readonly name: string; readonly group: string; readonly rollout: RolloutConfig | null; readonly line: number }[]): void {
+export function validateRolloutGroups(
+  reader: YamlReader,
+  routes: readonly { readonly name: string; readonly group: string; readonly rollout: RolloutConfig | null; readonly line: number }[],
+): void {
   const owner = new Map<string, string>();
   for (const route of routes) {
     if (route.rollout === null) continue;
     const first = owner.get(route.group);
     if (first === undefined) owner.set(route.group, route.name);
-    else reader.problems.push({ file: reader.file, line: route.rollout.line, field: `routes (${route.name}).rollout`, message: `route ${first} already rolls out group ${route.group}; the routes of a group move together, so one rollout: block per group` });
+    else
+      reader.problems.push({
+        file: reader.file,
+        line: route.rollout.line,
+        field: `routes (${route.name}).rollout`,
+        message: `route ${first} already rolls out group ${route.group}; the routes of a group move together, so one rollout: block per group`,
+      });
   }
 }

@@ -46,10 +46,18 @@ export function validateRoute(reader: YamlReader, node: unknown, index: number, 
 
   const shadowEntry = entries.get('shadow');
   const shadow = shadowEntry ? validateShadow(reader, shadowEntry.value, join(field, 'shadow'), backends) : null;
-  if (shadowEntry && action?.kind === 'deny') reader.report(shadowEntry.value, join(field, 'shadow'), 'a deny route forwards nothing, so there is nothing to shadow');
+  if (shadowEntry && action?.kind === 'deny')
+    reader.report(shadowEntry.value, join(field, 'shadow'), 'a deny route forwards nothing, so there is nothing to shadow');
 
   const rolloutEntry = entries.get('rollout');
-  const rollout = rolloutEntry && action ? validateRollout(reader, rolloutEntry.value, join(field, 'rollout'), { shares: action.kind === 'split' ? action.shares : null, shadow: shadow ?? null, backends }) : null;
+  const rollout =
+    rolloutEntry && action
+      ? validateRollout(reader, rolloutEntry.value, join(field, 'rollout'), {
+          shares: action.kind === 'split' ? action.shares : null,
+          shadow: shadow ?? null,
+          backends,
+        })
+      : null;
 
   if (name === undefined || !NAME.test(name) || !match || group === undefined || !action || shadow === undefined || rollout === undefined) return undefined;
   return { name, index, line: reader.lineOf(map), ...match, group, action, fallback, shadow, rollout };
@@ -152,7 +160,11 @@ function validateSplit(reader: YamlReader, node: unknown, field: string, backend
   if (!ok) return undefined;
   const newTotal = shares.reduce((sum, share) => sum + Math.round(share.percent * 100), 0) / 100;
   if (newTotal > 100) {
-    reader.report(map, field, `the new backends' shares add up to ${newTotal}%; at most 100 is allowed (the rest goes to ${backends.legacy ?? 'the legacy backend'})`);
+    reader.report(
+      map,
+      field,
+      `the new backends' shares add up to ${newTotal}%; at most 100 is allowed (the rest goes to ${backends.legacy ?? 'the legacy backend'})`,
+    );
     return undefined;
   }
   if (legacyPercent !== undefined && Math.round((newTotal + legacyPercent) * 100) !== 10_000) {

@@ -4,8 +4,18 @@ import { percentOf, validateMethods, wholeNumber } from './fields.ts';
 import { SHADOW_DEFAULTS, type BackendNames, type ShadowConfig } from './routesConfig.ts';
 import { join, type YamlReader } from './yamlReader.ts';
 
-
-const SHADOW_KEYS = ['to', 'percent', 'methods', 'allow_writes', 'ignore', 'headers', 'max_in_flight', 'timeout_ms', 'max_body_bytes', 'noise_percent'] as const;
+const SHADOW_KEYS = [
+  'to',
+  'percent',
+  'methods',
+  'allow_writes',
+  'ignore',
+  'headers',
+  'max_in_flight',
+  'timeout_ms',
+  'max_body_bytes',
+  'noise_percent',
+] as const;
 const HEADER_NAME = /^[a-z0-9-]+$/;
 
 /**
@@ -46,7 +56,9 @@ export function validateShadow(reader: YamlReader, node: unknown, field: string,
 
   const ignore: IgnoreRule[] = [];
   const ignoreEntry = entries.get('ignore');
-  for (const { value, node: item } of ignoreEntry ? (reader.strings(ignoreEntry.value, join(field, 'ignore'), 'a list of JSON paths, e.g. [$[*].timestamp]') ?? []) : []) {
+  for (const { value, node: item } of ignoreEntry
+    ? (reader.strings(ignoreEntry.value, join(field, 'ignore'), 'a list of JSON paths, e.g. [$[*].timestamp]') ?? [])
+    : []) {
     const rule = IgnoreRule.parse(value);
     if (rule instanceof IgnoreRule) ignore.push(rule);
     else {
@@ -68,9 +80,23 @@ export function validateShadow(reader: YamlReader, node: unknown, field: string,
     }
   }
 
-  const maxInFlight = wholeNumber(reader, entries.get('max_in_flight')?.value, join(field, 'max_in_flight'), 1, 10_000, 'shadow requests at once; more are skipped');
+  const maxInFlight = wholeNumber(
+    reader,
+    entries.get('max_in_flight')?.value,
+    join(field, 'max_in_flight'),
+    1,
+    10_000,
+    'shadow requests at once; more are skipped',
+  );
   const timeoutMs = wholeNumber(reader, entries.get('timeout_ms')?.value, join(field, 'timeout_ms'), 1, 120_000, 'milliseconds for a whole shadow answer');
-  const maxBodyBytes = wholeNumber(reader, entries.get('max_body_bytes')?.value, join(field, 'max_body_bytes'), 0, 16 * 1024 * 1024, 'bytes of body mirrored and compared');
+  const maxBodyBytes = wholeNumber(
+    reader,
+    entries.get('max_body_bytes')?.value,
+    join(field, 'max_body_bytes'),
+    0,
+    16 * 1024 * 1024,
+    'bytes of body mirrored and compared',
+  );
 
   if (!ok || to === undefined || percent === undefined || noisePercent === undefined || methods === undefined || allowWrites === undefined) return undefined;
   return {

@@ -10,7 +10,8 @@ export function validateTesters(reader: YamlReader, node: unknown): string[] {
   const written = reader.strings(node, 'testers', 'a list of usernames, e.g. [alice, bob]') ?? [];
   const testers: string[] = [];
   for (const { value, node: item } of written) {
-    if (value.trim() !== value || value.length > 50) reader.report(item, 'testers', `'${value}' is not a username (at most 50 characters, no surrounding spaces)`);
+    if (value.trim() !== value || value.length > 50)
+      reader.report(item, 'testers', `'${value}' is not a username (at most 50 characters, no surrounding spaces)`);
     else testers.push(value);
   }
   return testers;

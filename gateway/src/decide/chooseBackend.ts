@@ -16,7 +16,8 @@ export interface Choice {
  * the caller passes null for a route whose `needsCohort` is false (0 % or 100 %).
  */
 export function chooseBackend(route: Route, clientKey: string | null, isEjected: (backend: Backend) => boolean): Choice {
-  const backend = route.needsCohort && clientKey !== null ? backendForBucket(route, bucketOf(route.seed, clientKey)) : (route.slices[0]?.backend ?? route.legacy);
+  const backend =
+    route.needsCohort && clientKey !== null ? backendForBucket(route, bucketOf(route.seed, clientKey)) : (route.slices[0]?.backend ?? route.legacy);
   if (!backend.legacy && isEjected(backend)) return { backend: fallbackFor(route, backend, null)!, decision: 'fallback' };
   return { backend, decision: 'weight' };
 }

@@ -19,5 +19,5 @@ export function cookieValue(header: string | undefined, name: string): string | 
 function startsCookie(header: string, at: number): boolean {
   let i = at - 1;
   while (i >= 0 && header.charCodeAt(i) === 0x20) i--;
-  return i < 0 || header.charCodeAt(i) === 0x3b /* ; */;
+  return i < 0 || header.charCodeAt(i) === 0x3b; /* ; */
 }

@@ -6,7 +6,6 @@ import type { Choice } from './chooseBackend.ts';
 import { verifyOverrideToken } from './overrideToken.ts';
 import type { CachedTokenVerifier } from './tokenCache.ts';
 
-
 /** What became of a request that asked for a backend: granted (a Choice), or refused with the reason. */
 export type OverrideOutcome = (Choice & { readonly kind: 'granted' }) | { readonly kind: 'refused'; readonly reason: string };
 
@@ -33,7 +32,10 @@ export class OverrideGate {
     const name = wanted.trim().toLowerCase();
     const backend = route.overridable.get(name);
     if (!backend) {
-      return { kind: 'refused', reason: `backend '${name.slice(0, 64)}' cannot serve route ${route.name}; allowed: ${[...route.overridable.keys()].join(', ')}` };
+      return {
+        kind: 'refused',
+        reason: `backend '${name.slice(0, 64)}' cannot serve route ${route.name}; allowed: ${[...route.overridable.keys()].join(', ')}`,
+      };
     }
     const reason = this.refusal(headers, name, testers);
     return reason === null ? { kind: 'granted', backend, decision: 'override' } : { kind: 'refused', reason };

@@ -15,9 +15,7 @@ export const MIN_SECRET_LENGTH = 32;
 /** Longest lifetime `gateway override-token` issues: a token is a testing aid, not an account. */
 const MAX_TTL_SECONDS = 7 * 24 * 60 * 60;
 
-export type TokenCheck =
-  | { readonly ok: true; readonly backend: string; readonly expiresAt: number }
-  | { readonly ok: false; readonly reason: string };
+export type TokenCheck = { readonly ok: true; readonly backend: string; readonly expiresAt: number } | { readonly ok: false; readonly reason: string };
 
 export function signOverrideToken(secret: string, backend: string, expiresAtSeconds: number): string {
   const payload = Buffer.from(JSON.stringify({ b: backend, exp: expiresAtSeconds })).toString('base64url');

@@ -199,7 +199,8 @@ export class Attempt implements Dispatcher.DispatchHandler, Deadline, UpstreamHa
     if (next !== null) return this.replay(next);
     const close = this.forwarder.draining();
     if (reason === 'timeout') return sendJsonError(res, 504, 'Gateway timeout: the service behind this path did not answer in time', exchange.requestId, close);
-    if (!this.reachedBackend || reason === 'refused') return sendJsonError(res, 502, 'Bad gateway: the service behind this path could not be reached', exchange.requestId, close);
+    if (!this.reachedBackend || reason === 'refused')
+      return sendJsonError(res, 502, 'Bad gateway: the service behind this path could not be reached', exchange.requestId, close);
     if (!isReplaySafe(exchange.method)) {
       return sendJsonError(
         res,

@@ -32,5 +32,7 @@ export function sendSocketError(socket: Duplex, status: number, message: string,
   if (!socket.writable) return void socket.destroy();
   const body = JSON.stringify({ message });
   const id = requestId === null ? '' : `x-request-id: ${requestId}\r\n`;
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n${id}connection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n${id}connection: close\r\n\r\n${body}`,
+  );
 }

@@ -17,7 +17,10 @@ export interface MatchConditions {
 export class Matcher<R extends MatchConditions> {
   private readonly trie = new SegmentTrie();
 
-  constructor(private readonly routes: readonly R[], patternsOf: (route: R) => readonly Pattern[]) {
+  constructor(
+    private readonly routes: readonly R[],
+    patternsOf: (route: R) => readonly Pattern[],
+  ) {
     routes.forEach((route, index) => {
       for (const pattern of patternsOf(route)) this.trie.add(pattern, index);
     });

@@ -51,7 +51,8 @@ export function estimateChange(
   let unavailable = 'unavailable' in recent ? recent.unavailable : null;
   if (unavailable === null && 'file' in recent) {
     if (recent.file !== path.resolve(change.before.file)) unavailable = `the running gateway runs ${recent.file}, not ${path.resolve(change.before.file)}`;
-    else if (recent.salt !== change.before.cohort.salt) unavailable = `the running gateway deals clients with salt '${recent.salt}', the file says '${change.before.cohort.salt}' (not reloaded yet?)`;
+    else if (recent.salt !== change.before.cohort.salt)
+      unavailable = `the running gateway deals clients with salt '${recent.salt}', the file says '${change.before.cohort.salt}' (not reloaded yet?)`;
   }
   const alike = new Map<string, RouteChange[]>();
   for (const c of change.changes) {
@@ -62,7 +63,7 @@ export function estimateChange(
     const first = changes[0]!;
     const before = change.before.routes.find((r) => r.name === first.route)!;
     const after = change.after.routes.find((r) => r.name === first.route)!;
-    const buckets = unavailable === null && 'groups' in recent ? recent.groups[before.group] ?? [] : null;
+    const buckets = unavailable === null && 'groups' in recent ? (recent.groups[before.group] ?? []) : null;
     return {
       routes: changes.map((c) => c.route),
       group: first.group,
@@ -96,9 +97,10 @@ export function formatEstimate(estimate: ClientEstimate, source: string): string
       lines.push(`  ${name}: no recent clients with a cohort key; ${expected}`);
     } else {
       const flows = group.recent.flows.map((f) => `${f.from} → ${f.to} ${f.clients}`).join(', ');
-      lines.push(`  ${name}: ${group.recent.moved} of ${group.recent.clients} recent clients (${formatShare(group.recent.moved / group.recent.clients)}) would change backend${flows ? ` (${flows})` : ''}; ${formatShare(group.expectedShare)} expected`);
+      lines.push(
+        `  ${name}: ${group.recent.moved} of ${group.recent.clients} recent clients (${formatShare(group.recent.moved / group.recent.clients)}) would change backend${flows ? ` (${flows})` : ''}; ${formatShare(group.expectedShare)} expected`,
+      );
     }
   }
   return lines;
 }
-

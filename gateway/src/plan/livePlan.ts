@@ -3,8 +3,7 @@ import type { RouteTable } from '../config/routeTable.ts';
 import type { PlanSnapshot, PlanStore } from './planStore.ts';
 
 export type ReloadResult =
-  | { readonly ok: true; readonly changed: boolean; readonly table: RouteTable }
-  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+  { readonly ok: true; readonly changed: boolean; readonly table: RouteTable } | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
 export interface PlanEvents {
   applied(table: RouteTable, trigger: string): void;

@@ -50,7 +50,9 @@ export function planChange(table: RouteTable, request: ChangeRequest): PlanResul
   const members = request.only ? [target] : table.routes.filter((r) => r.group === target.group && r.deny === null);
   const notes: string[] = [];
   if (request.only && table.routes.some((r) => r !== target && r.group === target.group && r.deny === null)) {
-    notes.push(`only ${target.name} changes: the other routes of group ${target.group} keep their split, so one client may be served by different sides on them`);
+    notes.push(
+      `only ${target.name} changes: the other routes of group ${target.group} keep their split, so one client may be served by different sides on them`,
+    );
   } else if (members.length > 1) {
     notes.push(`group ${target.group} moves together: ${members.map((r) => r.name).join(', ')}`);
   }
@@ -59,16 +61,28 @@ export function planChange(table: RouteTable, request: ChangeRequest): PlanResul
 
   const backend = table.backend(request.backend);
   if (!backend) {
-    const hint = closest(request.backend, table.backends.map((b) => b.name));
-    return refuse(400, `unknown backend '${request.backend}'${hint ? ` (did you mean '${hint}'?)` : ''}; backends: ${table.backends.map((b) => b.name).join(', ')}`);
+    const hint = closest(
+      request.backend,
+      table.backends.map((b) => b.name),
+    );
+    return refuse(
+      400,
+      `unknown backend '${request.backend}'${hint ? ` (did you mean '${hint}'?)` : ''}; backends: ${table.backends.map((b) => b.name).join(', ')}`,
+    );
   }
   if (backend.legacy) {
     const example = target.slices[0]?.backend.name ?? table.backends.find((b) => !b.legacy)?.name ?? 'thoughts';
-    return refuse(400, `${backend.name} is the legacy backend: it takes whatever the new backends leave; set a new backend's share instead, e.g. ${example}=${roundPercent(100 - request.percent)}`);
+    return refuse(
+      400,
+      `${backend.name} is the legacy backend: it takes whatever the new backends leave; set a new backend's share instead, e.g. ${example}=${roundPercent(100 - request.percent)}`,
+    );
   }
   const mixed = mixedBackends(members);
   if (mixed !== null) {
-    return refuse(400, `the routes of group ${target.group} split to different new backends (${mixed}), so the group cannot move as one: shift ${target.name} alone with --only`);
+    return refuse(
+      400,
+      `the routes of group ${target.group} split to different new backends (${mixed}), so the group cannot move as one: shift ${target.name} alone with --only`,
+    );
   }
   const changes: RouteChange[] = [];
   for (const member of members) {
@@ -77,10 +91,15 @@ export function planChange(table: RouteTable, request: ChangeRequest): PlanResul
     const newTotal = others.reduce((sum, name) => sum + before[name]!, request.percent);
     if (roundPercent(newTotal) > 100) {
       const parts = [...others.map((name) => `${name} ${before[name]}%`), `${backend.name} ${request.percent}%`].join(' + ');
-      return refuse(400, `on route ${member.name} the new backends would add up to more than 100%: ${parts} = ${roundPercent(newTotal)}%; lower ${others.join(', ')} first`);
+      return refuse(
+        400,
+        `on route ${member.name} the new backends would add up to more than 100%: ${parts} = ${roundPercent(newTotal)}%; lower ${others.join(', ')} first`,
+      );
     }
     if (!(backend.name in before) && others.length > 0) {
-      notes.push(`route ${member.name} now splits to two new backends (${[...others, backend.name].join(', ')}): raising ${others[0]}'s share later also moves clients off ${backend.name}; one new backend per route is simpler`);
+      notes.push(
+        `route ${member.name} now splits to two new backends (${[...others, backend.name].join(', ')}): raising ${others[0]}'s share later also moves clients off ${backend.name}; one new backend per route is simpler`,
+      );
     }
     const after: Record<string, number> = {};
     for (const name of Object.keys(before)) if (name !== member.legacy.name) after[name] = before[name]!;
@@ -95,7 +114,14 @@ export function planChange(table: RouteTable, request: ChangeRequest): PlanResul
 
 /** `a: users; b: thoughts` when routes name different sets of new backends (routes naming none fit any), else null. */
 function mixedBackends(routes: readonly Route[]): string | null {
-  const named = routes.map((route) => ({ route: route.name, backends: Object.keys(splitOf(route)).filter((name) => name !== route.legacy.name).join(', ') })).filter((r) => r.backends !== '');
+  const named = routes
+    .map((route) => ({
+      route: route.name,
+      backends: Object.keys(splitOf(route))
+        .filter((name) => name !== route.legacy.name)
+        .join(', '),
+    }))
+    .filter((r) => r.backends !== '');
   return new Set(named.map((r) => r.backends)).size > 1 ? named.map((r) => `${r.route}: ${r.backends}`).join('; ') : null;
 }
 

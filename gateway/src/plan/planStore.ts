@@ -93,7 +93,12 @@ export class PlanStore {
     if (this.last?.version === version) return { ok: true, ...this.last };
     const compiled = compileRouteTable(text, this.file, this.urlOverride);
     if (!compiled.ok) {
-      return { ok: false, status: 409, message: `${this.file} is not a valid routes file:\n${describeProblems(compiled.problems)}`, problems: compiled.problems };
+      return {
+        ok: false,
+        status: 409,
+        message: `${this.file} is not a valid routes file:\n${describeProblems(compiled.problems)}`,
+        problems: compiled.problems,
+      };
     }
     this.last = { text, table: compiled.table, version };
     return { ok: true, ...this.last };
@@ -136,7 +141,11 @@ export class PlanStore {
     const current = await this.read();
     if (!current.ok) {
       if (current.status === 503) return current;
-      return { ok: false, status: 409, message: `${this.file} does not validate as it is, so it is left alone; fix it first:\n${describeProblems(current.problems)}` };
+      return {
+        ok: false,
+        status: 409,
+        message: `${this.file} does not validate as it is, so it is left alone; fix it first:\n${describeProblems(current.problems)}`,
+      };
     }
     if (meta.expectVersion !== undefined && meta.expectVersion !== current.version) return this.moved(meta.expectVersion, current.version);
     const planned = planChange(current.table, request);
@@ -157,17 +166,30 @@ export class PlanStore {
       return !route || !sameSplit(splitOf(route), c.after);
     });
     if (mismatch) {
-      return { ok: false, status: 500, message: `editing ${this.file} did not give route ${mismatch.route} the intended split; nothing was written (a bug: please report it with the file)` };
+      return {
+        ok: false,
+        status: 500,
+        message: `editing ${this.file} did not give route ${mismatch.route} the intended split; nothing was written (a bug: please report it with the file)`,
+      };
     }
 
-    const outcome = { changes: planned.changes, notes: planned.notes, diff: fileDiff(current.text, edited.text, path.basename(this.file)), before: current.table };
+    const outcome = {
+      changes: planned.changes,
+      notes: planned.notes,
+      diff: fileDiff(current.text, edited.text, path.basename(this.file)),
+      before: current.table,
+    };
     if (meta.dryRun) return { ok: true, applied: false, ...outcome, after: next.table, version: current.version };
 
     let audit: AuditLog;
     try {
       audit = await AuditLog.openForAppend(this.auditFile);
     } catch (error) {
-      return { ok: false, status: 500, message: `cannot open the audit log ${this.auditFile} (${(error as Error).message}); routes.yaml was not changed, since every change must be recorded (set GATEWAY_AUDIT_LOG to a writable file)` };
+      return {
+        ok: false,
+        status: 500,
+        message: `cannot open the audit log ${this.auditFile} (${(error as Error).message}); routes.yaml was not changed, since every change must be recorded (set GATEWAY_AUDIT_LOG to a writable file)`,
+      };
     }
     const version = versionOf(edited.text);
     try {
@@ -185,12 +207,27 @@ export class PlanStore {
       const action = meta.action ?? (request.kind === 'shift' ? 'shift' : 'panic');
       const details = meta.details === undefined ? {} : { details: meta.details };
       const entries: AuditEntry[] = planned.changes.map((c) => ({
-        time, who: meta.who, via: meta.via, action, route: c.route, group: c.group, old: c.before, new: c.after, reason: meta.reason, file: path.resolve(this.file), version, ...details,
+        time,
+        who: meta.who,
+        via: meta.via,
+        action,
+        route: c.route,
+        group: c.group,
+        old: c.before,
+        new: c.after,
+        reason: meta.reason,
+        file: path.resolve(this.file),
+        version,
+        ...details,
       }));
       try {
         await audit.append(entries);
       } catch (error) {
-        return { ok: false, status: 500, message: `${this.file} WAS changed, but its audit line could not be written to ${this.auditFile}: ${(error as Error).message}. Record it by hand: ${JSON.stringify(entries)}` };
+        return {
+          ok: false,
+          status: 500,
+          message: `${this.file} WAS changed, but its audit line could not be written to ${this.auditFile}: ${(error as Error).message}. Record it by hand: ${JSON.stringify(entries)}`,
+        };
       }
     } finally {
       await audit.close();
@@ -204,7 +241,11 @@ export class PlanStore {
   }
 
   private moved(expected: string, actual: string): { ok: false } & Refusal {
-    return { ok: false, status: 409, message: `${this.file} changed since it was read (expected version ${expected.slice(0, 12)}, it is now at ${actual.slice(0, 12)}); nothing was written: read the plan again and decide anew` };
+    return {
+      ok: false,
+      status: 409,
+      message: `${this.file} changed since it was read (expected version ${expected.slice(0, 12)}, it is now at ${actual.slice(0, 12)}); nothing was written: read the plan again and decide anew`,
+    };
   }
 }
 

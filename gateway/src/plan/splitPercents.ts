@@ -22,7 +22,9 @@ export function formatShare(ratio: number): string {
 }
 
 export function formatSplit(split: SplitPercents): string {
-  return Object.entries(split).map(([backend, percent]) => `${backend} ${percent}%`).join(', ');
+  return Object.entries(split)
+    .map(([backend, percent]) => `${backend} ${percent}%`)
+    .join(', ');
 }
 
 export function sameSplit(a: SplitPercents, b: SplitPercents): boolean {

@@ -44,10 +44,14 @@ export function decideStep(state: RolloutState, gates: readonly GateResult[], co
   }
   if (verdict === 'failed') {
     const failures = state.failures + 1;
-    const failed = gates.filter((g) => g.verdict === 'fail').map((g) => g.why).join('; ');
+    const failed = gates
+      .filter((g) => g.verdict === 'fail')
+      .map((g) => g.why)
+      .join('; ');
     if (failures < config.failureLimit) return hold({ ...state, failures }, `check failed (${failures} of ${config.failureLimit} in a row): ${failed}`);
     const reason = `${failures} failed checks in a row: ${failed}`;
-    if (config.onFailure === 'pause') return decision({ ...state, failures, status: 'failed' }, 'pause', null, ['failed'], `${reason}; holding at ${state.percent}% for a human`);
+    if (config.onFailure === 'pause')
+      return decision({ ...state, failures, status: 'failed' }, 'pause', null, ['failed'], `${reason}; holding at ${state.percent}% for a human`);
     return decision({ ...state, failures, status: 'rolled_back', percent: 0 }, 'rollback', 0, ['failed', 'rolled_back'], `${reason}; rolled back to 0%`);
   }
   return advance({ ...state, failures: 0 }, config, `all gates passed (${seen})`);
@@ -58,7 +62,13 @@ function advance(state: RolloutState, config: RolloutConfig, why: string, promot
   const { steps } = config;
   let next = state.stepIndex + 1;
   if (steps[next] === 'pause' && !promote) {
-    return decision({ ...state, stepIndex: next, status: 'paused' }, 'pause', null, ['paused'], `${why}; step ${next + 1} of ${steps.length} is a pause: waiting for gateway rollout promote`);
+    return decision(
+      { ...state, stepIndex: next, status: 'paused' },
+      'pause',
+      null,
+      ['paused'],
+      `${why}; step ${next + 1} of ${steps.length} is a pause: waiting for gateway rollout promote`,
+    );
   }
   while (steps[next] === 'pause') next += 1;
   const to = steps[next] as number | undefined;
@@ -74,7 +84,8 @@ export function startRollout(config: RolloutConfig, percent: number): RolloutDec
   const stepIndex = positionOf(config.steps, percent);
   const state: RolloutState = { status: 'progressing', stepIndex, percent, failures: 0 };
   const atLast = stepIndex >= 0 && !config.steps.slice(stepIndex + 1).some((s) => s !== 'pause');
-  if (atLast) return decision({ ...state, status: 'completed' }, 'complete', null, ['started', 'completed'], `started at ${percent}%, already at the last step`);
+  if (atLast)
+    return decision({ ...state, status: 'completed' }, 'complete', null, ['started', 'completed'], `started at ${percent}%, already at the last step`);
   if (stepIndex >= 0) return { ...hold(state, `started at ${percent}% (step ${stepIndex + 1} of ${config.steps.length})`), events: ['started'] };
   const first = advance(state, config, `started at ${percent}%`);
   return { ...first, events: ['started', ...first.events] };
@@ -88,7 +99,8 @@ export function restartRollout(config: RolloutConfig, percent: number): RolloutD
 
 /** `gateway rollout promote`: the next step now, also past a pause. */
 export function promoteRollout(state: RolloutState, config: RolloutConfig): RolloutDecision | string {
-  if (state.status === 'rolled_back' || state.status === 'completed') return `the rollout is ${state.status.replace('_', ' ')}: gateway rollout restart starts it again from the first step`;
+  if (state.status === 'rolled_back' || state.status === 'completed')
+    return `the rollout is ${state.status.replace('_', ' ')}: gateway rollout restart starts it again from the first step`;
   const promoted = advance({ ...state, failures: 0 }, config, 'promoted by hand', true);
   return state.status === 'progressing' ? promoted : { ...promoted, events: ['resumed', ...promoted.events] };
 }
@@ -102,7 +114,8 @@ export function pauseRollout(state: RolloutState, why: string): RolloutDecision 
 /** `gateway rollout resume`: on from the current percent to the next step above it. */
 export function resumeRollout(state: RolloutState, config: RolloutConfig): RolloutDecision | string {
   if (state.status === 'progressing') return 'the rollout is progressing already: nothing to resume';
-  if (state.status === 'rolled_back' || state.status === 'completed') return `the rollout is ${state.status.replace('_', ' ')}: gateway rollout restart starts it again from the first step`;
+  if (state.status === 'rolled_back' || state.status === 'completed')
+    return `the rollout is ${state.status.replace('_', ' ')}: gateway rollout restart starts it again from the first step`;
   // Paused on a `pause` step at the percent it reached: resuming goes past that pause after the next passed check.
   const onPauseStep = config.steps[state.stepIndex] === 'pause' && positionOf(config.steps, state.percent) === lastNumberBefore(config.steps, state.stepIndex);
   const stepIndex = onPauseStep ? state.stepIndex : positionOf(config.steps, state.percent);

@@ -50,7 +50,12 @@ export function evaluateGates(reading: GateReading, config: RolloutConfig): Gate
   results.push(
     !enough
       ? gate('error_percent', errorPercent, config.maxErrorPercent, 'inconclusive', few)
-      : judged('error_percent', errorPercent!, config.maxErrorPercent, `${reading.failures} of ${reading.attempts} attempts failed (5xx or no answer, fallback included)`),
+      : judged(
+          'error_percent',
+          errorPercent!,
+          config.maxErrorPercent,
+          `${reading.failures} of ${reading.attempts} attempts failed (5xx or no answer, fallback included)`,
+        ),
   );
 
   const p95 = reading.p95Ms === null ? null : round(reading.p95Ms);
@@ -64,19 +69,38 @@ export function evaluateGates(reading: GateReading, config: RolloutConfig): Gate
   const ratio = p95 !== null && reading.legacyP95Ms !== null && reading.legacyP95Ms > 0 ? round(p95 / reading.legacyP95Ms) : null;
   results.push(
     !enough || !legacyEnough || ratio === null
-      ? gate('p95_ratio', ratio, config.maxP95Ratio, 'inconclusive', !enough ? few : `${reading.legacyRequests} legacy requests in the interval (${config.minRequests} needed for a baseline)`)
+      ? gate(
+          'p95_ratio',
+          ratio,
+          config.maxP95Ratio,
+          'inconclusive',
+          !enough ? few : `${reading.legacyRequests} legacy requests in the interval (${config.minRequests} needed for a baseline)`,
+        )
       : judged('p95_ratio', ratio, config.maxP95Ratio, `p95 ${p95} ms against legacy ${round(reading.legacyP95Ms!)} ms`),
   );
 
   if (config.maxMismatchPercent !== null) {
     const compared = reading.comparisons >= config.minComparisons;
     const fewComparisons = `${reading.comparisons} shadow comparisons in the interval, ${config.minComparisons} needed`;
-    results.push(gate('comparisons', reading.comparisons, config.minComparisons, compared ? 'pass' : 'inconclusive', compared ? `${reading.comparisons} shadow comparisons` : fewComparisons));
+    results.push(
+      gate(
+        'comparisons',
+        reading.comparisons,
+        config.minComparisons,
+        compared ? 'pass' : 'inconclusive',
+        compared ? `${reading.comparisons} shadow comparisons` : fewComparisons,
+      ),
+    );
     const mismatch = reading.comparisons > 0 ? round((reading.mismatches / reading.comparisons) * 100) : null;
     results.push(
       !compared
         ? gate('mismatch_percent', mismatch, config.maxMismatchPercent, 'inconclusive', fewComparisons)
-        : judged('mismatch_percent', mismatch!, config.maxMismatchPercent, `${reading.mismatches} of ${reading.comparisons} shadow comparisons differ (noise excluded)`),
+        : judged(
+            'mismatch_percent',
+            mismatch!,
+            config.maxMismatchPercent,
+            `${reading.mismatches} of ${reading.comparisons} shadow comparisons differ (noise excluded)`,
+          ),
     );
   }
   return results;
@@ -95,10 +119,19 @@ export function describeGates(gates: readonly GateResult[]): string {
 
 export const MARK: Readonly<Record<GateVerdict, string>> = { pass: '✓', fail: '✗', inconclusive: '?' };
 /** Sufficiency gates want at least their threshold; the others at most. */
-export const SIGN: Readonly<Record<GateName, string>> = { requests: '≥', comparisons: '≥', error_percent: '≤', p95_ms: '≤', p95_ratio: '≤', mismatch_percent: '≤' };
+export const SIGN: Readonly<Record<GateName, string>> = {
+  requests: '≥',
+  comparisons: '≥',
+  error_percent: '≤',
+  p95_ms: '≤',
+  p95_ratio: '≤',
+  mismatch_percent: '≤',
+};
 
 function judged(name: GateName, value: number, threshold: number, what: string): GateResult {
-  return value <= threshold ? gate(name, value, threshold, 'pass', `${what} (at most ${threshold})`) : gate(name, value, threshold, 'fail', `${what}: above ${threshold}`);
+  return value <= threshold
+    ? gate(name, value, threshold, 'pass', `${what} (at most ${threshold})`)
+    : gate(name, value, threshold, 'fail', `${what}: above ${threshold}`);
 }
 
 function gate(name: GateName, value: number | null, threshold: number, verdict: GateVerdict, why: string): GateResult {

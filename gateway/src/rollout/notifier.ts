@@ -43,7 +43,10 @@ export class Notifier {
       if (queue.length > this.maxQueued) {
         const dropped = queue.shift()!;
         this.metrics.notifications.inc({ result: 'dropped' });
-        this.logger.error({ url, event: dropped.event, route: dropped.route }, `rollout webhook ${url}: more than ${this.maxQueued} events waiting, the oldest dropped`);
+        this.logger.error(
+          { url, event: dropped.event, route: dropped.route },
+          `rollout webhook ${url}: more than ${this.maxQueued} events waiting, the oldest dropped`,
+        );
       }
       this.queues.set(url, queue);
       if (!this.running.has(url)) void this.drain(url);
@@ -68,11 +71,17 @@ export class Notifier {
       const delay = this.backoffMs[attempt];
       if (delay === undefined || this.closed) {
         this.metrics.notifications.inc({ result: 'failed' });
-        this.logger.error({ url, event: event.event, route: event.route, attempts: attempt + 1, problem }, `rollout webhook ${url}: ${event.event} of ${event.route} not delivered after ${attempt + 1} attempts: ${problem}`);
+        this.logger.error(
+          { url, event: event.event, route: event.route, attempts: attempt + 1, problem },
+          `rollout webhook ${url}: ${event.event} of ${event.route} not delivered after ${attempt + 1} attempts: ${problem}`,
+        );
         return;
       }
       this.metrics.notifications.inc({ result: 'retried' });
-      this.logger.warn({ url, event: event.event, route: event.route, attempt: attempt + 1, retryInMs: delay, problem }, `rollout webhook ${url}: ${problem}; retrying in ${delay} ms`);
+      this.logger.warn(
+        { url, event: event.event, route: event.route, attempt: attempt + 1, retryInMs: delay, problem },
+        `rollout webhook ${url}: ${problem}; retrying in ${delay} ms`,
+      );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.timers.delete(timer);

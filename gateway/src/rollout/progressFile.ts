@@ -64,7 +64,10 @@ export class ProgressFile {
     try {
       return (JSON.parse(text) as { routes?: Record<string, RouteProgress> }).routes ?? {};
     } catch (error) {
-      throw new Error(`${this.file} is not the rollout's JSON (${(error as Error).message}): fix it, or delete it to start every rollout afresh from the current split`, { cause: error });
+      throw new Error(
+        `${this.file} is not the rollout's JSON (${(error as Error).message}): fix it, or delete it to start every rollout afresh from the current split`,
+        { cause: error },
+      );
     }
   }
 

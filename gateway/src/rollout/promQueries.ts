@@ -22,4 +22,3 @@ export function gateQueries(query: GateQuery, range: string): Readonly<Record<Ga
 }
 
 export type GateSeries = 'attempts' | 'failures' | 'p95Seconds' | 'legacyRequests' | 'legacyP95Seconds' | 'comparisons' | 'mismatches';
-

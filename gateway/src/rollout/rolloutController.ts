@@ -7,8 +7,16 @@ import type { Refusal } from '../plan/planChange.ts';
 import type { PlanStore } from '../plan/planStore.ts';
 import { splitOf } from '../plan/splitPercents.ts';
 import {
-  abortRollout, decideStep, pauseRollout, promoteRollout, restartRollout, resumeRollout, splitEditedByHand, startRollout,
-  type RolloutDecision, type RolloutEventKind,
+  abortRollout,
+  decideStep,
+  pauseRollout,
+  promoteRollout,
+  restartRollout,
+  resumeRollout,
+  splitEditedByHand,
+  startRollout,
+  type RolloutDecision,
+  type RolloutEventKind,
 } from './decideStep.ts';
 import type { GateQuery, GateReader } from './gateReader.ts';
 import { describeGates, evaluateGates, verdictOf, type GateResult } from './gates.ts';
@@ -70,7 +78,9 @@ export class RolloutController {
   /** Every rollout, or the one of `route` (404 when it has none). */
   status(route?: string): RolloutView[] | ({ ok: false } & Refusal) {
     if (route !== undefined) return this.watched.has(route) && this.progress[route] ? [this.viewOf(route)] : this.unknown(route);
-    return Object.keys(this.progress).filter((name) => this.watched.has(name)).map((name) => this.viewOf(name));
+    return Object.keys(this.progress)
+      .filter((name) => this.watched.has(name))
+      .map((name) => this.viewOf(name));
   }
 
   private viewOf(name: string): RolloutView {
@@ -87,13 +97,22 @@ export class RolloutController {
       const by = `${command} by ${who}${reason ? `: ${reason}` : ''}`;
       const percent = percentOf(watched.route, watched.config.backend);
       const decision =
-        command === 'pause' ? pauseRollout(progress.state, `paused by ${who}${reason ? `: ${reason}` : ''}`)
-        : command === 'resume' ? resumeRollout(progress.state, watched.config)
-        : command === 'promote' ? promoteRollout(progress.state, watched.config)
-        : command === 'abort' ? abortRollout(progress.state, `aborted by ${who}${reason ? `: ${reason}` : ''}; rolled back to 0%`)
-        : restartRollout(watched.config, percent);
+        command === 'pause'
+          ? pauseRollout(progress.state, `paused by ${who}${reason ? `: ${reason}` : ''}`)
+          : command === 'resume'
+            ? resumeRollout(progress.state, watched.config)
+            : command === 'promote'
+              ? promoteRollout(progress.state, watched.config)
+              : command === 'abort'
+                ? abortRollout(progress.state, `aborted by ${who}${reason ? `: ${reason}` : ''}; rolled back to 0%`)
+                : restartRollout(watched.config, percent);
       if (typeof decision === 'string') return { ok: false, status: 409, message: `rollout of ${route}: ${decision}` } as const;
-      const written = await this.apply(route, { ...decision, reason: decision.reason.includes(who) ? decision.reason : `${decision.reason} (${by})` }, null, who);
+      const written = await this.apply(
+        route,
+        { ...decision, reason: decision.reason.includes(who) ? decision.reason : `${decision.reason} (${by})` },
+        null,
+        who,
+      );
       if (written !== null) return written;
       return { ok: true, rollout: this.viewOf(route), message: decision.reason } as const;
     });
@@ -166,7 +185,15 @@ export class RolloutController {
     // An edited block starts afresh but keeps the timeline, so the status still shows what happened before.
     const base: RouteProgress = known
       ? { ...known, block: blockId(watched.config), backend: watched.config.backend, group: watched.route.group }
-      : { block: blockId(watched.config), backend: watched.config.backend, group: watched.route.group, state: decision.state, pending: null, lastCheck: null, events: [] };
+      : {
+          block: blockId(watched.config),
+          backend: watched.config.backend,
+          group: watched.route.group,
+          state: decision.state,
+          pending: null,
+          lastCheck: null,
+          events: [],
+        };
 
     if (decision.to !== null && decision.to !== inFile) {
       this.progress[name] = { ...base, pending: decision.state };
@@ -179,22 +206,41 @@ export class RolloutController {
           reason: decision.reason,
           dryRun: false,
           action: decision.action === 'rollback' ? 'rollback' : 'step',
-          details: { rollout: { from: inFile, to: decision.to, status: decision.state.status, step: decision.state.stepIndex + 1, of: watched.config.steps.length }, gates: gateValues(check?.gates ?? []) },
+          details: {
+            rollout: { from: inFile, to: decision.to, status: decision.state.status, step: decision.state.stepIndex + 1, of: watched.config.steps.length },
+            gates: gateValues(check?.gates ?? []),
+          },
           expectVersion: watched.version,
         },
       );
       if (!result.ok) {
         this.progress[name] = { ...base, pending: null };
         await this.save();
-        this.options.logger.error({ route: name, to: decision.to, status: result.status, problem: result.message }, `rollout of ${name}: writing ${decision.to}% was refused: ${result.message}`);
+        this.options.logger.error(
+          { route: name, to: decision.to, status: result.status, problem: result.message },
+          `rollout of ${name}: writing ${decision.to}% was refused: ${result.message}`,
+        );
         return result;
       }
-      this.watched.set(name, { ...watched, route: result.after.routes.find((r) => r.name === name) ?? watched.route, table: result.after, version: result.version });
+      this.watched.set(name, {
+        ...watched,
+        route: result.after.routes.find((r) => r.name === name) ?? watched.route,
+        table: result.after,
+        version: result.version,
+      });
     }
 
     const time = new Date().toISOString();
-    const events: RolloutEvent[] = decision.events.map((event) => eventOf(event, name, watched.route.group, from, decision.state.percent, check?.gates ?? [], time, decision.reason));
-    this.progress[name] = { ...base, state: decision.state, pending: null, lastCheck: check ?? base.lastCheck, events: [...base.events, ...events].slice(-EVENTS_KEPT) };
+    const events: RolloutEvent[] = decision.events.map((event) =>
+      eventOf(event, name, watched.route.group, from, decision.state.percent, check?.gates ?? [], time, decision.reason),
+    );
+    this.progress[name] = {
+      ...base,
+      state: decision.state,
+      pending: null,
+      lastCheck: check ?? base.lastCheck,
+      events: [...base.events, ...events].slice(-EVENTS_KEPT),
+    };
     await this.save();
     for (const event of events) {
       this.options.logger.info({ route: name, event: event.event, from: event.from, to: event.to }, event.text);
@@ -241,7 +287,13 @@ export class RolloutController {
     this.options.metrics.checked(name, verdict, gates);
     const record: CheckRecord = { time: new Date().toISOString(), verdict, percent: progress.state.percent, gates, reason: decision.reason };
     this.options.logger[verdict === 'failed' ? 'warn' : 'info'](
-      { route: name, verdict, percent: progress.state.percent, action: decision.action, gates: Object.fromEntries(gates.map((g) => [g.gate, { value: g.value, threshold: g.threshold, verdict: g.verdict }])) },
+      {
+        route: name,
+        verdict,
+        percent: progress.state.percent,
+        action: decision.action,
+        gates: Object.fromEntries(gates.map((g) => [g.gate, { value: g.value, threshold: g.threshold, verdict: g.verdict }])),
+      },
       `rollout check of ${name} at ${progress.state.percent}%: ${verdict} (${describeGates(gates)}) → ${decision.action}`,
     );
     await this.apply(name, decision, record, 'rollout');
@@ -260,7 +312,11 @@ export class RolloutController {
   private unknown(route: string): { ok: false } & Refusal {
     const names = Object.keys(this.progress);
     const hint = closest(route, names);
-    return { ok: false, status: 404, message: `route '${route}' has no rollout: block${hint ? ` (did you mean '${hint}'?)` : ''}${names.length ? `; rollouts: ${names.join(', ')}` : ' (no route has one)'}` };
+    return {
+      ok: false,
+      status: 404,
+      message: `route '${route}' has no rollout: block${hint ? ` (did you mean '${hint}'?)` : ''}${names.length ? `; rollouts: ${names.join(', ')}` : ' (no route has one)'}`,
+    };
   }
 }
 
@@ -287,7 +343,25 @@ function gateValues(gates: readonly GateResult[]): RolloutEvent['gates'] {
   return Object.fromEntries(gates.map((g) => [g.gate, { value: g.value, threshold: g.threshold }]));
 }
 
-function eventOf(event: RolloutEventKind, route: string, group: string, from: number, to: number, gates: readonly GateResult[], time: string, reason: string): RolloutEvent {
+function eventOf(
+  event: RolloutEventKind,
+  route: string,
+  group: string,
+  from: number,
+  to: number,
+  gates: readonly GateResult[],
+  time: string,
+  reason: string,
+): RolloutEvent {
   const move = from === to ? `at ${to}%` : `${from}% → ${to}%`;
-  return { event, route, group, from, to, gates: gateValues(gates), time, text: `rollout of ${route} (group ${group}) ${event.replace('_', ' ')} ${move}: ${reason}` };
+  return {
+    event,
+    route,
+    group,
+    from,
+    to,
+    gates: gateValues(gates),
+    time,
+    text: `rollout of ${route} (group ${group}) ${event.replace('_', ' ')} ${move}: ${reason}`,
+  };
 }

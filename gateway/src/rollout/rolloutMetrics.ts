@@ -14,17 +14,39 @@ export class RolloutMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.percent = new Gauge({ name: 'gateway_rollout_percent', help: 'The new backend\'s percent the rollout of a route stands at', labelNames: ['route'], registers, aggregator: 'max' });
-    this.checks = new Counter({ name: 'gateway_rollout_checks_total', help: 'Rollout checks by route and result: passed, failed, inconclusive', labelNames: ['route', 'result'], registers });
+    this.percent = new Gauge({
+      name: 'gateway_rollout_percent',
+      help: "The new backend's percent the rollout of a route stands at",
+      labelNames: ['route'],
+      registers,
+      aggregator: 'max',
+    });
+    this.checks = new Counter({
+      name: 'gateway_rollout_checks_total',
+      help: 'Rollout checks by route and result: passed, failed, inconclusive',
+      labelNames: ['route', 'result'],
+      registers,
+    });
     this.gateValue = new Gauge({
       name: 'gateway_rollout_gate_value',
-      help: 'Each gate\'s value at the last check: requests, error_percent, p95_ms, p95_ratio, comparisons, mismatch_percent',
+      help: "Each gate's value at the last check: requests, error_percent, p95_ms, p95_ratio, comparisons, mismatch_percent",
       labelNames: ['route', 'gate'],
       registers,
       aggregator: 'max',
     });
-    this.state = new Gauge({ name: 'gateway_rollout_state', help: 'The rollout\'s state: 1 for the current one of progressing, paused, failed, rolled_back, completed', labelNames: ['route', 'state'], registers, aggregator: 'max' });
-    this.notifications = new Counter({ name: 'gateway_rollout_notifications_total', help: 'Webhook deliveries by result: delivered, retried, failed (gave up), dropped (queue full)', labelNames: ['result'], registers });
+    this.state = new Gauge({
+      name: 'gateway_rollout_state',
+      help: "The rollout's state: 1 for the current one of progressing, paused, failed, rolled_back, completed",
+      labelNames: ['route', 'state'],
+      registers,
+      aggregator: 'max',
+    });
+    this.notifications = new Counter({
+      name: 'gateway_rollout_notifications_total',
+      help: 'Webhook deliveries by result: delivered, retried, failed (gave up), dropped (queue full)',
+      labelNames: ['result'],
+      registers,
+    });
     for (const result of ['delivered', 'retried', 'failed', 'dropped']) this.notifications.inc({ result }, 0);
   }
 

@@ -31,12 +31,23 @@ export interface RolloutDeps {
 
 /** Builds the controller and resumes every rollout of the file. */
 export async function startRolloutController(setup: RolloutSetup, deps: RolloutDeps): Promise<RolloutController> {
-  if (setup.prometheusUrl && !/^https?:\/\/[^/\s]+/.test(setup.prometheusUrl)) throw new ConfigError(`GATEWAY_PROMETHEUS_URL=${setup.prometheusUrl} is not an http(s) URL, e.g. http://prometheus:9090`);
+  if (setup.prometheusUrl && !/^https?:\/\/[^/\s]+/.test(setup.prometheusUrl))
+    throw new ConfigError(`GATEWAY_PROMETHEUS_URL=${setup.prometheusUrl} is not an http(s) URL, e.g. http://prometheus:9090`);
   const metrics = new RolloutMetrics(deps.registry);
   const reader: GateReader = setup.prometheusUrl ? new PrometheusGateReader(setup.prometheusUrl) : new LocalGateReader(deps.localMetrics);
   const progress = new ProgressFile(setup.progressFile ?? progressFileFor(deps.routesFile));
-  const controller = new RolloutController({ store: deps.store, progress, reader, metrics, notifier: new Notifier(deps.logger, metrics, setup.notifier), logger: deps.logger });
+  const controller = new RolloutController({
+    store: deps.store,
+    progress,
+    reader,
+    metrics,
+    notifier: new Notifier(deps.logger, metrics, setup.notifier),
+    logger: deps.logger,
+  });
   await controller.start();
-  deps.logger.info({ gates: setup.prometheusUrl ?? 'this process', progress: progress.file }, `rollout controller running (gates from ${setup.prometheusUrl ? `Prometheus at ${setup.prometheusUrl}` : 'this process\'s metrics'})`);
+  deps.logger.info(
+    { gates: setup.prometheusUrl ?? 'this process', progress: progress.file },
+    `rollout controller running (gates from ${setup.prometheusUrl ? `Prometheus at ${setup.prometheusUrl}` : "this process's metrics"})`,
+  );
   return controller;
 }

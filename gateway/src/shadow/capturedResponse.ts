@@ -100,7 +100,17 @@ export class ResponseTap {
     const settle = this.settle;
     return {
       data: (chunk) => collector.push(chunk),
-      end: () => settle({ ok: true, backend: backend.name, status, headers, body: collector.body(), truncated: collector.truncated, bodyBytes: collector.bytes, ms: head.upstreamMs }),
+      end: () =>
+        settle({
+          ok: true,
+          backend: backend.name,
+          status,
+          headers,
+          body: collector.body(),
+          truncated: collector.truncated,
+          bodyBytes: collector.bytes,
+          ms: head.upstreamMs,
+        }),
       cut: (reason) => settle({ ok: false, backend: backend.name, reason: `${reason} after ${collector.bytes} bytes` }),
     };
   }

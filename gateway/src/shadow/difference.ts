@@ -13,7 +13,10 @@ export interface Difference {
 }
 
 /** Differences split into the real ones and those at places known as noise (shown, not counted). */
-export function splitNoise(differences: readonly Difference[], isNoise: (difference: Difference) => boolean): { readonly real: Difference[]; readonly noisy: Difference[] } {
+export function splitNoise(
+  differences: readonly Difference[],
+  isNoise: (difference: Difference) => boolean,
+): { readonly real: Difference[]; readonly noisy: Difference[] } {
   const real: Difference[] = [];
   const noisy: Difference[] = [];
   for (const difference of differences) (isNoise(difference) ? noisy : real).push(difference);

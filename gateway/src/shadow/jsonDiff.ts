@@ -44,7 +44,14 @@ function walk(a: unknown, b: unknown, location: Segment[], ignore: readonly Igno
   if (!sameScalar(a, b)) found.push({ where: formatLocation(location), key: generalLocation(location), kind: 'changed', primary: a, candidate: b });
 }
 
-function record(found: Difference[], location: Segment[], kind: 'missing' | 'extra', primary: unknown, candidate: unknown, ignore: readonly IgnoreRule[]): void {
+function record(
+  found: Difference[],
+  location: Segment[],
+  kind: 'missing' | 'extra',
+  primary: unknown,
+  candidate: unknown,
+  ignore: readonly IgnoreRule[],
+): void {
   if (ignore.some((rule) => rule.covers(location))) return;
   found.push({ where: formatLocation(location), key: generalLocation(location), kind, ...(kind === 'missing' ? { primary } : { candidate }) });
 }

@@ -77,4 +77,3 @@ export function answerView(answer: CapturedResponse): AnswerView {
 export function redactSecrets(text: string): string {
   return text.replace(BEARER, '$1[redacted]');
 }
-

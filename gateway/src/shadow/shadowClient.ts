@@ -17,7 +17,18 @@ export interface CopyLimits {
 }
 
 /** Headers undici computes itself or refuses to be given (they describe one connection). */
-const NOT_COPIED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer', 'proxy-connection']);
+const NOT_COPIED = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-connection',
+]);
 
 /**
  * The HTTP client of shadow traffic and of `gateway compare`: undici with a connection pool
@@ -72,7 +83,7 @@ export class ShadowClient {
 
 function describeFailure(backend: { readonly name: string; readonly origin: string }, error: Error, timeoutMs: number): string {
   if (error.name === 'TimeoutError') return `${backend.name} gave no complete answer within ${timeoutMs} ms`;
-  const code = (error as NodeJS.ErrnoException).code ?? ((error.cause as NodeJS.ErrnoException | undefined)?.code);
+  const code = (error as NodeJS.ErrnoException).code ?? (error.cause as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ECONNREFUSED') return `${backend.name} refused the connection at ${backend.origin} (is it running?)`;
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `${backend.name} (${backend.origin}) failed: ${error.message}${cause}`;

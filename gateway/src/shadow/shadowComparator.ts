@@ -23,7 +23,8 @@ export class ShadowComparator {
 
   compare(primary: CapturedResponse, candidate: CapturedResponse): Difference[] {
     const found: Difference[] = [];
-    if (primary.status !== candidate.status) found.push({ where: 'status', key: 'status', kind: 'changed', primary: primary.status, candidate: candidate.status });
+    if (primary.status !== candidate.status)
+      found.push({ where: 'status', key: 'status', kind: 'changed', primary: primary.status, candidate: candidate.status });
     for (const name of this.rules.headers) {
       const a = primary.headers[name];
       const b = candidate.headers[name];

@@ -16,7 +16,6 @@ import type { NoiseModel } from './noiseModel.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';
 import { ShadowComparator } from './shadowComparator.ts';
 
-
 export type ShadowResult = 'match' | 'mismatch' | 'error' | 'skipped';
 
 /** What the mirror has found: the recent mismatches and the places learnt as noise. */
@@ -123,7 +122,10 @@ export class ShadowMirror {
       this.compareAndRecord(trip, primary, candidate, second);
     } catch (error) {
       this.count(trip.exchange.routeName, 'error');
-      this.deps.logger.error({ reqId: trip.exchange.requestId, route: trip.exchange.routeName, err: error }, `shadow comparison failed: ${(error as Error).message}`);
+      this.deps.logger.error(
+        { reqId: trip.exchange.requestId, route: trip.exchange.routeName, err: error },
+        `shadow comparison failed: ${(error as Error).message}`,
+      );
     }
   }
 
@@ -170,7 +172,11 @@ export class ShadowMirror {
     const differences = comparator.compare(primary, second);
     this.deps.metrics.shadowNoiseSamples.labels(route, differences.length === 0 ? 'stable' : 'noisy').inc();
     const learnt = this.deps.noise.learn(route, differences);
-    if (learnt > 0) this.deps.logger.info({ ...context, noise: differences.map((d) => d.key) }, `shadow noise on ${route}: the primary itself answers these places differently; they no longer count as mismatches`);
+    if (learnt > 0)
+      this.deps.logger.info(
+        { ...context, noise: differences.map((d) => d.key) },
+        `shadow noise on ${route}: the primary itself answers these places differently; they no longer count as mismatches`,
+      );
   }
 
   private comparatorFor(plan: ShadowPlan): ShadowComparator {
@@ -203,9 +209,15 @@ class ShadowTrip {
 
   /** Sends the copies (with the request body, already read within the cap, or none). */
   send(body: Buffer | null): void {
-    if (body !== null && body.length > this.plan.maxBodyBytes) return this.skip(`the request body (${body.length} bytes) is over shadow max_body_bytes (${this.plan.maxBodyBytes})`);
+    if (body !== null && body.length > this.plan.maxBodyBytes)
+      return this.skip(`the request body (${body.length} bytes) is over shadow max_body_bytes (${this.plan.maxBodyBytes})`);
     this.target = this.req.url ?? this.exchange.path;
-    const copy: OutgoingCopy = { method: this.exchange.method, target: this.target, headers: { ...flattenHeaders(this.req.headers), [SHADOW_HEADER]: '1' }, body };
+    const copy: OutgoingCopy = {
+      method: this.exchange.method,
+      target: this.target,
+      headers: { ...flattenHeaders(this.req.headers), [SHADOW_HEADER]: '1' },
+      body,
+    };
     const candidate = this.mirror.sendCopy(this.exchange, this.plan.to, copy, this.plan);
     const second = this.sampleNoise ? this.mirror.sendCopy(this.exchange, this.primary, copy, this.plan) : Promise.resolve(null);
     void Promise.all([this.tap.outcome, candidate, second]).then(([p, c, s]) => setImmediate(() => this.mirror.conclude(this, p, c, s)));

@@ -10,7 +10,8 @@ export async function waitForComparisons(gateway: TestGateway, route: string, to
   for (;;) {
     const metrics = await scrape(gateway);
     const counts: Record<string, number> = {};
-    for (const result of ['match', 'mismatch', 'error', 'skipped']) counts[result] = metrics.get(sample('gateway_shadow_comparisons_total', { route, result })) ?? 0;
+    for (const result of ['match', 'mismatch', 'error', 'skipped'])
+      counts[result] = metrics.get(sample('gateway_shadow_comparisons_total', { route, result })) ?? 0;
     if (Object.values(counts).reduce((a, b) => a + b, 0) >= total) return counts;
     if (Date.now() > deadline) throw new Error(`route ${route}: ${JSON.stringify(counts)} after ${timeoutMs} ms, expected ${total} comparisons`);
     await new Promise((resolve) => setTimeout(resolve, 25));

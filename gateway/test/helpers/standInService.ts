@@ -69,5 +69,7 @@ export async function startStandIn(thoughtsUrl: string): Promise<StandIn> {
 function alterTexts(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(alterTexts);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, key === 'text' && typeof inner === 'string' ? `${inner} (rewritten)` : alterTexts(inner)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [key, key === 'text' && typeof inner === 'string' ? `${inner} (rewritten)` : alterTexts(inner)]),
+  );
 }

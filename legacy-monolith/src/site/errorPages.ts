@@ -13,10 +13,15 @@ export function pageNotFound(render: Render) {
 export function sitePageError(render: Render, logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (isCsrfError(error)) {
-      render(res, 'error.njk', {
-        title: 'Forbidden',
-        detail: 'The form was missing its security token or the token had expired. Go back, reload the page and try again.',
-      }, 403);
+      render(
+        res,
+        'error.njk',
+        {
+          title: 'Forbidden',
+          detail: 'The form was missing its security token or the token had expired. Go back, reload the page and try again.',
+        },
+        403,
+      );
       return;
     }
     const status = (error as { status?: unknown } | null)?.status;

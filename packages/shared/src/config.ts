@@ -7,9 +7,7 @@ import { readKeyPair, resolveKeyFiles, type KeyPair } from './keys.ts';
 /** The repository root: `data/` and `routes.yaml` are found relative to it by default. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type DatabaseTarget =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'postgres'; url: string };
+export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
 export interface ServiceConfig {
   port: number;
@@ -74,7 +72,12 @@ export async function loadServiceConfig(spec: ServiceConfigSpec, env: NodeJS.Pro
     sessionLifetimeSeconds: parsePositiveInteger(env, 'SESSION_LIFETIME_SECONDS', DEFAULT_SESSION_LIFETIME_SECONDS),
     login: {
       maxFailuresPerUser: parsePositiveInteger(env, 'LOGIN_MAX_FAILURES_PER_USER', DEFAULT_LOGIN_THROTTLE.maxFailuresPerUser, 'a whole number of failures'),
-      maxFailuresPerAddress: parsePositiveInteger(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', DEFAULT_LOGIN_THROTTLE.maxFailuresPerAddress, 'a whole number of failures'),
+      maxFailuresPerAddress: parsePositiveInteger(
+        env,
+        'LOGIN_MAX_FAILURES_PER_ADDRESS',
+        DEFAULT_LOGIN_THROTTLE.maxFailuresPerAddress,
+        'a whole number of failures',
+      ),
       failureWindowSeconds: parsePositiveInteger(env, 'LOGIN_FAILURE_WINDOW_SECONDS', DEFAULT_LOGIN_THROTTLE.failureWindowSeconds),
       lockoutSeconds: parsePositiveInteger(env, 'LOGIN_LOCKOUT_SECONDS', DEFAULT_LOGIN_THROTTLE.lockoutSeconds),
     },

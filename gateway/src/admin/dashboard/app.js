@@ -21,7 +21,8 @@ function el(tag, attributes, ...children) {
 
 const percent = (ratio, digits = 1) => (ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(digits).replace(/\.0+$/, '')}%`);
 const rate = (perSecond) => (perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(2));
-const ms = (value) => (value === null || value === undefined ? '—' : value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`);
+const ms = (value) =>
+  value === null || value === undefined ? '—' : value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
 
 // ---- API ------------------------------------------------------------------------------
 
@@ -63,7 +64,11 @@ function bar(kind, shares) {
   const node = el('div', { class: `bar ${kind}`, role: 'img', 'aria-label': `${kind}: ${shares.map(([b, r]) => `${b} ${percent(r)}`).join(', ')}` });
   for (const [backend, ratio] of shares) {
     if (ratio <= 0) continue;
-    const segment = el('div', { class: `segment ${colourOf(backend)}`, 'data-backend': backend, title: `${backend} ${percent(ratio)}` }, ratio >= 0.12 ? `${backend} ${percent(ratio)}` : '');
+    const segment = el(
+      'div',
+      { class: `segment ${colourOf(backend)}`, 'data-backend': backend, title: `${backend} ${percent(ratio)}` },
+      ratio >= 0.12 ? `${backend} ${percent(ratio)}` : '',
+    );
     segment.style.width = `${ratio * 100}%`; // CSSOM, allowed under style-src 'self'
     node.append(segment);
   }
@@ -71,7 +76,13 @@ function bar(kind, shares) {
 }
 
 function legend(shares, kind) {
-  return el('div', { class: 'legend', 'data-kind': kind }, shares.map(([backend, ratio]) => el('span', { 'data-backend': backend }, el('span', { class: `swatch ${colourOf(backend)}` }), `${backend} `, el('b', {}, percent(ratio)))));
+  return el(
+    'div',
+    { class: 'legend', 'data-kind': kind },
+    shares.map(([backend, ratio]) =>
+      el('span', { 'data-backend': backend }, el('span', { class: `swatch ${colourOf(backend)}` }), `${backend} `, el('b', {}, percent(ratio))),
+    ),
+  );
 }
 
 function groupSize(group) {
@@ -81,7 +92,9 @@ function groupSize(group) {
 /** ` {x-client: mobile}`: two routes may differ only by a header condition, so it is shown. */
 function headerConditions(headers) {
   if (!headers) return '';
-  return ` {${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join(', ')}}`;
+  return ` {${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join(', ')}}`;
 }
 
 function routeRow(route) {
@@ -90,34 +103,80 @@ function routeRow(route) {
   const realised = forwarded.map((b) => [b.backend, b.share]);
   const newShare = configured.filter(([b]) => b !== state.legacy).reduce((sum, [, r]) => sum + r, 0);
 
-  const rows = route.backends.filter((b) => b.backend !== 'none').map((b) =>
-    el('tr', { 'data-backend': b.backend },
-      el('td', {}, el('span', { class: `swatch ${colourOf(b.backend)}` }), b.backend),
-      el('td', {}, b.requests ? rate(b.requestsPerSecond) : '—'),
-      el('td', { class: b.errorRate > 0.01 ? 'bad' : null }, percent(b.errorRate, 2)),
-      el('td', {}, ms(b.p95Ms))));
+  const rows = route.backends
+    .filter((b) => b.backend !== 'none')
+    .map((b) =>
+      el(
+        'tr',
+        { 'data-backend': b.backend },
+        el('td', {}, el('span', { class: `swatch ${colourOf(b.backend)}` }), b.backend),
+        el('td', {}, b.requests ? rate(b.requestsPerSecond) : '—'),
+        el('td', { class: b.errorRate > 0.01 ? 'bad' : null }, percent(b.errorRate, 2)),
+        el('td', {}, ms(b.p95Ms)),
+      ),
+    );
   const shadow = route.shadow;
   const compared = shadow.match + shadow.mismatch;
-  const shadowLine = el('p', { class: 'shadow' }, 'Shadow: ',
-    compared === 0 ? 'no comparisons' : [el('b', { class: shadow.matchRate < 0.99 ? 'bad' : null }, `${percent(shadow.matchRate)} match`), ` · ${shadow.mismatch} mismatches of ${compared}`]);
+  const shadowLine = el(
+    'p',
+    { class: 'shadow' },
+    'Shadow: ',
+    compared === 0
+      ? 'no comparisons'
+      : [el('b', { class: shadow.matchRate < 0.99 ? 'bad' : null }, `${percent(shadow.matchRate)} match`), ` · ${shadow.mismatch} mismatches of ${compared}`],
+  );
 
-  return el('div', { class: 'route', 'data-route': route.name },
-    el('div', {},
+  return el(
+    'div',
+    { class: 'route', 'data-route': route.name },
+    el(
+      'div',
+      {},
       el('div', { class: 'route-name' }, route.name),
-      el('div', { class: 'route-meta' },
+      el(
+        'div',
+        { class: 'route-meta' },
         groupSize(route.group) > 1 ? el('span', { class: 'badge', title: 'routes of one group move together' }, `group ${route.group}`) : null,
-        newShare > 0 ? null : el('span', { class: 'badge plain' }, 'all legacy')),
-      el('div', { class: 'route-where muted mono' }, route.match.join(' ') + (route.methods ? ` [${route.methods.join(',')}]` : '') + headerConditions(route.headers)),
-      route.fallback ? el('div', { class: 'route-where muted' }, `fallback on ${route.fallback}`) : null),
-    el('div', { class: 'bars' },
+        newShare > 0 ? null : el('span', { class: 'badge plain' }, 'all legacy'),
+      ),
+      el(
+        'div',
+        { class: 'route-where muted mono' },
+        route.match.join(' ') + (route.methods ? ` [${route.methods.join(',')}]` : '') + headerConditions(route.headers),
+      ),
+      route.fallback ? el('div', { class: 'route-where muted' }, `fallback on ${route.fallback}`) : null,
+    ),
+    el(
+      'div',
+      { class: 'bars' },
       el('div', { class: 'bar-row' }, el('span', { class: 'bar-label' }, 'Configured'), bar('configured', configured)),
-      el('div', { class: 'bar-row' }, el('span', { class: 'bar-label' }, 'Realised'), forwarded.length ? bar('realised', realised) : el('div', { class: 'bar realised' })),
+      el(
+        'div',
+        { class: 'bar-row' },
+        el('span', { class: 'bar-label' }, 'Realised'),
+        forwarded.length ? bar('realised', realised) : el('div', { class: 'bar realised' }),
+      ),
       el('div', { class: 'bar-row' }, el('span', {}), legend(configured, 'configured')),
-      el('div', { class: 'bar-row' }, el('span', {}), forwarded.length ? legend(realised, 'realised') : el('div', { class: 'legend', 'data-kind': 'realised' }, 'no traffic in the window'))),
-    el('div', {},
-      el('table', { class: 'metrics' }, el('thead', {}, el('tr', {}, el('th', {}, 'Backend'), el('th', {}, 'req/s'), el('th', {}, '5xx'), el('th', {}, 'p95'))), el('tbody', {}, rows)),
-      shadowLine),
-    el('div', {}, el('button', { type: 'button', class: 'button', 'data-shift': route.name }, 'Shift…')));
+      el(
+        'div',
+        { class: 'bar-row' },
+        el('span', {}),
+        forwarded.length ? legend(realised, 'realised') : el('div', { class: 'legend', 'data-kind': 'realised' }, 'no traffic in the window'),
+      ),
+    ),
+    el(
+      'div',
+      {},
+      el(
+        'table',
+        { class: 'metrics' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'Backend'), el('th', {}, 'req/s'), el('th', {}, '5xx'), el('th', {}, 'p95'))),
+        el('tbody', {}, rows),
+      ),
+      shadowLine,
+    ),
+    el('div', {}, el('button', { type: 'button', class: 'button', 'data-shift': route.name }, 'Shift…')),
+  );
 }
 
 function drawStats() {
@@ -127,14 +186,16 @@ function drawStats() {
   const migrated = stats.migratedShare;
   $('migrated').textContent = percent(migrated);
   $('migrated-meter').style.width = `${(migrated || 0) * 100}%`;
-  $('migrated-note').textContent = migrated === null ? 'nothing forwarded in the window yet' : `of forwarded requests answered by the new services, last ${windowText(stats.windowSeconds)}`;
+  $('migrated-note').textContent =
+    migrated === null ? 'nothing forwarded in the window yet' : `of forwarded requests answered by the new services, last ${windowText(stats.windowSeconds)}`;
   $('rate').textContent = rate(stats.requestsPerSecond);
   let requests = 0;
   let errors = 0;
-  for (const route of stats.routes) for (const b of route.backends) {
-    requests += b.requests;
-    errors += Math.round((b.errorRate || 0) * b.requests);
-  }
+  for (const route of stats.routes)
+    for (const b of route.backends) {
+      requests += b.requests;
+      errors += Math.round((b.errorRate || 0) * b.requests);
+    }
   $('errors').textContent = requests ? percent(errors / requests, 2) : '—';
   $('errors').classList.toggle('bad', requests > 0 && errors / requests > 0.01);
   const forwarding = stats.routes.filter((r) => r.deny === null);
@@ -152,13 +213,27 @@ function drawAudit() {
   if (!audit) return;
   $('audit-file').textContent = audit.file + (audit.unreadableLines ? ` · ${audit.unreadableLines} unreadable lines` : '');
   const items = audit.entries.map((entry) => {
-    const from = Object.entries(entry.old).filter(([b]) => b !== state.legacy).map(([b, p]) => `${b} ${p}%`).join(', ') || `${state.legacy} 100%`;
-    const to = Object.entries(entry.new).filter(([b]) => b !== state.legacy).map(([b, p]) => `${b} ${p}%`).join(', ') || `${state.legacy} 100%`;
-    return el('li', {},
+    const from =
+      Object.entries(entry.old)
+        .filter(([b]) => b !== state.legacy)
+        .map(([b, p]) => `${b} ${p}%`)
+        .join(', ') || `${state.legacy} 100%`;
+    const to =
+      Object.entries(entry.new)
+        .filter(([b]) => b !== state.legacy)
+        .map(([b, p]) => `${b} ${p}%`)
+        .join(', ') || `${state.legacy} 100%`;
+    return el(
+      'li',
+      {},
       el('time', { datetime: entry.time, title: entry.time }, timeAgo(entry.time)),
-      el('div', {},
+      el(
+        'div',
+        {},
         el('div', { class: 'what' }, entry.action === 'panic' ? el('span', { class: 'panic' }, 'PANIC ') : null, el('b', {}, entry.route), `: ${from} → ${to}`),
-        el('div', { class: 'why' }, `${entry.who} via ${entry.via}${entry.reason ? ` — “${entry.reason}”` : ''}`)));
+        el('div', { class: 'why' }, `${entry.who} via ${entry.via}${entry.reason ? ` — “${entry.reason}”` : ''}`),
+      ),
+    );
   });
   $('audit').replaceChildren(...(items.length ? items : [el('li', { class: 'empty' }, 'No changes recorded yet.')]));
 }
@@ -208,7 +283,9 @@ function openShift(routeName) {
   state.shiftRoute = route;
   $('shift-route').textContent = route.name;
   const siblings = state.stats.routes.filter((r) => r.group === route.group && r.deny === null && r.name !== route.name);
-  $('shift-group').textContent = siblings.length ? `Group ${route.group}: ${siblings.map((r) => r.name).join(', ')} move${siblings.length === 1 ? 's' : ''} with it.` : 'Share of clients on the new backend; legacy takes the rest.';
+  $('shift-group').textContent = siblings.length
+    ? `Group ${route.group}: ${siblings.map((r) => r.name).join(', ')} move${siblings.length === 1 ? 's' : ''} with it.`
+    : 'Share of clients on the new backend; legacy takes the rest.';
   const listed = Object.keys(route.split).filter((b) => b !== state.legacy);
   const others = state.plan.backends.filter((b) => !b.legacy && !listed.includes(b.name)).map((b) => b.name);
   $('shift-backend').replaceChildren(...[...listed, ...others].map((name) => el('option', { value: name }, name)));
@@ -248,7 +325,13 @@ function estimateText(result) {
 function diffView(diff) {
   const pre = el('pre', {});
   for (const line of diff.trimEnd().split('\n')) {
-    const kind = line.startsWith('@@') ? 'hunk' : line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : null;
+    const kind = line.startsWith('@@')
+      ? 'hunk'
+      : line.startsWith('+') && !line.startsWith('+++')
+        ? 'add'
+        : line.startsWith('-') && !line.startsWith('---')
+          ? 'del'
+          : null;
     pre.append(el('span', { class: kind }, `${line}\n`));
   }
   return pre;
@@ -267,10 +350,15 @@ async function previewShift() {
     }
     const lines = estimateText(result);
     $('shift-preview').replaceChildren(
-      el('div', { class: 'estimate', 'data-testid': 'estimate' },
-        el('strong', {}, lines[0]), ...lines.slice(1).map((line) => el('div', {}, line)),
-        ...result.notes.map((note) => el('div', { class: 'muted' }, note))),
-      diffView(result.diff));
+      el(
+        'div',
+        { class: 'estimate', 'data-testid': 'estimate' },
+        el('strong', {}, lines[0]),
+        ...lines.slice(1).map((line) => el('div', {}, line)),
+        ...result.notes.map((note) => el('div', { class: 'muted' }, note)),
+      ),
+      diffView(result.diff),
+    );
     $('shift-apply').disabled = false;
   } catch (error) {
     showProblem('shift-preview', error);
@@ -293,7 +381,10 @@ async function applyShift() {
 
 async function openPanic() {
   const routes = (state.stats?.routes || []).filter((r) => r.deny === null && Object.entries(r.split).some(([b, p]) => b !== state.legacy && p > 0));
-  $('panic-route').replaceChildren(el('option', { value: '' }, 'All routes'), ...routes.map((r) => el('option', { value: r.name }, `${r.name}${r.group !== r.name ? ` (group ${r.group})` : ''}`)));
+  $('panic-route').replaceChildren(
+    el('option', { value: '' }, 'All routes'),
+    ...routes.map((r) => el('option', { value: r.name }, `${r.name}${r.group !== r.name ? ` (group ${r.group})` : ''}`)),
+  );
   $('panic-reason').value = '';
   $('panic-dialog').showModal();
   await previewPanic();
@@ -307,9 +398,16 @@ function panicBody(dryRun) {
 async function previewPanic() {
   try {
     const result = await api('/api/panic', panicBody(true));
-    $('panic-preview').replaceChildren(result.changes.length === 0
-      ? el('div', { class: 'estimate' }, 'Everything is already on legacy.')
-      : el('div', { class: 'estimate' }, el('strong', {}, `${result.changes.length} route${result.changes.length === 1 ? '' : 's'} go back to ${state.legacy}`), ...estimateText(result).map((line) => el('div', {}, line))));
+    $('panic-preview').replaceChildren(
+      result.changes.length === 0
+        ? el('div', { class: 'estimate' }, 'Everything is already on legacy.')
+        : el(
+            'div',
+            { class: 'estimate' },
+            el('strong', {}, `${result.changes.length} route${result.changes.length === 1 ? '' : 's'} go back to ${state.legacy}`),
+            ...estimateText(result).map((line) => el('div', {}, line)),
+          ),
+    );
   } catch (error) {
     showProblem('panic-preview', error);
   }

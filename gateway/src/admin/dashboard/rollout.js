@@ -15,44 +15,109 @@ const ROLLOUT_BUTTONS = {
 const ROLLOUT_LABEL = { pause: 'Pause', resume: 'Resume', promote: 'Promote', abort: 'Abort (roll back)', restart: 'Restart' };
 
 function stepLine(rollout) {
-  return el('ol', { class: 'steps', 'aria-label': 'steps' }, rollout.steps.map((step, i) => {
-    const where = i < rollout.stepIndex ? 'done' : i === rollout.stepIndex ? 'current' : 'todo';
-    return el('li', { class: `step ${where}${step === 'pause' ? ' pause' : ''}`, 'data-step': i, 'aria-current': where === 'current' ? 'step' : null }, step === 'pause' ? 'pause' : `${step}%`);
-  }));
+  return el(
+    'ol',
+    { class: 'steps', 'aria-label': 'steps' },
+    rollout.steps.map((step, i) => {
+      const where = i < rollout.stepIndex ? 'done' : i === rollout.stepIndex ? 'current' : 'todo';
+      return el(
+        'li',
+        { class: `step ${where}${step === 'pause' ? ' pause' : ''}`, 'data-step': i, 'aria-current': where === 'current' ? 'step' : null },
+        step === 'pause' ? 'pause' : `${step}%`,
+      );
+    }),
+  );
 }
 
 function gateTable(check) {
   if (!check) return el('p', { class: 'muted' }, 'No check yet.');
-  return el('table', { class: 'metrics gates' },
+  return el(
+    'table',
+    { class: 'metrics gates' },
     el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', {}, 'Gate'), el('th', {}, 'Value'), el('th', {}, 'Threshold'), el('th', {}, 'Why'))),
-    el('tbody', {}, check.gates.map((g) => el('tr', { 'data-gate': g.gate, 'data-verdict': g.verdict },
-      el('td', { class: `mark ${g.verdict}` }, ROLLOUT_MARK[g.verdict]),
-      el('td', { class: 'mono' }, g.gate),
-      el('td', {}, g.value === null ? '—' : String(g.value)),
-      el('td', {}, `${g.gate === 'requests' || g.gate === 'comparisons' ? '≥' : '≤'} ${g.threshold}`),
-      el('td', { class: 'muted' }, g.why)))));
+    el(
+      'tbody',
+      {},
+      check.gates.map((g) =>
+        el(
+          'tr',
+          { 'data-gate': g.gate, 'data-verdict': g.verdict },
+          el('td', { class: `mark ${g.verdict}` }, ROLLOUT_MARK[g.verdict]),
+          el('td', { class: 'mono' }, g.gate),
+          el('td', {}, g.value === null ? '—' : String(g.value)),
+          el('td', {}, `${g.gate === 'requests' || g.gate === 'comparisons' ? '≥' : '≤'} ${g.threshold}`),
+          el('td', { class: 'muted' }, g.why),
+        ),
+      ),
+    ),
+  );
 }
 
 function timeline(events) {
-  return el('ol', { class: 'timeline' }, events.slice(0, 8).map((e) =>
-    el('li', { 'data-event': e.event }, el('span', { class: 'muted' }, new Date(e.time).toLocaleTimeString()), ' ', el('b', {}, e.event.replace('_', ' ')), ` ${e.from}% → ${e.to}%`)));
+  return el(
+    'ol',
+    { class: 'timeline' },
+    events
+      .slice(0, 8)
+      .map((e) =>
+        el(
+          'li',
+          { 'data-event': e.event },
+          el('span', { class: 'muted' }, new Date(e.time).toLocaleTimeString()),
+          ' ',
+          el('b', {}, e.event.replace('_', ' ')),
+          ` ${e.from}% → ${e.to}%`,
+        ),
+      ),
+  );
 }
 
 function rolloutPanel(rollout) {
   const next = rollout.nextCheckInSeconds === null ? '' : ` · next check in ${Math.ceil(rollout.nextCheckInSeconds)} s`;
   const check = rollout.lastCheck;
-  return el('div', { class: 'rollout', 'data-rollout': rollout.route, 'data-status': rollout.status },
-    el('div', { class: 'rollout-head' },
-      el('div', {},
+  return el(
+    'div',
+    { class: 'rollout', 'data-rollout': rollout.route, 'data-status': rollout.status },
+    el(
+      'div',
+      { class: 'rollout-head' },
+      el(
+        'div',
+        {},
         el('div', { class: 'route-name' }, `${rollout.route} → ${rollout.backend}`),
-        el('div', { class: 'muted' }, `group ${rollout.group} · ${rollout.percent}% · failures ${rollout.failures} of ${rollout.failureLimit} (then ${rollout.onFailure})${next}`)),
+        el(
+          'div',
+          { class: 'muted' },
+          `group ${rollout.group} · ${rollout.percent}% · failures ${rollout.failures} of ${rollout.failureLimit} (then ${rollout.onFailure})${next}`,
+        ),
+      ),
       el('span', { class: `badge state ${rollout.status}`, 'data-testid': 'rollout-status' }, rollout.status.replace('_', ' ')),
-      el('div', { class: 'rollout-buttons' }, ROLLOUT_BUTTONS[rollout.status].map((command) =>
-        el('button', { type: 'button', class: `button${command === 'abort' ? ' danger' : ''}`, 'data-rollout-command': command, 'data-route': rollout.route }, ROLLOUT_LABEL[command])))),
+      el(
+        'div',
+        { class: 'rollout-buttons' },
+        ROLLOUT_BUTTONS[rollout.status].map((command) =>
+          el(
+            'button',
+            { type: 'button', class: `button${command === 'abort' ? ' danger' : ''}`, 'data-rollout-command': command, 'data-route': rollout.route },
+            ROLLOUT_LABEL[command],
+          ),
+        ),
+      ),
+    ),
     stepLine(rollout),
-    el('div', { class: 'rollout-body' },
-      el('div', {}, el('h3', {}, check ? `Last check: ${check.verdict} at ${check.percent}%` : 'Last check'), gateTable(check), check ? el('p', { class: 'muted reason' }, check.reason) : null),
-      el('div', {}, el('h3', {}, 'Timeline'), timeline(rollout.events))));
+    el(
+      'div',
+      { class: 'rollout-body' },
+      el(
+        'div',
+        {},
+        el('h3', {}, check ? `Last check: ${check.verdict} at ${check.percent}%` : 'Last check'),
+        gateTable(check),
+        check ? el('p', { class: 'muted reason' }, check.reason) : null,
+      ),
+      el('div', {}, el('h3', {}, 'Timeline'), timeline(rollout.events)),
+    ),
+  );
 }
 
 async function refreshRollouts() {

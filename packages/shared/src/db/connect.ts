@@ -44,8 +44,7 @@ function openSqlite(file: string, tracer: Tracer | null): Database {
   connection.pragma('foreign_keys = ON');
   // SQLite's own lower() folds ASCII only; PostgreSQL's folds Unicode. Replacing it keeps
   // case-insensitive search identical on both databases.
-  connection.function('lower', { deterministic: true }, (value: unknown) =>
-    typeof value === 'string' ? value.toLowerCase() : value);
+  connection.function('lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: connection }), ...queryLog(tracer, 'sqlite') });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }

@@ -11,20 +11,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': {
       async up(db) {
-        await db.schema.createTable('users')
+        await db.schema
+          .createTable('users')
           .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
           .addColumn('username', 'varchar(50)', (c) => c.notNull().unique())
           .addColumn('password_hash', 'varchar(100)', (c) => c.notNull())
           .addColumn('creation', 'varchar(32)', (c) => c.notNull())
           .execute();
-        await db.schema.createTable('thoughts')
+        await db.schema
+          .createTable('thoughts')
           .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
           .addColumn('username', 'varchar(50)', (c) => c.notNull())
           .addColumn('text', 'varchar(250)', (c) => c.notNull())
           .addColumn('timestamp', 'varchar(32)', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('thoughts_username_idx').on('thoughts').column('username').execute();
-        await db.schema.createTable('sessions')
+        await db.schema
+          .createTable('sessions')
           .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
           .addColumn('session', 'varchar(64)', (c) => c.notNull().unique())
           .addColumn('username', 'varchar(50)', (c) => c.notNull())
@@ -37,9 +40,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0002_session_expiry_login_failures': {
       async up(db) {
         // Sessions from before lifetimes existed get '' (already expired): their users log in again.
-        await db.schema.alterTable('sessions').addColumn('expires', 'varchar(32)', (c) => c.notNull().defaultTo('')).execute();
+        await db.schema
+          .alterTable('sessions')
+          .addColumn('expires', 'varchar(32)', (c) => c.notNull().defaultTo(''))
+          .execute();
         await db.schema.createIndex('sessions_expires_idx').on('sessions').column('expires').execute();
-        await db.schema.createTable('login_failures')
+        await db.schema
+          .createTable('login_failures')
           .addColumn('key', 'varchar(80)', (c) => c.primaryKey())
           .addColumn('failures', 'integer', (c) => c.notNull())
           .addColumn('last_failure', 'varchar(32)', (c) => c.notNull())

@@ -8,7 +8,11 @@ const DEMO_PASSWORD = 'password';
 const DEMO_THOUGHTS = [
   { username: 'bruce', timestamp: '1962-05-11T09:53:41', text: "A few seconds more and we'll know whether we have succeeded or not!" },
   { username: 'bruce', timestamp: '1962-05-11T09:58:23', text: "And now, if you'll excuse me, it's time for the final countdown" },
-  { username: 'bruce', timestamp: '1962-05-11T10:07:13', text: 'In a few seconds we will finally learn what happens when the powerful gamma rays are released' },
+  {
+    username: 'bruce',
+    timestamp: '1962-05-11T10:07:13',
+    text: 'In a few seconds we will finally learn what happens when the powerful gamma rays are released',
+  },
   { username: 'stephen', timestamp: '1963-06-11T19:53:41', text: 'Naturally! All who come to me are! Speak...' },
   { username: 'stephen', timestamp: '1963-06-11T19:58:23', text: 'Tonight I shall visit you! I shall find the answer to your dream! Now go' },
 ] as const;
@@ -19,6 +23,10 @@ export async function seedDemoData(db: Kysely<Schema>): Promise<boolean> {
   if (anyUser) return false;
   const users = new UserStore(db);
   for (const username of ['bruce', 'stephen']) await users.create(username, DEMO_PASSWORD);
-  for (const thought of DEMO_THOUGHTS) await db.insertInto('thoughts').values({ ...thought }).execute();
+  for (const thought of DEMO_THOUGHTS)
+    await db
+      .insertInto('thoughts')
+      .values({ ...thought })
+      .execute();
   return true;
 }

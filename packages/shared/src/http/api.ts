@@ -10,8 +10,7 @@ import { requireUtf8Query, verifyBodyEncoding } from './encoding.ts';
 export const MESSAGES = {
   unauthorized:
     "The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.",
-  notFound:
-    'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
+  notFound: 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
   methodNotAllowed: 'The method is not allowed for the requested URL.',
   missingParameter: 'Missing required parameter in the JSON body or the post body or the query string',
   invalidPayload: 'Input payload validation failed',
@@ -22,7 +21,11 @@ export const MESSAGES = {
 
 /** An answer other than success, carried to the error handler as a value. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: unknown, readonly headers: Readonly<Record<string, string>> = {}) {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
     super(`HTTP ${status}`);
   }
 }

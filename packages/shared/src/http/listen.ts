@@ -16,7 +16,8 @@ export interface ListenOptions {
 export function listen(server: Server, { port, host, portVariable }: ListenOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new ConfigError(`port ${port} on ${host} is already in use: stop the other process or set ${portVariable} to another port`));
+      if (error.code === 'EADDRINUSE')
+        reject(new ConfigError(`port ${port} on ${host} is already in use: stop the other process or set ${portVariable} to another port`));
       else if (error.code === 'EACCES') reject(new ConfigError(`not allowed to listen on port ${port}: set ${portVariable} to a port above 1023`));
       else reject(error);
     };

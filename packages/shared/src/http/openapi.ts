@@ -96,7 +96,11 @@ const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch']);
 /** The operations a document describes, as `METHOD /path/{param}/`, sorted. */
 export function documentedOperations(document: OpenApiDocument): string[] {
   return Object.entries(document.paths)
-    .flatMap(([path, item]) => Object.keys(item).filter((key) => HTTP_METHODS.has(key)).map((method) => `${method.toUpperCase()} ${path}`))
+    .flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((key) => HTTP_METHODS.has(key))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    )
     .sort();
 }
 
@@ -246,9 +250,10 @@ function contractValidationErrors(document: OpenApiDocument) {
     const field = bodyError?.path?.split('/').pop();
     if (!bodyError || !field || !earlierFieldsInBody(document, req, field)) return next();
     const typeName = /^must be (\w+)$/.exec(bodyError.message ?? '')?.[1];
-    const message = bodyError.errorCode === 'type.openapi.validation' && typeName
-      ? `${field} must be ${/^[aeiou]/.test(typeName) ? 'an' : 'a'} ${typeName}`
-      : `${field} ${bodyError.message ?? 'is invalid'}`;
+    const message =
+      bodyError.errorCode === 'type.openapi.validation' && typeName
+        ? `${field} must be ${/^[aeiou]/.test(typeName) ? 'an' : 'a'} ${typeName}`
+        : `${field} ${bodyError.message ?? 'is invalid'}`;
     next(invalidField(field, message));
   };
 }
@@ -262,11 +267,9 @@ function isBodyParserError(error: unknown): boolean {
 function earlierFieldsInBody(document: OpenApiDocument, req: Request, field: string): boolean {
   const route = (req as Request & { openapi?: { openApiRoute?: string } }).openapi?.openApiRoute;
   const operation = route ? document.paths[route]?.[req.method.toLowerCase()] : undefined;
-  const content = (operation as { requestBody?: { content?: Record<string, { schema?: unknown }> } } | undefined)
-    ?.requestBody?.content;
+  const content = (operation as { requestBody?: { content?: Record<string, { schema?: unknown }> } } | undefined)?.requestBody?.content;
   const mediaType = content && Object.keys(content).find((type) => req.is(type));
-  const schema = resolveRef(document, mediaType ? content[mediaType]?.schema : undefined) as
-    { properties?: Record<string, unknown> } | undefined;
+  const schema = resolveRef(document, mediaType ? content[mediaType]?.schema : undefined) as { properties?: Record<string, unknown> } | undefined;
   const declared = Object.keys(schema?.properties ?? {});
   if (!declared.includes(field)) return false;
   const body = req.body as Record<string, unknown>;
@@ -277,5 +280,8 @@ function earlierFieldsInBody(document: OpenApiDocument, req: Request, field: str
 function resolveRef(document: OpenApiDocument, value: unknown): unknown {
   const ref = (value as { $ref?: unknown } | undefined)?.$ref;
   if (typeof ref !== 'string' || !ref.startsWith('#/')) return value;
-  return ref.slice(2).split('/').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], document);
+  return ref
+    .slice(2)
+    .split('/')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], document);
 }

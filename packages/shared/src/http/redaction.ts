@@ -7,9 +7,7 @@
  * `session`…, or is one of a few short names (`sid`, `code`…). Too broad rather than too
  * narrow: a redacted harmless value costs nothing.
  */
-const SECRET_PARAMETER_WORDS: readonly string[] = [
-  'pass', 'pwd', 'token', 'secret', 'key', 'auth', 'session', 'jwt', 'signature', 'credential',
-];
+const SECRET_PARAMETER_WORDS: readonly string[] = ['pass', 'pwd', 'token', 'secret', 'key', 'auth', 'session', 'jwt', 'signature', 'credential'];
 
 /** Short names too common inside harmless ones to match as words, secret only as the whole name. */
 const SECRET_PARAMETER_NAMES: readonly string[] = ['sid', 'sig', 'code', 'otp'];
@@ -32,11 +30,14 @@ export function redactQuery(url: string): string {
   if (start === -1) return url;
   const hash = url.indexOf('#', start);
   const end = hash === -1 ? url.length : hash;
-  const pairs = url.slice(start + 1, end).split('&').map((pair) => {
-    const equals = pair.indexOf('=');
-    const name = equals === -1 ? pair : pair.slice(0, equals);
-    return isSecretParameter(decodeName(name)) && equals !== -1 ? `${name}=${REDACTED}` : pair;
-  });
+  const pairs = url
+    .slice(start + 1, end)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals === -1 ? pair : pair.slice(0, equals);
+      return isSecretParameter(decodeName(name)) && equals !== -1 ? `${name}=${REDACTED}` : pair;
+    });
   return `${url.slice(0, start + 1)}${pairs.join('&')}${url.slice(end)}`;
 }
 
@@ -44,8 +45,7 @@ export function redactQuery(url: string): string {
 export function redactParameters(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactParameters);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([name, inner]) =>
-    [name, isSecretParameter(name) ? REDACTED : redactParameters(inner)]));
+  return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, isSecretParameter(name) ? REDACTED : redactParameters(inner)]));
 }
 
 function decodeName(name: string): string {

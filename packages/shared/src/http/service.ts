@@ -109,7 +109,9 @@ function setTrustProxy(app: Express, trustProxy: ServiceConfig['trustProxy']): v
   try {
     app.set('trust proxy', trustProxy);
   } catch (error) {
-    throw new ConfigError(`TRUST_PROXY must be false, a hop count, or addresses/subnets such as "loopback, 10.0.0.0/8" (got "${String(trustProxy)}"): ${(error as Error).message}`);
+    throw new ConfigError(
+      `TRUST_PROXY must be false, a hop count, or addresses/subnets such as "loopback, 10.0.0.0/8" (got "${String(trustProxy)}"): ${(error as Error).message}`,
+    );
   }
 }
 

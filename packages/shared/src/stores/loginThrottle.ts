@@ -4,10 +4,7 @@ import type { LoginThrottleSettings } from '../config.ts';
 import type { Schema } from '../db/schema.ts';
 
 /** What a login attempt came to, as a value the API and the HTML site each answer in their way. */
-export type LoginVerdict =
-  | { readonly outcome: 'ok' }
-  | { readonly outcome: 'wrong' }
-  | { readonly outcome: 'throttled'; readonly retryAfterSeconds: number };
+export type LoginVerdict = { readonly outcome: 'ok' } | { readonly outcome: 'wrong' } | { readonly outcome: 'throttled'; readonly retryAfterSeconds: number };
 
 // Locks double with each failure after the first lock, up to this.
 const MAX_LOCKOUT_SECONDS = 3600;
@@ -27,7 +24,10 @@ const MAX_LOCKOUT_SECONDS = 3600;
  * atomic (one upsert), so no failure is lost.
  */
 export class LoginThrottle {
-  constructor(private readonly db: Kysely<Schema>, private readonly settings: LoginThrottleSettings) {}
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly settings: LoginThrottleSettings,
+  ) {}
 
   /** Checks the password (with `verify`) unless the username or the address is locked. */
   async attempt(username: string, address: string, verify: () => Promise<boolean>, now: Date = new Date()): Promise<LoginVerdict> {
@@ -53,12 +53,15 @@ export class LoginThrottle {
   private async recordFailure(key: string, limit: number, now: Date): Promise<void> {
     const at = now.toISOString();
     const windowStart = new Date(now.getTime() - this.settings.failureWindowSeconds * 1000).toISOString();
-    const { failures } = await this.db.insertInto('login_failures')
+    const { failures } = await this.db
+      .insertInto('login_failures')
       .values({ key, failures: 1, last_failure: at, locked_until: '' })
-      .onConflict((conflict) => conflict.column('key').doUpdateSet({
-        failures: sql<number>`case when login_failures.last_failure < ${windowStart} then 1 else login_failures.failures + 1 end`,
-        last_failure: at,
-      }))
+      .onConflict((conflict) =>
+        conflict.column('key').doUpdateSet({
+          failures: sql<number>`case when login_failures.last_failure < ${windowStart} then 1 else login_failures.failures + 1 end`,
+          last_failure: at,
+        }),
+      )
       .returning('failures')
       .executeTakeFirstOrThrow();
     if (failures < limit) return;
@@ -70,10 +73,7 @@ export class LoginThrottle {
   /** Counts that have aged out and are not locked are deleted, so unknown usernames do not pile up. */
   private async purgeStale(now: Date): Promise<void> {
     const windowStart = new Date(now.getTime() - this.settings.failureWindowSeconds * 1000).toISOString();
-    await this.db.deleteFrom('login_failures')
-      .where('last_failure', '<', windowStart)
-      .where('locked_until', '<', now.toISOString())
-      .execute();
+    await this.db.deleteFrom('login_failures').where('last_failure', '<', windowStart).where('locked_until', '<', now.toISOString()).execute();
   }
 }
 

@@ -12,7 +12,9 @@ export class ThoughtStore {
   constructor(private readonly db: Kysely<Schema>) {}
 
   byUser(username: string, order: Order = 'oldest-first'): Promise<Thought[]> {
-    return this.db.selectFrom('thoughts').selectAll()
+    return this.db
+      .selectFrom('thoughts')
+      .selectAll()
       .where('username', '=', username)
       .orderBy('id', order === 'oldest-first' ? 'asc' : 'desc')
       .execute();
@@ -37,7 +39,8 @@ export class ThoughtStore {
   }
 
   create(username: string, text: string, now: Date = new Date()): Promise<Thought> {
-    return this.db.insertInto('thoughts')
+    return this.db
+      .insertInto('thoughts')
       .values({ username, text, timestamp: formatTimestamp(now) })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -19,7 +19,8 @@ export class UserStore {
   /** The new user, or null when the username is taken. Passwords are stored as bcrypt hashes only. */
   async create(username: string, password: string, now: Date = new Date()): Promise<PublicUser | null> {
     const password_hash = await bcrypt.hash(password, BCRYPT_COST);
-    const row = await this.db.insertInto('users')
+    const row = await this.db
+      .insertInto('users')
       .values({ username, password_hash, creation: formatTimestamp(now) })
       .onConflict((conflict) => conflict.column('username').doNothing())
       .returning(['id', 'username', 'creation'])
@@ -29,9 +30,7 @@ export class UserStore {
 
   /** True when the user exists and the password matches its hash. */
   async checkPassword(username: string, password: string): Promise<boolean> {
-    const row = await this.db.selectFrom('users').select('password_hash')
-      .where('username', '=', username)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('users').select('password_hash').where('username', '=', username).executeTakeFirst();
     const matches = await bcrypt.compare(password, row?.password_hash ?? ABSENT_USER_HASH);
     return matches && row !== undefined;
   }

@@ -82,7 +82,9 @@ export function tracingSettings(serviceName: string, env: NodeJS.ProcessEnv): Tr
   if (endpoint === null) return null;
   const protocolVariable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   if ((env[protocolVariable] ?? '').trim() === 'grpc') {
-    throw new ConfigError(`${protocolVariable}=grpc is not supported: spans are sent as OTLP/HTTP (JSON); point the endpoint at the receiver's HTTP port (4318) and set http/json`);
+    throw new ConfigError(
+      `${protocolVariable}=grpc is not supported: spans are sent as OTLP/HTTP (JSON); point the endpoint at the receiver's HTTP port (4318) and set http/json`,
+    );
   }
   return {
     serviceName: env.OTEL_SERVICE_NAME?.trim() || serviceName,

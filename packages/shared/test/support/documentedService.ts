@@ -8,13 +8,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { apiRoute, apiRouter, MESSAGES, sendJson } from '../../src/http/api.ts';
-import {
-  addDocumentedApi,
-  documentedOperations,
-  loadOpenApiDocument,
-  openApiProblems,
-  type OpenApiDocument,
-} from '../../src/http/openapi.ts';
+import { addDocumentedApi, documentedOperations, loadOpenApiDocument, openApiProblems, type OpenApiDocument } from '../../src/http/openapi.ts';
 import { startService, type RunningService, type ServiceSpec } from '../../src/http/service.ts';
 
 /**
@@ -159,8 +153,9 @@ export function describeDocumentedService(expected: DocumentedServiceExpectation
       // Stub routers come in the order of the sorted operations: without the first, its operation has no handler.
       const routers = stubRouters(document).slice(1);
       const [first] = documentedOperations(document);
-      expect(() => addDocumentedApi(express(), pino({ level: 'silent' }), { documentFile: expected.documentFile, routers }))
-        .toThrow(`${first} is in the OpenAPI document but has no handler`);
+      expect(() => addDocumentedApi(express(), pino({ level: 'silent' }), { documentFile: expected.documentFile, routers })).toThrow(
+        `${first} is in the OpenAPI document but has no handler`,
+      );
     });
 
     it('stops a body field of the wrong type before the handler', async () => {
@@ -177,11 +172,12 @@ export function describeDocumentedService(expected: DocumentedServiceExpectation
     });
 
     // Only services with two fields have a field after a missing one.
-    if (expected.wrongTypeAfterMissingField) it('leaves a wrong type after a missing field to the handler, which names the missing one first', async () => {
-      const { method, path: p } = expected.wrongType;
-      const answer = await send(url(p), { method, headers: JSON_HEADERS, body: JSON.stringify(expected.wrongTypeAfterMissingField) });
-      expect(reached(answer)).toBe(true);
-    });
+    if (expected.wrongTypeAfterMissingField)
+      it('leaves a wrong type after a missing field to the handler, which names the missing one first', async () => {
+        const { method, path: p } = expected.wrongType;
+        const answer = await send(url(p), { method, headers: JSON_HEADERS, body: JSON.stringify(expected.wrongTypeAfterMissingField) });
+        expect(reached(answer)).toBe(true);
+      });
 
     it('leaves bodies of other media types to the handler (the monolith ignores them, no 415)', async () => {
       const { method, path: p } = expected.wrongType;
