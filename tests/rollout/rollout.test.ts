@@ -267,6 +267,8 @@ describe('progressive rollout against the real services', () => {
 
     expect((await control(gw, 'resume')).status).toBe(200);
     await until('the next step above 30 %: 50 %', () => percentInFile(gw) === 50);
+    // The plan store appends the audit line right after the file is in place: wait for it too.
+    await until('the step audited', () => auditLines(gw).length >= 3);
     expect(auditLines(gw).map((a) => `${a.via} ${a.action} ${a.new.thoughts}`)).toEqual(['rollout step 5', 'admin shift 30', 'rollout step 50']);
     await until('events delivered', () => hooks.received.filter((h) => h.event === 'step').length >= 2);
     expect(hooks.received.map((h) => h.event).slice(0, 5)).toEqual(['started', 'step', 'paused', 'resumed', 'step']);
