@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readTextIfExists, writeFileAtomically } from '@mythoughts/shared/files';
-import type { RolloutEventKind, RolloutState } from './decideStep.ts';
+import type { RolloutDecision, RolloutEventKind, RolloutState } from './decideStep.ts';
 import type { CheckVerdict, GateResult } from './gates.ts';
 
 /** One event of a rollout: what the webhooks get, the timeline shows and the progress file keeps. */
@@ -32,16 +32,26 @@ export interface RouteProgress {
   readonly block: string;
   readonly backend: string;
   readonly group: string;
+  /** Where the rollout stands; while a write is pending, where it stood before it (the split as routes.yaml had it). */
   readonly state: RolloutState;
   /**
-   * The state a split write about to happen leads to, saved BEFORE routes.yaml is written: a
-   * restart in between sees from the file whether the write happened, so the step is neither
-   * repeated nor skipped, nor taken for a human edit.
+   * A split write about to happen, saved BEFORE routes.yaml is written: a process ended in
+   * between sees from routes.yaml whether the write happened and carries the decision out
+   * once, so the step is neither repeated nor skipped, nor taken for a human edit.
    */
-  readonly pending: RolloutState | null;
+  readonly pending: PendingWrite | null;
   readonly lastCheck: CheckRecord | null;
   /** Newest last, at most EVENTS_KEPT. */
   readonly events: readonly RolloutEvent[];
+}
+
+/** A decision whose split write was announced: everything needed to carry it out after a restart. */
+export interface PendingWrite {
+  readonly decision: RolloutDecision;
+  /** The check that led to it (null for a start or a human's command). */
+  readonly check: CheckRecord | null;
+  /** Who the audit line names. */
+  readonly who: string;
 }
 
 export const EVENTS_KEPT = 50;

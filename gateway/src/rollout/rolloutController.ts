@@ -150,16 +150,14 @@ export class RolloutController {
         await this.apply(route.name, startRollout(route.rollout, percent), null, 'rollout');
         continue;
       }
-      if (known.pending !== null) {
-        // A write was announced before a restart: the file says whether it happened.
-        const state = percent === known.pending.percent ? known.pending : known.state;
-        this.progress[route.name] = { ...known, state, pending: null };
-        await this.save();
-      }
-      const progress = this.progress[route.name]!;
-      if (percent !== progress.state.percent) await this.apply(route.name, splitEditedByHand(progress.state, percent), null, 'rollout');
+      if (known.pending !== null) await this.finishPending(route.name, known, percent);
+      const progress = this.progress[route.name];
+      if (!progress) continue;
+      const now = percentOf(this.watched.get(route.name)!.route, route.rollout.backend);
+      if (now !== progress.state.percent) await this.apply(route.name, splitEditedByHand(progress.state, now), null, 'rollout');
       else if (!this.nextCheckAt.has(route.name)) await this.restartWindow(route.name);
-      this.options.metrics.show(route.name, this.progress[route.name]!.state.status, this.progress[route.name]!.state.percent);
+      const shown = this.progress[route.name];
+      if (shown) this.options.metrics.show(route.name, shown.state.status, shown.state.percent);
     }
     for (const name of Object.keys(this.progress)) {
       if (present.has(name)) continue;
@@ -173,9 +171,29 @@ export class RolloutController {
   }
 
   /**
+   * The process ended with a split write announced and not recorded done. routes.yaml tells
+   * how far it got: at the decision's percent the write happened, at the one before it did
+   * not; either way the decision is carried out now, once (the write only where it is
+   * missing, then the state, the events and the webhooks). At any other percent a human
+   * changed the split meanwhile: the decision is dropped, and sync pauses the rollout.
+   */
+  private async finishPending(name: string, known: RouteProgress, percent: number): Promise<void> {
+    const { decision, check, who } = known.pending!;
+    this.progress[name] = { ...known, pending: null };
+    if (percent === decision.to || percent === known.state.percent) {
+      this.options.logger.info(
+        { route: name, to: decision.to },
+        `rollout of ${name}: carrying out the ${decision.action} to ${decision.to}% announced before this process started`,
+      );
+      await this.apply(name, decision, check, who);
+    } else await this.save();
+  }
+
+  /**
    * Makes a decision happen: the split write first (announced in the progress file, then
    * written through the PlanStore), then the new state, the events and the next interval.
-   * Returns the refusal when the write was refused (the state stays as it was).
+   * Returns the refusal when the write was refused (the progress stays as it was; a rollout
+   * that had none yet is forgotten, so the next sync starts it again).
    */
   private async apply(name: string, decision: RolloutDecision, check: CheckRecord | null, who: string): Promise<({ ok: false } & Refusal) | null> {
     const watched = this.watched.get(name)!;
@@ -189,14 +207,15 @@ export class RolloutController {
           block: blockId(watched.config),
           backend: watched.config.backend,
           group: watched.route.group,
-          state: decision.state,
+          // Until its first write is done, a new rollout stands where the split is.
+          state: { ...decision.state, percent: inFile },
           pending: null,
           lastCheck: null,
           events: [],
         };
 
     if (decision.to !== null && decision.to !== inFile) {
-      this.progress[name] = { ...base, pending: decision.state };
+      this.progress[name] = { ...base, pending: { decision, check, who } };
       await this.save();
       const result = await this.options.store.change(
         { kind: 'shift', route: name, backend: watched.config.backend, percent: decision.to, only: false },
@@ -214,7 +233,8 @@ export class RolloutController {
         },
       );
       if (!result.ok) {
-        this.progress[name] = { ...base, pending: null };
+        if (known) this.progress[name] = { ...known, pending: null };
+        else delete this.progress[name];
         await this.save();
         this.options.logger.error(
           { route: name, to: decision.to, status: result.status, problem: result.message },
