@@ -2,45 +2,24 @@
 // it shows the plan and the traffic, shifts a route through its control (with the dry-run
 // estimate in the confirmation), and the bar and routes.yaml on disk change. The screenshot
 // is kept as a test artefact: test-results/dashboard.png.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf, groupSeed } from '../../gateway/src/core/bucket.ts';
 import { sendAsClients, startOpsSystem, type OpsSystem } from '../../gateway/test/helpers/opsFixture.ts';
 import { cohortId } from '../../gateway/test/helpers/cohort.ts';
+import { hasChromium, openBrowserPage, type BrowserPage } from '../support/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-const SCREENSHOT = path.join(REPO_ROOT, 'test-results/dashboard.png');
-
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
+describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   let system: OpsSystem;
-  let browser: Browser;
+  let browser: BrowserPage;
   let page: Page;
-  const browserProblems: string[] = [];
 
   beforeAll(async () => {
     system = await startOpsSystem();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-    // A CSP violation or a script error shows up here; the page must have none.
-    page.on('console', (message) => {
-      // The refused shift below is answered 400 on purpose; the browser logs that as an error.
-      if (message.type() === 'error' && !message.text().includes('status of 400')) browserProblems.push(message.text());
-    });
-    page.on('pageerror', (error) => browserProblems.push(error.message));
+    // The refused shift below is answered 400 on purpose; the browser logs that as an error.
+    browser = await openBrowserPage(1360, 1000, (text) => text.includes('status of 400'));
+    page = browser.page;
   });
   afterAll(async () => {
     await browser?.close();
@@ -85,7 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
       .toContain(`Group thoughts (my-thoughts, thoughts): ${moving} of 200 recent clients (${Math.round((moving / 200) * 1000) / 10}%) change backend`);
     expect(await dialog.locator('pre').textContent()).toContain('+    split: { thoughts: 40 }   # canary');
     expect(readFileSync(system.gateway.routesFile, 'utf8')).toContain('split: { thoughts: 10 }   # canary');
-    await page.screenshot({ path: path.join(REPO_ROOT, 'test-results/dashboard-confirm.png') });
+    await browser.screenshot('dashboard-confirm.png', { fullPage: false });
 
     await dialog.getByRole('button', { name: 'Apply shift' }).click();
     await expect.poll(() => configuredShare('thoughts', 'thoughts').textContent()).toBe('thoughts 40%');
@@ -105,8 +84,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
 
     await sendAsClients(system.gateway.url, '/api/me/thoughts/1', 120, 'after');
     await page.waitForTimeout(2_500); // one poll: the realised bars take the new traffic
-    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await browser.screenshot('dashboard.png');
   });
 
   it('refuses an invalid shift in the dialog and leaves the file alone', async () => {
@@ -130,6 +108,6 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     await expect.poll(() => configuredShare('thoughts', 'legacy').textContent()).toBe('legacy 100%');
     expect(readFileSync(system.gateway.routesFile, 'utf8')).toContain('    split: { thoughts: 0 }   # canary\n');
     expect(await page.locator('#audit li').first().textContent()).toContain('PANIC thoughts');
-    expect(browserProblems).toEqual([]);
+    expect(browser.problems).toEqual([]);
   });
 });

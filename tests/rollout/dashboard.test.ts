@@ -2,78 +2,45 @@
 // playwright-core) against a gateway running a rollout on the real services: the steps as a
 // progress line, the gates of the last check, the timeline, and the Pause / Resume / Promote
 // buttons changing routes.yaml. The screenshot is kept: test-results/rollout-dashboard.png.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../gateway/test/helpers/gateway.ts';
-import { startStandIn, type StandIn } from '../../gateway/test/helpers/standInService.ts';
 import { startTraffic, type Traffic } from '../support/rolloutTraffic.ts';
-import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
+import { hasChromium, openBrowserPage, type BrowserPage } from '../support/chromium.ts';
+import { percentInPlan, rolloutPlan, startRolloutBackends, type RolloutBackends } from '../support/rolloutBackends.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-const SCREENSHOT = path.join(REPO_ROOT, 'test-results/rollout-dashboard.png');
-
-describe.skipIf(!existsSync(CHROMIUM))('the rollout panel in headless Chromium', () => {
-  let system: MyThoughtsSystem;
-  let standIn: StandIn;
+describe.skipIf(!hasChromium)('the rollout panel in headless Chromium', () => {
+  let backends: RolloutBackends;
   let gateway: TestGateway;
   let traffic: Traffic;
-  let browser: Browser;
+  let browser: BrowserPage;
   let page: Page;
-  const browserProblems: string[] = [];
 
   beforeAll(async () => {
-    system = await startSystem('sqlite');
-    standIn = await startStandIn(system.thoughtsUrl);
+    backends = await startRolloutBackends();
     gateway = await startTestGateway(
-      `backends:
-  legacy:   { url: ${system.legacyUrl}, legacy: true }
-  thoughts: { url: ${standIn.url} }
-routes:
-  - { name: internal, match: { path: [/admin/**, /metrics] }, deny: 404 }
-  - name: thoughts
-    match: { path: /api/thoughts/** }
-    split: { thoughts: 5 }
-    fallback: legacy
-    shadow: { to: thoughts, noise_percent: 0 }
-    rollout: { steps: [5, 25, pause, 50, 100], interval_seconds: 2, min_requests: 3, min_comparisons: 10, max_p95_ratio: 50, max_p95_ms: 3000 }
-  - { name: site, match: { path: /** }, split: {} }
-`,
+      rolloutPlan(backends, {
+        split: 5,
+        rollout: 'steps: [5, 25, pause, 50, 100], interval_seconds: 2, min_requests: 3, min_comparisons: 10, max_p95_ratio: 50, max_p95_ms: 3000',
+      }),
       { backendUrls: {} },
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1360, height: 1100 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') browserProblems.push(message.text());
-    });
-    page.on('pageerror', (error) => browserProblems.push(error.message));
+    browser = await openBrowserPage(1360, 1100);
+    page = browser.page;
   }, 60_000);
 
   afterAll(async () => {
     await traffic?.stop();
     await browser?.close();
     await gateway?.stop();
-    await standIn?.close();
-    await system?.stop();
+    await backends?.stop();
   });
 
   const panel = () => page.locator('[data-rollout="thoughts"]');
   const panelStatus = () => panel().locator('[data-testid="rollout-status"]').textContent();
   const button = (name: string) => panel().getByRole('button', { name });
-  const inFile = () => Number(/split: \{ thoughts: ([\d.]+) \}/.exec(readFileSync(gateway.routesFile, 'utf8'))![1]);
+  const inFile = () => percentInPlan(readFileSync(gateway.routesFile, 'utf8'));
 
   it('pauses and resumes with the buttons, shows the steps, the gates and the timeline, and promotes past the pause step', async () => {
     await page.goto(gateway.adminUrl!);
@@ -103,13 +70,12 @@ routes:
         .evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-gate')} ${r.querySelector('.mark')!.textContent}`)),
     ).toEqual(['requests ✓', 'error_percent ✓', 'p95_ms ✓', 'p95_ratio ✓', 'comparisons ✓', 'mismatch_percent ✓']);
     expect(await panel().locator('.timeline li').first().textContent()).toMatch(/paused 25% → 25%$/);
-    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await browser.screenshot('rollout-dashboard.png');
 
     await button('Promote').click();
     await expect.poll(() => panel().locator('.step[aria-current="step"]').textContent()).toBe('50%');
     expect(inFile()).toBe(50);
     expect(await panel().locator('.timeline li').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/step 25% → 50%$/)]));
-    expect(browserProblems).toEqual([]);
+    expect(browser.problems).toEqual([]);
   });
 });

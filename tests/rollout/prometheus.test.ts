@@ -10,20 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { parseMetrics, sample } from '../../gateway/test/helpers/routes.ts';
-import { startStandIn, type StandIn } from '../../gateway/test/helpers/standInService.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { freePort } from '../support/ports.ts';
 import { waitHealthy } from '../support/processes.ts';
 import { eventually, startTraffic, type Traffic } from '../support/rolloutTraffic.ts';
-import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
+import { endProcess, spawnGateway } from '../support/gatewayProcess.ts';
+import { rolloutPlan, startRolloutBackends, type RolloutBackends } from '../support/rolloutBackends.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-const GATEWAY_BIN = path.join(REPO_ROOT, 'gateway/bin/gateway.mjs');
 
 describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus, one rollout controller', () => {
-  let system: MyThoughtsSystem;
-  let standIn: StandIn;
+  let backends: RolloutBackends;
   let dir: string;
   let routesFile: string;
   const children: ChildProcess[] = [];
@@ -33,35 +31,19 @@ describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus,
   let traffic: Traffic | undefined;
   const prometheusLog: string[] = [];
 
-  function spawnChild(args: string[], env: Record<string, string>): ChildProcess {
-    const child = spawn(process.execPath, [GATEWAY_BIN, ...args], {
-      env: { ...process.env, GATEWAY_ROUTES: routesFile, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+  function spawnChild(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+    const child = spawnGateway(args, routesFile, env);
     children.push(child);
     return child;
   }
 
   beforeAll(async () => {
-    system = await startSystem('sqlite');
-    standIn = await startStandIn(system.thoughtsUrl);
+    backends = await startRolloutBackends();
     dir = mkdtempSync(path.join(tmpdir(), 'rollout-prometheus-'));
     routesFile = path.join(dir, 'routes.yaml');
     writeFileSync(
       routesFile,
-      `backends:
-  legacy:   { url: ${system.legacyUrl}, legacy: true }
-  thoughts: { url: ${standIn.url} }
-routes:
-  - { name: internal, match: { path: [/admin/**, /metrics] }, deny: 404 }
-  - name: thoughts
-    match: { path: /api/thoughts/** }
-    split: { thoughts: 0 }
-    fallback: legacy
-    shadow: { to: thoughts, noise_percent: 0 }
-    rollout: { steps: [10, 50], interval_seconds: 5, min_requests: 5, min_comparisons: 10, max_p95_ratio: 50, max_p95_ms: 3000 }
-  - { name: site, match: { path: /** }, split: {} }
-`,
+      rolloutPlan(backends, { rollout: 'steps: [10, 50], interval_seconds: 5, min_requests: 5, min_comparisons: 10, max_p95_ratio: 50, max_p95_ms: 3000' }),
     );
     for (let i = 0; i < 2; i++) {
       const [port, adminPort] = [await freePort(), await freePort()];
@@ -104,16 +86,8 @@ routes:
 
   afterAll(async () => {
     await traffic?.stop();
-    await Promise.all(
-      children.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }),
-    );
-    await standIn?.close();
-    await system?.stop();
+    await Promise.all(children.map((child) => endProcess(child)));
+    await backends?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -7,11 +7,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, scrape, type TestGateway } from '../../gateway/test/helpers/gateway.ts';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { sample } from '../../gateway/test/helpers/routes.ts';
-import { startStandIn, type StandIn } from '../../gateway/test/helpers/standInService.ts';
+import type { StandIn } from '../../gateway/test/helpers/standInService.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { eventually, startHookReceiver, startTraffic, type HookReceiver, type Traffic } from '../support/rolloutTraffic.ts';
-import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
+import { percentInPlan, rolloutPlan, startRolloutBackends, type RolloutBackends } from '../support/rolloutBackends.ts';
 
 interface Plan {
   steps?: string;
@@ -19,49 +19,23 @@ interface Plan {
   split?: number;
 }
 
-/** The thoughts API under rollout to the stand-in; outlier ejection off so every failure reaches the gates. */
-function plan(
-  system: MyThoughtsSystem,
-  standIn: StandIn,
-  hooks: HookReceiver,
-  { steps = '[5, 25, pause, 50, 100]', extra = '', split = 0 }: Plan = {},
-): string {
-  return `backends:
-  legacy:   { url: ${system.legacyUrl}, legacy: true }
-  thoughts: { url: ${standIn.url} }
-outlier: { consecutive_failures: 0 }
-routes:
-  - { name: internal, match: { path: [/admin/**, /metrics] }, deny: 404 }
-  - name: thoughts
-    match: { path: /api/thoughts/** }
-    group: thoughts
-    split: { thoughts: ${split} }   # moved by the rollout
-    fallback: legacy
-    shadow: { to: thoughts, percent: 100, noise_percent: 0 }
-    rollout:
-      steps: ${steps}
-      interval_seconds: 2
-      min_requests: 5
-      max_error_percent: 1
-      max_p95_ms: 2000
-      max_p95_ratio: 50
-      max_mismatch_percent: 1
-      min_comparisons: 20
-      failure_limit: 2
-      notify: [${hooks.url}]${extra}
-  - { name: site, match: { path: /** }, split: {} }
-`;
+/** The thoughts API under rollout to the stand-in, every event to the test's webhook receiver. */
+function plan({ steps = '[5, 25, pause, 50, 100]', extra = '', split = 0 }: Plan = {}): string {
+  return rolloutPlan(backends, {
+    split,
+    rollout: `steps: ${steps}, interval_seconds: 2, min_requests: 5, max_error_percent: 1, max_p95_ms: 2000, max_p95_ratio: 50, max_mismatch_percent: 1, min_comparisons: 20, failure_limit: 2, notify: [${hooks.url}]${extra}`,
+  });
 }
 
-let system: MyThoughtsSystem;
+let backends: RolloutBackends;
 let standIn: StandIn;
 let hooks: HookReceiver;
 let gateway: TestGateway | undefined;
 let traffic: Traffic | undefined;
 
 beforeAll(async () => {
-  system = await startSystem('sqlite');
-  standIn = await startStandIn(system.thoughtsUrl);
+  backends = await startRolloutBackends();
+  standIn = backends.standIn;
   hooks = await startHookReceiver();
 }, 60_000);
 
@@ -76,12 +50,11 @@ afterEach(async () => {
 
 afterAll(async () => {
   await hooks?.close();
-  await standIn?.close();
-  await system?.stop();
+  await backends?.stop();
 });
 
 async function start(options: Plan = {}, load: Parameters<typeof startTraffic>[1] = {}): Promise<TestGateway> {
-  gateway = await startTestGateway(plan(system, standIn, hooks, options), {
+  gateway = await startTestGateway(plan(options), {
     backendUrls: {},
     rollout: { notifier: { backoffMs: [100, 200] } },
   });
@@ -105,11 +78,7 @@ async function control(gw: TestGateway, command: string): Promise<{ status: numb
 }
 
 /** The new backend's percent in routes.yaml as written (the comment on the line stays). */
-function percentInFile(gw: TestGateway): number {
-  const match = /split: \{ thoughts: ([\d.]+) \} {3}# moved by the rollout/.exec(readFileSync(gw.routesFile, 'utf8'));
-  if (!match) throw new Error(`routes.yaml lost its split line or comment:\n${readFileSync(gw.routesFile, 'utf8')}`);
-  return Number(match[1]);
-}
+const percentInFile = (gw: TestGateway) => percentInPlan(readFileSync(gw.routesFile, 'utf8'));
 
 /** The audit log's lines; the rollout's carry its gate values in details. */
 function auditLines(gw: TestGateway): (AuditEntry & { details?: { gates: Record<string, { value: number | null; threshold: number }> } })[] {
@@ -236,7 +205,7 @@ describe('progressive rollout against the real services', () => {
   });
 
   it('too little traffic: inconclusive, the step holds and nothing is counted', async () => {
-    const gw = await start({ steps: '[5, 25, 50, 100]', extra: '\n      on_failure: pause', split: 5 }, { concurrency: 1, pauseMs: 400 });
+    const gw = await start({ steps: '[5, 25, 50, 100]', extra: ', on_failure: pause', split: 5 }, { concurrency: 1, pauseMs: 400 });
     await until(
       'two inconclusive checks',
       async () => ((await scrape(gw)).get(sample('gateway_rollout_checks_total', { route: 'thoughts', result: 'inconclusive' })) ?? 0) >= 2,
