@@ -9,7 +9,7 @@ import { optionsFromEnv, port } from '../env.ts';
 import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { createGatewayLogger } from '../observe/logger.ts';
 import { PlanStore } from '../plan/planStore.ts';
-import { startRolloutController } from '../rollout/rolloutSetup.ts';
+import { startRolloutController, watchPlanForRollout } from '../rollout/rolloutSetup.ts';
 import { parseCommandArgs } from './command.ts';
 
 const RUN_HELP = `Usage: gateway rollout run
@@ -48,15 +48,21 @@ export async function runRolloutController(args: string[]): Promise<number> {
   if (!read.ok) throw new ConfigError(read.message);
   const registry = new Registry();
   // No local traffic here: the gates come from Prometheus only.
-  const controller = await startRolloutController(options.rollout, { store, routesFile: options.routesFile, registry, localMetrics: async () => [], logger });
-  const watcher = store.watch(
-    () => controller.planChanged(),
-    (error) => logger.error({ err: error }, 'watching the routes file failed: the rollout sees edits only at its next check'),
-  );
+  const controller = await startRolloutController(options.rollout, { store, routesFile: options.routesFile, registry, logger });
+  const watcher = watchPlanForRollout(store, controller, logger);
   let stopping = false;
   const hosts = new AdminHostPolicy(options.adminHosts ?? []);
   const admin = createServer(
-    createAdminApp({ registry, hosts, token: options.adminToken ?? null, notReady: () => (stopping ? 'shutting down' : null), logger, rollout: controller }),
+    createAdminApp({
+      registry,
+      hosts,
+      token: options.adminToken ?? null,
+      notReady: () => (stopping ? 'shutting down' : null),
+      logger,
+      rollout: controller,
+      noOpsApi:
+        "this admin port is gateway rollout run's: it serves /api/rollout, /metrics and the probes; the plan and traffic API are on the gateways' admin ports",
+    }),
   );
   const adminPort = await listen(admin, {
     port: port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902),
