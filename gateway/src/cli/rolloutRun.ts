@@ -19,8 +19,8 @@ every replica with GATEWAY_ROLLOUT=off and exactly one 'gateway rollout run' bes
 It reads the gates from Prometheus (the sum over every replica it scrapes), writes each step
 and rollback to the routes file exactly like 'gateway shift' (validated, atomic, audited;
 the replicas pick the file up by their file watch), keeps its progress beside the file, and
-serves /api/rollout (what 'gateway rollout status' and the commands use) and /metrics (the
-gateway_rollout_* series) on its own admin port.
+serves /api/rollout (what 'gateway rollout status' and the commands use), /metrics (the
+gateway_rollout_* series) and the dashboard's Rollouts panel on its own admin port.
 
 Environment:
   GATEWAY_PROMETHEUS_URL       required: the Prometheus that scrapes every replica, e.g. http://prometheus:9090
