@@ -10,13 +10,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serveWithWorkers, type Cluster } from '../../gateway/test/helpers/cluster.ts';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { parseMetrics, sample } from '../../gateway/test/helpers/routes.ts';
-import { startStandIn, type StandIn } from '../../gateway/test/helpers/standInService.ts';
+import type { StandIn } from '../../gateway/test/helpers/standInService.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { eventually, startTraffic, type Traffic } from '../support/rolloutTraffic.ts';
-import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
+import { GATEWAY_BIN } from '../support/gatewayProcess.ts';
+import { rolloutPlan, startRolloutBackends, type RolloutBackends } from '../support/rolloutBackends.ts';
 
-const GATEWAY_BIN = path.resolve(import.meta.dirname, '../../gateway/bin/gateway.mjs');
 /**
  * More attempts than either worker can serve in one interval of the healthy test: its clients
  * send at most 4 / 150 ms ≈ 27 requests a second, half of them to thoughts, dealt out to two
@@ -24,15 +24,15 @@ const GATEWAY_BIN = path.resolve(import.meta.dirname, '../../gateway/bin/gateway
  */
 const MIN_REQUESTS = 50;
 
-let system: MyThoughtsSystem;
+let backends: RolloutBackends;
 let standIn: StandIn;
 let dir: string;
 let gateway: Cluster | undefined;
 let traffic: Traffic | undefined;
 
 beforeAll(async () => {
-  system = await startSystem('sqlite');
-  standIn = await startStandIn(system.thoughtsUrl);
+  backends = await startRolloutBackends();
+  standIn = backends.standIn;
 }, 60_000);
 
 afterEach(async () => {
@@ -45,29 +45,19 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await standIn?.close();
-  await system?.stop();
+  await backends?.stop();
 });
 
-/** The thoughts API under rollout to the stand-in; outlier ejection off so every failure reaches the gates. */
+/** The thoughts API under rollout to the stand-in, in a directory of its own. */
 function writePlan(steps: string, intervalSeconds: number): string {
   dir = mkdtempSync(path.join(tmpdir(), 'rollout-cluster-'));
   const routesFile = path.join(dir, 'routes.yaml');
   writeFileSync(
     routesFile,
-    `backends:
-  legacy:   { url: ${system.legacyUrl}, legacy: true }
-  thoughts: { url: ${standIn.url} }
-outlier: { consecutive_failures: 0 }
-routes:
-  - { name: internal, match: { path: [/admin/**, /metrics] }, deny: 404 }
-  - name: thoughts
-    match: { path: /api/thoughts/** }
-    split: { thoughts: 0 }
-    fallback: legacy
-    rollout: { steps: ${steps}, interval_seconds: ${intervalSeconds}, min_requests: ${MIN_REQUESTS}, max_error_percent: 1, max_p95_ms: 3000, max_p95_ratio: 50, failure_limit: 2 }
-  - { name: site, match: { path: /** }, split: {} }
-`,
+    rolloutPlan(backends, {
+      shadow: false,
+      rollout: `steps: ${steps}, interval_seconds: ${intervalSeconds}, min_requests: ${MIN_REQUESTS}, max_error_percent: 1, max_p95_ms: 3000, max_p95_ratio: 50, failure_limit: 2`,
+    }),
   );
   return routesFile;
 }

@@ -27,15 +27,20 @@ export interface RolloutPlanOptions {
   readonly rollout: string;
   /** The new backend's share routes.yaml starts at. Default 0. */
   readonly split?: number;
+  /** Every request shadowed to the new backend, for the parity gate. Default true. */
+  readonly shadow?: boolean;
 }
 
 /**
- * routes.yaml with the thoughts API under rollout from the monolith to the stand-in, every
- * request shadowed to it (the parity gate) and outlier ejection off, so every failure of the
- * new backend reaches the gates. The split line ends in `# moved by the rollout`: the rollout's
+ * routes.yaml with the thoughts API under rollout from the monolith to the stand-in (every
+ * request shadowed to it, for the parity gate, unless `shadow: false`) and outlier ejection
+ * off, so every failure of the new backend reaches the gates. The split line ends in `# moved by the rollout`: the rollout's
  * writes must keep it.
  */
-export function rolloutPlan({ system, standIn }: Pick<RolloutBackends, 'system' | 'standIn'>, { rollout, split = 0 }: RolloutPlanOptions): string {
+export function rolloutPlan(
+  { system, standIn }: Pick<RolloutBackends, 'system' | 'standIn'>,
+  { rollout, split = 0, shadow = true }: RolloutPlanOptions,
+): string {
   return `backends:
   legacy:   { url: ${system.legacyUrl}, legacy: true }
   thoughts: { url: ${standIn.url} }
@@ -46,8 +51,7 @@ routes:
     match: { path: /api/thoughts/** }
     group: thoughts
     split: { thoughts: ${split} }   # moved by the rollout
-    fallback: legacy
-    shadow: { to: thoughts, percent: 100, noise_percent: 0 }
+    fallback: legacy${shadow ? '\n    shadow: { to: thoughts, percent: 100, noise_percent: 0 }' : ''}
     rollout: { ${rollout} }
   - { name: site, match: { path: /** }, split: {} }
 `;
