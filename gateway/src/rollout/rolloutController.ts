@@ -162,11 +162,10 @@ export class RolloutController {
     for (const name of Object.keys(this.progress)) {
       if (present.has(name)) continue;
       this.options.logger.info({ route: name }, `rollout of ${name} ends: its rollout: block is gone from routes.yaml`);
-      delete this.progress[name];
       this.watched.delete(name);
       this.stopTimer(name);
       this.options.metrics.forget(name);
-      await this.save();
+      await this.save(name, undefined);
     }
   }
 
@@ -179,6 +178,7 @@ export class RolloutController {
    */
   private async finishPending(name: string, known: RouteProgress, percent: number): Promise<void> {
     const { decision, check, who } = known.pending!;
+    // Not saved here: until apply records the outcome, the file keeps the announcement.
     this.progress[name] = { ...known, pending: null };
     if (percent === decision.to || percent === known.state.percent) {
       this.options.logger.info(
@@ -186,7 +186,7 @@ export class RolloutController {
         `rollout of ${name}: carrying out the ${decision.action} to ${decision.to}% announced before this process started`,
       );
       await this.apply(name, decision, check, who);
-    } else await this.save();
+    } else await this.save(name, { ...known, pending: null });
   }
 
   /**
@@ -215,8 +215,7 @@ export class RolloutController {
         };
 
     if (decision.to !== null && decision.to !== inFile) {
-      this.progress[name] = { ...base, pending: { decision, check, who } };
-      await this.save();
+      await this.save(name, { ...base, pending: { decision, check, who } });
       const result = await this.options.store.change(
         { kind: 'shift', route: name, backend: watched.config.backend, percent: decision.to, only: false },
         {
@@ -233,9 +232,7 @@ export class RolloutController {
         },
       );
       if (!result.ok) {
-        if (known) this.progress[name] = { ...known, pending: null };
-        else delete this.progress[name];
-        await this.save();
+        await this.save(name, known && { ...known, pending: null });
         this.options.logger.error(
           { route: name, to: decision.to, status: result.status, problem: result.message },
           `rollout of ${name}: writing ${decision.to}% was refused: ${result.message}`,
@@ -254,14 +251,13 @@ export class RolloutController {
     const events: RolloutEvent[] = decision.events.map((event) =>
       eventOf(event, name, watched.route.group, from, decision.state.percent, check?.gates ?? [], time, decision.reason),
     );
-    this.progress[name] = {
+    await this.save(name, {
       ...base,
       state: decision.state,
       pending: null,
       lastCheck: check ?? base.lastCheck,
       events: [...base.events, ...events].slice(-EVENTS_KEPT),
-    };
-    await this.save();
+    });
     for (const event of events) {
       this.options.logger.info({ route: name, event: event.event, from: event.from, to: event.to }, event.text);
       this.options.notifier.send(watched.config.notify, event);
@@ -325,8 +321,17 @@ export class RolloutController {
     this.timers.delete(name);
   }
 
-  private save(): Promise<void> {
-    return this.options.progress.write(this.progress);
+  /**
+   * Writes the progress with `name`'s record replaced (undefined: removed), and only then
+   * takes it: what the status shows has been saved, so a process killed after showing it
+   * starts again from it.
+   */
+  private async save(name: string, record: RouteProgress | undefined): Promise<void> {
+    const next = { ...this.progress };
+    if (record === undefined) delete next[name];
+    else next[name] = record;
+    await this.options.progress.write(next);
+    this.progress = next;
   }
 
   private unknown(route: string): { ok: false } & Refusal {
