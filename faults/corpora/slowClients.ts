@@ -14,11 +14,14 @@ export interface SlowReply {
 
 export type SlowClient = (url: string) => Promise<SlowReply>;
 
-/** Starts a POST with `headers`, runs `feed` on it (which never ends the body), resolves with the answer. */
+/**
+ * Starts a form POST with `headers` (a form, so a real back end waits for the whole body before
+ * answering), runs `feed` on it (which never ends the body), resolves with the answer.
+ */
 function slowPost(url: string, headers: Record<string, string>, feed: (write: (text: string) => boolean, answered: () => boolean) => void): Promise<SlowReply> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers } }, (res) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }, (res) => {
       answered = true;
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
