@@ -31,8 +31,9 @@ export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_WORKERS              worker processes sharing the public port (node:cluster; default 1 = no cluster)
   GATEWAY_SHUTDOWN_TIMEOUT_MS  bound on finishing in-flight requests at SIGTERM (default 10000)
   GATEWAY_DRAIN_DELAY_MS       at SIGTERM, /readyz answers 503 this long before the public port closes (default 0)
-  GATEWAY_ROLLOUT              off: this process runs no rollout controller (another replica or 'gateway rollout run' does; default on)
-  GATEWAY_PROMETHEUS_URL       rollout gates from this Prometheus (the sum over every replica) instead of this process's metrics
+  GATEWAY_ROLLOUT              off: this process runs no rollout controller (another replica or 'gateway rollout run' does; default on;
+                               with GATEWAY_WORKERS>1 the primary runs it, never a worker)
+  GATEWAY_PROMETHEUS_URL       rollout gates from this Prometheus (the sum over every replica) instead of this process's (workers') metrics
   GATEWAY_ROLLOUT_STATE        the rollouts' progress file (default: routes.rollout.json beside the routes file)
   GATEWAY_COHORT_SECRET        HMAC secret (32+ characters) signing the gw_cohort cookie; the same on every replica
                                (default: a development key in $DATA_DIR/keys/gateway-cohort.key, made on first start)

@@ -161,7 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       store,
       routesFile: options.routesFile,
       registry: metrics.registry,
-      localMetrics: () => metrics.registry.getMetricsAsJSON(),
+      localMetrics: { read: async () => new Map([[String(process.pid), await metrics.registry.getMetricsAsJSON()]]), name: "this process's metrics" },
       logger,
     });
   }

@@ -1,15 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './helpers/backends.ts';
 import { send } from './helpers/http.ts';
 import { parseMetrics, routesYaml, sample } from './helpers/routes.ts';
-import { cohortCookie, TEST_COHORT_SECRET } from './helpers/cohort.ts';
+import { cohortCookie } from './helpers/cohort.ts';
+import { serveWithWorkers } from './helpers/cluster.ts';
 
-const BIN = fileURLToPath(new URL('../bin/gateway.mjs', import.meta.url));
 const REQUESTS = 40;
 
 let legacy: TestBackend;
@@ -31,49 +29,6 @@ function plan(thoughtsPercent: number): string {
     { legacy: legacy.url, thoughts: thoughts.url },
     `  - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: ${thoughtsPercent} } }`,
   );
-}
-
-interface Cluster {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly adminUrl: string;
-  readonly exited: Promise<number | null>;
-  /** Every JSON line the primary and its workers wrote to stdout so far. */
-  lines(): Record<string, unknown>[];
-}
-
-/** `gateway serve` with GATEWAY_WORKERS=2, as a process; resolves once both workers listen. */
-async function serveWithWorkers(routesFile: string): Promise<Cluster> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GATEWAY_WORKERS: '2',
-    GATEWAY_ROUTES: routesFile,
-    GATEWAY_PORT: '0',
-    GATEWAY_HOST: '127.0.0.1',
-    GATEWAY_ADMIN_PORT: '0',
-    GATEWAY_COHORT_SECRET: TEST_COHORT_SECRET,
-    LOG_LEVEL: 'info',
-  };
-  delete env.JWT_PUBLIC_KEY_FILE;
-  const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let text = '';
-  const lines = () =>
-    text
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const listening = lines().filter((line) => typeof line.url === 'string' && line.adminUrl === null);
-      if (new Set(listening.map((line) => line.pid)).size === 2 && lines().some((line) => line.workers === 2)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before its workers listened`)));
-  });
-  const url = lines().find((line) => line.adminUrl === null)!.url as string;
-  const adminUrl = lines().find((line) => line.workers === 2)!.adminUrl as string;
-  return { child, url, adminUrl, exited, lines };
 }
 
 /** REQUESTS requests, each on a new connection, so the primary deals them out to both workers. */

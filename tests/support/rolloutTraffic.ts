@@ -14,11 +14,19 @@ export interface Traffic {
   stop(): Promise<void>;
 }
 
+export interface TrafficOptions {
+  concurrency?: number;
+  clients?: number;
+  pauseMs?: number;
+  /** Every request on a new connection, so a cluster primary deals them out to its workers in turn. */
+  newConnections?: boolean;
+}
+
 /**
  * Clients (distinct gw_cohort cookies, so the split shows) reading the thoughts API through
  * `gatewayUrls` in turn, `concurrency` at a time, until stopped.
  */
-export function startTraffic(gatewayUrls: readonly string[], options: { concurrency?: number; clients?: number; pauseMs?: number } = {}): Traffic {
+export function startTraffic(gatewayUrls: readonly string[], options: TrafficOptions = {}): Traffic {
   const statuses = new Map<number, number>();
   let stopped = false;
   let sent = 0;
@@ -27,7 +35,8 @@ export function startTraffic(gatewayUrls: readonly string[], options: { concurre
     for (let i = id; !stopped; i += options.concurrency ?? 4) {
       const url = `${gatewayUrls[i % gatewayUrls.length]}${PATHS[i % PATHS.length]}`;
       try {
-        const reply = await send(url, { headers: { cookie: cohortCookie(`rollout-${i % clients}`) } });
+        const cookie = cohortCookie(`rollout-${i % clients}`);
+        const reply = await send(url, { headers: options.newConnections ? { cookie, connection: 'close' } : { cookie } });
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
       } catch {
         statuses.set(0, (statuses.get(0) ?? 0) + 1); // no answer at all: counted as status 0, which every test asserts on

@@ -30,6 +30,8 @@ export interface AdminDeps {
   readonly shadowFindings?: ShadowFindings;
   /** The rollout controller, served at /api/rollout (null: GATEWAY_ROLLOUT=off). */
   readonly rollout?: RolloutController | null;
+  /** Without `ops`: why the rest of /api is not here, answered with its 404 (the dashboard shows it and draws only the rollouts). */
+  readonly noOpsApi?: string;
 }
 
 /**
@@ -55,7 +57,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     else res.status(503).json({ status: 'not ready', reason });
   });
   app.use(deps.hosts.middleware);
-  if (deps.ops) app.use(dashboardFiles());
+  if (deps.ops || deps.rollout) app.use(dashboardFiles());
   if (deps.token !== null) app.use(requireToken(deps.token));
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', deps.registry.contentType);
@@ -64,6 +66,12 @@ export function createAdminApp(deps: AdminDeps): Express {
   if (deps.shadowFindings) app.use('/api/shadow', createMismatchRouter(deps.shadowFindings));
   if (deps.rollout) app.use('/api/rollout', createRolloutApi(deps.rollout, deps.token !== null));
   if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, tokenRequired: deps.token !== null }));
+  else if (deps.noOpsApi) {
+    const message = deps.noOpsApi;
+    app.use('/api', (_req, res) => {
+      res.status(404).json({ status: 404, message });
+    });
+  }
   app.use((_req, res) => {
     res.status(404).json({ status: 404, message: 'Not found: the admin port serves / (dashboard), /api, /metrics, /livez, /healthz and /readyz' });
   });

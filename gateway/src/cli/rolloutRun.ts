@@ -9,7 +9,7 @@ import { optionsFromEnv, port } from '../env.ts';
 import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { createGatewayLogger } from '../observe/logger.ts';
 import { PlanStore } from '../plan/planStore.ts';
-import { startRolloutController } from '../rollout/rolloutSetup.ts';
+import { startRolloutController, watchPlanForRollout } from '../rollout/rolloutSetup.ts';
 import { parseCommandArgs } from './command.ts';
 
 const RUN_HELP = `Usage: gateway rollout run
@@ -19,8 +19,8 @@ every replica with GATEWAY_ROLLOUT=off and exactly one 'gateway rollout run' bes
 It reads the gates from Prometheus (the sum over every replica it scrapes), writes each step
 and rollback to the routes file exactly like 'gateway shift' (validated, atomic, audited;
 the replicas pick the file up by their file watch), keeps its progress beside the file, and
-serves /api/rollout (what 'gateway rollout status' and the commands use) and /metrics (the
-gateway_rollout_* series) on its own admin port.
+serves /api/rollout (what 'gateway rollout status' and the commands use), /metrics (the
+gateway_rollout_* series) and the dashboard's Rollouts panel on its own admin port.
 
 Environment:
   GATEWAY_PROMETHEUS_URL       required: the Prometheus that scrapes every replica, e.g. http://prometheus:9090
@@ -48,15 +48,21 @@ export async function runRolloutController(args: string[]): Promise<number> {
   if (!read.ok) throw new ConfigError(read.message);
   const registry = new Registry();
   // No local traffic here: the gates come from Prometheus only.
-  const controller = await startRolloutController(options.rollout, { store, routesFile: options.routesFile, registry, localMetrics: async () => [], logger });
-  const watcher = store.watch(
-    () => controller.planChanged(),
-    (error) => logger.error({ err: error }, 'watching the routes file failed: the rollout sees edits only at its next check'),
-  );
+  const controller = await startRolloutController(options.rollout, { store, routesFile: options.routesFile, registry, logger });
+  const watcher = watchPlanForRollout(store, controller, logger);
   let stopping = false;
   const hosts = new AdminHostPolicy(options.adminHosts ?? []);
   const admin = createServer(
-    createAdminApp({ registry, hosts, token: options.adminToken ?? null, notReady: () => (stopping ? 'shutting down' : null), logger, rollout: controller }),
+    createAdminApp({
+      registry,
+      hosts,
+      token: options.adminToken ?? null,
+      notReady: () => (stopping ? 'shutting down' : null),
+      logger,
+      rollout: controller,
+      noOpsApi:
+        "this admin port is gateway rollout run's: it serves /api/rollout, /metrics and the probes; the plan and traffic API are on the gateways' admin ports",
+    }),
   );
   const adminPort = await listen(admin, {
     port: port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902),

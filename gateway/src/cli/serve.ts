@@ -10,8 +10,9 @@ const HELP = `Usage: gateway serve
 
 Runs the gateway: public port (8080), admin port (9901, 127.0.0.1). Re-reads the routes
 file when it changes and on SIGHUP; SIGTERM/SIGINT finish in-flight requests and exit 0.
-With GATEWAY_WORKERS=N (N > 1), N worker processes share the public port and the admin
-port serves their summed /metrics and the probes.
+With GATEWAY_WORKERS=N (N > 1), N worker processes share the public port; the primary
+serves the admin port (their summed /metrics, the probes) and runs the one rollout
+controller (/api/rollout; the gates from every worker, or GATEWAY_PROMETHEUS_URL).
 
 ${ENVIRONMENT_HELP}`;
 
@@ -26,7 +27,7 @@ export const serveCommand: Command = {
     const workers = workersFromEnv(process.env);
     if (cluster.isPrimary && workers > 1) return runClusterPrimary(workers, options, createGatewayLogger());
     // A worker serves the public port only: the primary owns the admin port.
-    // Workers run no rollout controller: N of them would step the same route N times.
+    // Workers run no rollout controller: N of them would step the same route N times (the primary runs it).
     const gateway = await startGateway(cluster.isWorker ? { ...options, adminPort: null, rollout: false } : options);
     if (cluster.isWorker) serveMetricsToPrimary(gateway.metrics.registry);
     process.on('SIGHUP', () => {

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import { AggregatorRegistry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { ConfigError } from '@mythoughts/shared/errors';
 import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { AdminHostPolicy, checkAdminExposure } from '../admin/adminAccess.ts';
@@ -10,29 +10,47 @@ import { urlOverrideOf } from '../config/validateBackends.ts';
 import { closeNow } from '../drain.ts';
 import type { GatewayOptions } from '../gateway.ts';
 import { PlanStore } from '../plan/planStore.ts';
+import type { RolloutController } from '../rollout/rolloutController.ts';
+import { startRolloutController, watchPlanForRollout } from '../rollout/rolloutSetup.ts';
+import { WorkerMetrics } from './workerMetrics.ts';
 
 /** How long after SIGTERM a worker that has not exited is killed (on top of its own drain bound). */
 const EXIT_GRACE_MS = 5_000;
 /** A worker that dies on its own is replaced after this pause (no busy crash loop). */
 const RESTART_DELAY_MS = 1_000;
 
+/** What the primary's admin port answers under /api besides the rollout. */
+const NO_OPS_API =
+  "this admin port is a cluster primary's (GATEWAY_WORKERS>1): it serves /api/rollout, /metrics and the probes; the plan, traffic and shadow API read one process's state, so they need GATEWAY_WORKERS=1 (gateway shift and gateway panic edit routes.yaml without it)";
+
 /**
  * The primary of `GATEWAY_WORKERS=N`: forks N workers that share the public port (each one a
  * whole gateway: plan, file watch, forwarding, its own metrics) and serves the admin port
- * itself with the workers' metrics summed (prom-client's AggregatorRegistry asks each worker
- * over the cluster channel). SIGHUP is passed to every worker; SIGTERM/SIGINT stop them all
- * and resolve once they have exited. The admin API and dashboard read per-process state
- * (recent traffic, shadow findings), so with workers the admin port serves only probes and
- * /metrics.
+ * itself with the workers' metrics summed (WorkerMetrics asks each worker over the cluster
+ * channel). It runs the one rollout controller of the cluster (workers never run one: N of
+ * them would step a route N times), judging the gates on every worker's metrics, or on
+ * Prometheus with GATEWAY_PROMETHEUS_URL, and writing through its own PlanStore; the workers
+ * pick each step up by their file watch. SIGHUP is passed to every worker; SIGTERM/SIGINT stop
+ * them all and resolve once they have exited. The rest of the admin API reads per-process
+ * state (recent traffic, shadow findings), so the admin port serves the probes, /metrics, the
+ * rollout API and the dashboard's rollout panel.
  */
 export async function runClusterPrimary(workers: number, options: GatewayOptions, logger: Logger): Promise<number> {
   // Fail fast, once, with every problem, rather than N workers each dying on the same file
   // (or, for the admin settings, the primary serving an open admin port while workers crash-loop).
   if (options.adminPort !== null) checkAdminExposure(options);
-  const loaded = await new PlanStore({ file: options.routesFile, urlOverride: urlOverrideOf(options.backendUrls) }).read();
+  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
+  const loaded = await store.read();
   if (!loaded.ok) throw new ConfigError(loaded.message);
 
-  const aggregator = new AggregatorRegistry();
+  const own = new Registry();
+  const workerMetrics = new WorkerMetrics(own, logger);
+  let rollout: RolloutController | null = null;
+  if (options.rollout !== false) {
+    const localMetrics = { read: () => workerMetrics.forGates(), name: "every worker's metrics" };
+    rollout = await startRolloutController(options.rollout ?? {}, { store, routesFile: options.routesFile, registry: own, localMetrics, logger });
+  }
+  const watcher = rollout && watchPlanForRollout(store, rollout, logger);
   let stopping = false;
   const listening = new Set<number>();
   // The admin port first: a port already taken also fails before any worker exists.
@@ -41,9 +59,12 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
     const hosts = new AdminHostPolicy(options.adminHosts ?? []);
     const app = createAdminApp({
       hosts,
-      registry: { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+      registry: workerMetrics,
       token: options.adminToken || null,
       notReady: () => (stopping ? 'shutting down' : listening.size === 0 ? 'no worker listens yet' : null),
+      logger,
+      rollout,
+      noOpsApi: NO_OPS_API,
     });
     admin = createServer(app);
     const adminHost = options.adminHost ?? '127.0.0.1';
@@ -74,6 +95,8 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
     process.once('SIGINT', resolve);
   });
   stopping = true;
+  watcher?.stop();
+  rollout?.close();
   logger.info({ signal }, 'stopping every worker');
   const codes = await Promise.all(
     Object.values(cluster.workers ?? {}).map((worker) => stopWorker(worker!, (options.shutdownTimeoutMs ?? 10_000) + EXIT_GRACE_MS)),

@@ -3,8 +3,14 @@ import type { GateQuery, GateReader } from './gateReader.ts';
 import type { GateReading } from './gates.ts';
 import { histogramQuantile, type Bucket } from './histogramQuantile.ts';
 
-/** The metrics of this process (or, in a cluster primary, of its workers summed), as prom-client gives them. */
-export type MetricsJson = () => Promise<readonly MetricObjectWithValues<MetricValueWithName<string>>[]>;
+/** One process's metrics, as prom-client's getMetricsAsJSON gives them. */
+export type ProcessMetrics = readonly MetricObjectWithValues<MetricValueWithName<string>>[];
+
+/**
+ * The metrics of every process the gates count — this one, or a cluster primary's workers —
+ * by a name that stays with the process (a worker's pid); null: it sent none this time.
+ */
+export type MetricsByProcess = () => Promise<ReadonlyMap<string, ProcessMetrics | null>>;
 
 /** Cumulative values of one rollout's series at one moment. */
 interface Totals {
@@ -19,61 +25,86 @@ interface Totals {
 const ZERO: Totals = { attempts: 0, failures: 0, buckets: new Map(), legacyBuckets: new Map(), comparisons: 0, mismatches: 0 };
 
 /**
- * Gates from this process's own registry: the cumulative counters and histogram buckets at
- * the start of the interval are kept and subtracted from the ones at the end, which is what
- * `increase()` does in PromQL. A key never marked starts from zero, as the registry did when
- * the process started.
+ * Gates from the gateway's own registries: each process's cumulative counters and histogram
+ * buckets at the start of the interval are kept and subtracted from the ones at the end, then
+ * summed over the processes — what `sum(increase())` does in PromQL, series by series. A
+ * process that started since the mark (a replaced worker) counts from zero, as its registry
+ * did; one that sent nothing at either end is left out of the interval rather than guessed.
+ * A key never marked starts from zero everywhere.
  */
 export class LocalGateReader implements GateReader {
-  private readonly marks = new Map<string, Totals>();
+  private readonly marks = new Map<string, ReadonlyMap<string, Totals | null>>();
 
-  constructor(private readonly metrics: MetricsJson) {}
+  constructor(private readonly metrics: MetricsByProcess) {}
 
   async startWindow(key: string, query: GateQuery): Promise<void> {
     this.marks.set(key, await this.totals(query));
   }
 
   async read(key: string, query: GateQuery): Promise<GateReading> {
-    const now = await this.totals(query);
-    const start = this.marks.get(key) ?? ZERO;
-    const buckets = difference(now.buckets, start.buckets);
-    const legacyBuckets = difference(now.legacyBuckets, start.legacyBuckets);
+    const marked = this.marks.get(key);
+    let sum = ZERO;
+    for (const [name, now] of await this.totals(query)) {
+      const start = marked?.has(name) ? marked.get(name)! : ZERO;
+      if (now !== null && start !== null) sum = combine(sum, now, start);
+    }
+    const buckets = bucketsOf(sum.buckets);
+    const legacyBuckets = bucketsOf(sum.legacyBuckets);
     return {
-      attempts: now.attempts - start.attempts,
-      failures: now.failures - start.failures,
+      attempts: sum.attempts,
+      failures: sum.failures,
       p95Ms: milliseconds(histogramQuantile(0.95, buckets)),
       legacyRequests: countOf(legacyBuckets),
       legacyP95Ms: milliseconds(histogramQuantile(0.95, legacyBuckets)),
-      comparisons: now.comparisons - start.comparisons,
-      mismatches: now.mismatches - start.mismatches,
+      comparisons: sum.comparisons,
+      mismatches: sum.mismatches,
     };
   }
 
-  private async totals(query: GateQuery): Promise<Totals> {
-    const routes = new Set(query.routes);
-    const totals = { attempts: 0, failures: 0, buckets: new Map<number, number>(), legacyBuckets: new Map<number, number>(), comparisons: 0, mismatches: 0 };
-    for (const metric of await this.metrics()) {
-      for (const { labels, value, metricName } of metric.values) {
-        if (!routes.has(String(labels.route))) continue;
-        if (metric.name === 'gateway_backend_attempts_total' && labels.backend === query.backend) {
-          totals.attempts += value;
-          if (labels.result !== 'ok') totals.failures += value;
-        } else if (metricName === 'gateway_request_duration_seconds_bucket' && (labels.backend === query.backend || labels.backend === query.legacy)) {
-          const target = labels.backend === query.backend ? totals.buckets : totals.legacyBuckets;
-          const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
-          target.set(le, (target.get(le) ?? 0) + value);
-        } else if (metric.name === 'gateway_shadow_comparisons_total' && (labels.result === 'match' || labels.result === 'mismatch')) {
-          totals.comparisons += value;
-          if (labels.result === 'mismatch') totals.mismatches += value;
-        }
-      }
-    }
-    return totals;
+  private async totals(query: GateQuery): Promise<Map<string, Totals | null>> {
+    const byProcess = await this.metrics();
+    return new Map([...byProcess].map(([name, metrics]) => [name, metrics === null ? null : totalsOf(metrics, query)]));
   }
 }
 
-function difference(now: ReadonlyMap<number, number>, start: ReadonlyMap<number, number>): Bucket[] {
-  return [...now].map(([le, count]) => ({ le, count: count - (start.get(le) ?? 0) }));
+function totalsOf(metrics: ProcessMetrics, query: GateQuery): Totals {
+  const routes = new Set(query.routes);
+  const totals = { attempts: 0, failures: 0, buckets: new Map<number, number>(), legacyBuckets: new Map<number, number>(), comparisons: 0, mismatches: 0 };
+  for (const metric of metrics) {
+    for (const { labels, value, metricName } of metric.values) {
+      if (!routes.has(String(labels.route))) continue;
+      if (metric.name === 'gateway_backend_attempts_total' && labels.backend === query.backend) {
+        totals.attempts += value;
+        if (labels.result !== 'ok') totals.failures += value;
+      } else if (metricName === 'gateway_request_duration_seconds_bucket' && (labels.backend === query.backend || labels.backend === query.legacy)) {
+        const target = labels.backend === query.backend ? totals.buckets : totals.legacyBuckets;
+        const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
+        target.set(le, (target.get(le) ?? 0) + value);
+      } else if (metric.name === 'gateway_shadow_comparisons_total' && (labels.result === 'match' || labels.result === 'mismatch')) {
+        totals.comparisons += value;
+        if (labels.result === 'mismatch') totals.mismatches += value;
+      }
+    }
+  }
+  return totals;
+}
+
+/** `sum + (now - start)`, value by value and bucket by bucket. */
+function combine(sum: Totals, now: Totals, start: Totals): Totals {
+  const buckets = (total: ReadonlyMap<number, number>, end: ReadonlyMap<number, number>, begin: ReadonlyMap<number, number>) =>
+    new Map([...new Set([...total.keys(), ...end.keys()])].map((le) => [le, (total.get(le) ?? 0) + (end.get(le) ?? 0) - (begin.get(le) ?? 0)]));
+  return {
+    attempts: sum.attempts + now.attempts - start.attempts,
+    failures: sum.failures + now.failures - start.failures,
+    buckets: buckets(sum.buckets, now.buckets, start.buckets),
+    legacyBuckets: buckets(sum.legacyBuckets, now.legacyBuckets, start.legacyBuckets),
+    comparisons: sum.comparisons + now.comparisons - start.comparisons,
+    mismatches: sum.mismatches + now.mismatches - start.mismatches,
+  };
+}
+
+function bucketsOf(buckets: ReadonlyMap<number, number>): Bucket[] {
+  return [...buckets].map(([le, count]) => ({ le, count }));
 }
 
 function countOf(buckets: readonly Bucket[]): number {

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { ConfigError } from '@mythoughts/shared/errors';
 import type { PlanStore } from '../plan/planStore.ts';
 import type { GateReader } from './gateReader.ts';
-import { LocalGateReader, type MetricsJson } from './localGateReader.ts';
+import { LocalGateReader, type MetricsByProcess } from './localGateReader.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
 import { PrometheusGateReader } from './prometheusGateReader.ts';
 import { ProgressFile, progressFileFor } from './progressFile.ts';
@@ -24,8 +24,11 @@ export interface RolloutDeps {
   readonly routesFile: string;
   /** Where the rollout's own metrics go. */
   readonly registry: Registry;
-  /** This process's metrics, for the gates when there is no Prometheus. */
-  readonly localMetrics: MetricsJson;
+  /**
+   * The metrics the gates read when there is no Prometheus (this process's, or a cluster
+   * primary's workers'), and what they are, for the log. Without it Prometheus is required.
+   */
+  readonly localMetrics?: { readonly read: MetricsByProcess; readonly name: string };
   readonly logger: Logger;
 }
 
@@ -33,8 +36,10 @@ export interface RolloutDeps {
 export async function startRolloutController(setup: RolloutSetup, deps: RolloutDeps): Promise<RolloutController> {
   if (setup.prometheusUrl && !/^https?:\/\/[^/\s]+/.test(setup.prometheusUrl))
     throw new ConfigError(`GATEWAY_PROMETHEUS_URL=${setup.prometheusUrl} is not an http(s) URL, e.g. http://prometheus:9090`);
+  if (!setup.prometheusUrl && !deps.localMetrics)
+    throw new ConfigError('this process has no traffic of its own to judge: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
   const metrics = new RolloutMetrics(deps.registry);
-  const reader: GateReader = setup.prometheusUrl ? new PrometheusGateReader(setup.prometheusUrl) : new LocalGateReader(deps.localMetrics);
+  const reader: GateReader = setup.prometheusUrl ? new PrometheusGateReader(setup.prometheusUrl) : new LocalGateReader(deps.localMetrics!.read);
   const progress = new ProgressFile(setup.progressFile ?? progressFileFor(deps.routesFile));
   const controller = new RolloutController({
     store: deps.store,
@@ -45,9 +50,19 @@ export async function startRolloutController(setup: RolloutSetup, deps: RolloutD
     logger: deps.logger,
   });
   await controller.start();
-  deps.logger.info(
-    { gates: setup.prometheusUrl ?? 'this process', progress: progress.file },
-    `rollout controller running (gates from ${setup.prometheusUrl ? `Prometheus at ${setup.prometheusUrl}` : "this process's metrics"})`,
-  );
+  const gates = setup.prometheusUrl ? `Prometheus at ${setup.prometheusUrl}` : deps.localMetrics!.name;
+  deps.logger.info({ gates, progress: progress.file }, `rollout controller running (gates from ${gates})`);
   return controller;
+}
+
+/**
+ * For a process that runs the controller without a LivePlan of its own (a cluster primary,
+ * `gateway rollout run`): it sees every edit of the routes file by watching it, and so
+ * pauses for a human's shift as soon as it is written.
+ */
+export function watchPlanForRollout(store: PlanStore, controller: RolloutController, logger: Logger): { stop(): void } {
+  return store.watch(
+    () => controller.planChanged(),
+    (error) => logger.error({ err: error }, 'watching the routes file failed: the rollout sees edits only at its next check'),
+  );
 }

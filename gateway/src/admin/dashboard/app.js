@@ -7,7 +7,7 @@ const TOKEN_KEY = 'gateway-admin-token';
 const BY_KEY = 'gateway-admin-by';
 const $ = (id) => document.getElementById(id);
 
-const state = { plan: null, stats: null, audit: null, legacy: 'legacy', colours: new Map(), shiftRoute: null, lastOk: 0 };
+const state = { plan: null, stats: null, audit: null, legacy: 'legacy', colours: new Map(), shiftRoute: null, lastOk: 0, rolloutsOnly: false };
 
 /** `el('td', { class: 'x' }, 'text', child)` */
 function el(tag, attributes, ...children) {
@@ -272,8 +272,19 @@ async function refresh() {
     drawAudit();
     setLive(true);
   } catch (error) {
-    setLive(false, error.status === 401 ? 'The admin API wants its token.' : `Cannot load live data: ${error.message}`);
+    if (error.status === 404) showRolloutsOnly(error.message);
+    else setLive(false, error.status === 401 ? 'The admin API wants its token.' : `Cannot load live data: ${error.message}`);
   }
+}
+
+/** 404 on /api/plan: this admin port serves only the rollouts (a cluster primary, gateway rollout run); its answer says why. */
+function showRolloutsOnly(message) {
+  state.rolloutsOnly = true;
+  document.body.classList.add('rollouts-only');
+  $('rollouts-only').textContent = message;
+  $('rollouts-only').hidden = false;
+  $('live').dataset.state = 'live';
+  $('live-text').textContent = 'rollouts only';
 }
 
 // ---- shift ------------------------------------------------------------------------------
@@ -456,6 +467,6 @@ document.addEventListener('DOMContentLoaded', () => {
   void refresh();
   setInterval(() => {
     // Polling pauses while a dialog is open, so the form under the operator's hands stays put.
-    if (!document.querySelector('dialog[open]')) void refresh();
+    if (!document.querySelector('dialog[open]') && !state.rolloutsOnly) void refresh();
   }, POLL_MS);
 });
