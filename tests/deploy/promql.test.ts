@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { panelsOfRow } from '../support/grafanaDashboard.ts';
 import { REPO_ROOT } from './composeEnv.ts';
 
 const RULES_FILE = path.join(REPO_ROOT, 'deploy/prometheus/rules.yml');
@@ -312,6 +313,27 @@ describe('PromQL in deploy/prometheus/rules.yml and the Grafana dashboards', () 
     expect(changes.expr).toMatch(/by \(action, route\)/);
     expect([changes.titleFormat, changes.tagKeys]).toEqual(['{{action}} {{route}}', 'action,route']);
     for (const annotation of annotations) expect(annotation.datasource?.uid, annotation.name).toBe('prometheus');
+  });
+
+  it('the migration dashboard has a Progressive rollout row: the step line, the state, the gate values and the checks by result', () => {
+    const row = panelsOfRow('Progressive rollout');
+    const panelOf = (text: string) => row.find((p) => p.targets?.some((t) => t.expr?.includes(text)));
+    const step = panelOf('gateway_rollout_percent');
+    expect([step?.type, step?.fieldConfig?.defaults.custom?.lineInterpolation, step?.fieldConfig?.defaults.unit]).toEqual([
+      'timeseries',
+      'stepAfter',
+      'percent',
+    ]);
+    expect(step!.targets![0]).toMatchObject({ expr: 'max by (route) (gateway_rollout_percent)', legendFormat: '{{route}}' });
+    // The current state only: the series of the state a route is in is 1, every other 0.
+    expect(panelOf('gateway_rollout_state')!.targets![0]!.expr).toMatch(/gateway_rollout_state\) == 1$/);
+    expect(panelOf('gateway_rollout_gate_value')!.targets![0]!.expr).toBe('max by (route, gate) (gateway_rollout_gate_value)');
+    expect(panelOf('gateway_rollout_checks_total')!.targets![0]!.expr).toMatch(/sum by \(route, result\) \(rate\(gateway_rollout_checks_total\[5m\]\)\)/);
+    // Prometheus's own view of the gates: the recorded gateway_rollout:* series.
+    for (const rule of ['gateway_rollout:backend_error_ratio:rate1m', 'gateway_rollout:shadow_mismatch_ratio:rate1m', 'gateway_rollout:p95_ratio:1m']) {
+      expect(recorded).toContain(rule);
+      expect(panelOf(rule), rule).toBeDefined();
+    }
   });
 
   describe.skipIf(!promtool)('with promtool', () => {
