@@ -12,6 +12,8 @@ export interface Server {
   readonly pid: number;
   readonly port: number;
   readonly logFile: string;
+  /** Settles when the process has exited: its exit code, or the signal that ended it. */
+  readonly exited: Promise<number | string>;
   stop(): Promise<void>;
 }
 
@@ -60,7 +62,7 @@ export async function startServer(spec: StartSpec): Promise<Server> {
       throw new Error(`${spec.name} did not listen on 127.0.0.1:${spec.port} within ${spec.readyTimeoutMs ?? 30_000} ms:\n${tail(spec.logFile)}`);
     }
   }
-  return { name: spec.name, pid: child.pid!, port: spec.port, logFile: spec.logFile, stop };
+  return { name: spec.name, pid: child.pid!, port: spec.port, logFile: spec.logFile, exited, stop };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {

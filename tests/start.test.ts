@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delay } from '../bench/processes.ts';
+import { startLoad } from '../faults/load.ts';
 import { planWith } from './support/gatewayInFront.ts';
 import { freePort } from './support/ports.ts';
 
@@ -87,26 +89,6 @@ describe('npm start', () => {
   });
 });
 
-/** GETs through the gateway from `clients` parallel clients for `ms`; `during` runs at `atMs`. Statuses counted. */
-async function loadThrough(gateway: string, ms: number, atMs: number, during: () => void): Promise<Map<number, number>> {
-  const statuses = new Map<number, number>();
-  const started = Date.now();
-  let done = false;
-  const client = async (n: number) => {
-    while (Date.now() - started < ms) {
-      if (!done && Date.now() - started > atMs) {
-        done = true;
-        during();
-      }
-      const response = await fetch(`${gateway}${n % 2 === 0 ? '/api/thoughts/' : '/api/thoughts/1/'}`);
-      await response.arrayBuffer();
-      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-    }
-  };
-  await Promise.all([0, 1, 2, 3].map(client));
-  return statuses;
-}
-
 describe('npm start when a process dies (thoughts at 100 %, fallback legacy)', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mythoughts-start-'));
   const routesFile = path.join(dataDir, 'routes.yaml');
@@ -134,9 +116,13 @@ describe('npm start when a process dies (thoughts at 100 %, fallback legacy)', (
     const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
     const [thoughtsPid] = pidOf('thoughts');
     expect(thoughtsPid).toBeGreaterThan(0);
-    const statuses = await loadThrough(gateway, 4000, 1000, () => process.kill(thoughtsPid!, 'SIGKILL'));
-    expect([...statuses.keys()]).toEqual([200]);
-    expect(statuses.get(200)).toBeGreaterThan(20);
+    const load = startLoad({ baseUrl: gateway, paths: ['/api/thoughts/', '/api/thoughts/1/'], clients: 4 });
+    await delay(1000);
+    process.kill(thoughtsPid!, 'SIGKILL');
+    await delay(3000);
+    const { tried, failures } = await load.stop();
+    expect(failures).toEqual([]);
+    expect(tried).toBeGreaterThan(20);
     await waitFor(() => started.output().includes('thoughts is back'), 'the thoughts service to come back', 30_000);
     const out = started.output();
     expect(out).toContain('thoughts stopped (SIGKILL); the others keep running; restarting it in 0.5 s (restart 1 of at most 2 in a row)');
@@ -163,8 +149,11 @@ describe('npm start when a process dies (thoughts at 100 %, fallback legacy)', (
       expect(out).toContain(`port ${ports.THOUGHTS_PORT} on 127.0.0.1 is already in use`);
       expect(out).toContain('thoughts stopped (exit 1) and gave up: it failed 3 times in a row');
       expect(started.child.exitCode).toBeNull();
-      const statuses = await loadThrough(`http://127.0.0.1:${ports.GATEWAY_PORT}`, 1000, 0, () => undefined);
-      expect([...statuses.keys()]).toEqual([200]); // the monolith answers for the given-up service
+      const load = startLoad({ baseUrl: `http://127.0.0.1:${ports.GATEWAY_PORT}`, paths: ['/api/thoughts/', '/api/thoughts/1/'], clients: 4 });
+      await delay(1000);
+      const { tried, failures } = await load.stop();
+      expect(failures).toEqual([]); // the monolith answers for the given-up service
+      expect(tried).toBeGreaterThan(0);
       expect((await fetch(`http://127.0.0.1:${ports.USERS_PORT}/healthz`)).status).toBe(200);
     } finally {
       blocker.close();

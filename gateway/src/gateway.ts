@@ -238,7 +238,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       recordExchange(exchange, res, counters, accessLog);
       traffic.record(exchange, req, res);
       inFlight -= 1;
-      if (draining) server.closeIdleConnections();
+      // Once the listener is closed, a keep-alive connection whose last answer went out before the
+      // drain began (without `Connection: close`) is closed as soon as it is idle, so shutdown does
+      // not wait for it. Not during the drain delay: its client, never told to close, may be
+      // sending its next request on it at that moment, and that request would be dropped.
+      if (draining && !server.listening) server.closeIdleConnections();
     },
   });
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {

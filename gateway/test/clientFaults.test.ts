@@ -1,5 +1,4 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { answerOk, closedPort, startBackend, type TestBackend } from './helpers/
 import { scrape, startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { send, sendRaw } from './helpers/http.ts';
 import { routesYaml, sample } from './helpers/routes.ts';
+import { SLOW_CLIENTS } from '../../faults/corpora/slowClients.ts';
 
 let legacy: TestBackend;
 let thoughts: TestBackend;
@@ -48,26 +48,11 @@ beforeEach(() => {
   thoughts.seen.length = 0;
 });
 
-/** A chunked POST that sends its first chunk and then nothing more, as a slow or hostile client does. */
-function slowPost(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' } }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode!, body });
-      });
-    });
-    req.on('error', reject);
-    req.write('text=the beginning of a body that never ends');
-  });
-}
-
 describe('slow client bodies', () => {
-  it('answer 408 on their own timeout and never count against the back end: five slow POSTs, zero ejections', async () => {
+  it('answer 408 on their own timeout and never count against the back end: five slow POSTs of each kind, zero ejections', async () => {
     const before = await scrape(gateway);
-    const replies = await Promise.all(Array.from({ length: 5 }, () => slowPost(`${gateway.url}/api/me/thoughts/`)));
+    const kinds = Object.values(SLOW_CLIENTS);
+    const replies = await Promise.all(kinds.flatMap((slowClient) => Array.from({ length: 5 }, () => slowClient(`${gateway.url}/api/me/thoughts/`))));
     for (const reply of replies) {
       expect(reply.status).toBe(408);
       expect(JSON.parse(reply.body).message).toMatch(/request body did not arrive within 400 ms/);
@@ -77,7 +62,12 @@ describe('slow client bodies', () => {
     expect(delta('gateway_backend_ejections_total', { backend: 'thoughts' })).toBe(0);
     for (const reason of ['refused', 'reset', 'timeout', '5xx'])
       expect(delta('gateway_upstream_errors_total', { backend: 'thoughts', reason }), reason).toBe(0);
-    expect(delta('gateway_requests_total', { route: 'api', backend: 'thoughts', decision: 'weight', code: '4xx' })).toBe(5);
+    // Counted as the route's 4xx answers; a body of known length (buffered for replay) times out before any back end gets it.
+    const answered4xx = (metrics: Map<string, number>) =>
+      [...metrics]
+        .filter(([key]) => key.startsWith('gateway_requests_total{') && key.includes('route="api"') && key.includes('code="4xx"'))
+        .reduce((sum, [, v]) => sum + v, 0);
+    expect(answered4xx(after) - answered4xx(before)).toBe(5 * kinds.length);
     // The new backend is still in the split: the next client is served by it.
     const next = await send(`${gateway.url}/api/thoughts/`);
     expect(next.json().backend).toBe('thoughts');

@@ -8,6 +8,7 @@ import { scrape, startTestGateway, type TestGateway } from './helpers/gateway.ts
 import { send } from './helpers/http.ts';
 import { cohortCookie, cohortId } from './helpers/cohort.ts';
 import { routesYaml, sample } from './helpers/routes.ts';
+import { startLoad } from '../../faults/load.ts';
 
 let legacy: TestBackend;
 let thoughts: TestBackend;
@@ -65,31 +66,6 @@ const weightOf = (metrics: Map<string, number>) => metrics.get(sample('gateway_r
 const lastSuccessAt = (metrics: Map<string, number>) => metrics.get('gateway_config_last_reload_success_timestamp_seconds') ?? 0;
 const reloads = (metrics: Map<string, number>, result: string) => metrics.get(sample('gateway_config_reloads_total', { result })) ?? 0;
 
-/** Requests from a few concurrent clients until stopped; counts every answer that is not 200. */
-function loadLoop(gateway: TestGateway, workers = 3) {
-  let running = true;
-  let ok = 0;
-  const failed: string[] = [];
-  const loops = Array.from({ length: workers }, async (_, w) => {
-    for (let i = 0; running; i++) {
-      try {
-        const reply = await send(`${gateway.url}/api/thoughts/`, { headers: { cookie: cohortCookie(`load-${w}-${i % 50}`) } });
-        if (reply.status === 200) ok++;
-        else failed.push(`${reply.status} ${reply.body}`);
-      } catch (error) {
-        failed.push(String(error));
-      }
-    }
-  });
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      return { ok, failed };
-    },
-  };
-}
-
 describe('hot reload', () => {
   let gateway: TestGateway;
 
@@ -102,7 +78,12 @@ describe('hot reload', () => {
   });
 
   it('applies 20 rewrites under load within a second each, with zero failed requests, and clients follow the weights', async () => {
-    const load = loadLoop(gateway);
+    const load = startLoad({
+      baseUrl: gateway.url,
+      paths: ['/api/thoughts/'],
+      clients: 3,
+      headers: (w, i) => ({ cookie: cohortCookie(`load-${w}-${i % 50}`) }),
+    });
     const weights = [100, 30, 70, 10, 90, 50, 0, 100, 25, 75, 5, 95, 40, 60, 20, 80, 35, 65, 15, 45];
     const successBefore = reloads(await scrape(gateway), 'success');
     for (const percent of weights) {
@@ -112,9 +93,9 @@ describe('hot reload', () => {
       const sides = await actualSides(gateway);
       expect(sides).toEqual(expectedSides(text));
     }
-    const { ok, failed } = await load.stop();
-    expect(failed).toEqual([]);
-    expect(ok).toBeGreaterThan(100);
+    const { tried, failures } = await load.stop();
+    expect(failures).toEqual([]);
+    expect(tried).toBeGreaterThan(100);
     const metrics = await scrape(gateway);
     expect(reloads(metrics, 'success') - successBefore).toBe(20);
     expect(reloads(metrics, 'failure')).toBe(0);

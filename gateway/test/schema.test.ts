@@ -1,7 +1,7 @@
 // gateway/schema/routes.schema.json against the plans people actually write: the shipped
 // ones, every plan example in the READMEs, and wrong plans that both the schema and the
-// gateway's validator must refuse. (Every plan a gateway test runs is checked as well, in
-// helpers/gateway.ts.)
+// gateway's validator must refuse (faults/corpora/badPlans.ts, shared with `npm run faults`).
+// (Every plan a gateway test runs is checked as well, in helpers/gateway.ts.)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { ROUTES_SCHEMA_FILE } from '../src/cli/schema.ts';
 import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import { DEFAULTS, ROLLOUT_DEFAULTS, SHADOW_DEFAULTS } from '../src/config/routesConfig.ts';
+import { SCHEMA_REFUSED_PLANS } from '../../faults/corpora/badPlans.ts';
 import { ROUTES_SCHEMA, schemaErrors } from './helpers/routesSchema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -168,43 +169,7 @@ routes:
   });
 
   // Each wrong plan must fail the schema (editors underline it) AND the gateway's validator.
-  const base = (route: string, top = '') => `${top}
-backends:
-  legacy: { url: http://127.0.0.1:8001, legacy: true }
-  thoughts: { url: http://127.0.0.1:8003 }
-routes:
-  - ${route}
-  - { name: site, match: { path: /** }, split: {} }
-`;
-  it.each([
-    ['a misspelt top-level key', base('{ name: api, match: { path: /api/** }, split: {} }', 'route: []')],
-    ['a misspelt route key', base('{ name: api, match: { path: /api/** }, split: {}, fallbak: legacy }')],
-    ['a route with neither split nor deny', base('{ name: api, match: { path: /api/** } }')],
-    ['a deny route with a fallback', base('{ name: api, match: { path: /api/** }, deny: 404, fallback: legacy }')],
-    ['a deny status that is not an error', base('{ name: api, match: { path: /api/** }, deny: 200 }')],
-    ['a percent over 100', base('{ name: api, match: { path: /api/** }, split: { thoughts: 101 } }')],
-    ['a percent as text', base("{ name: api, match: { path: /api/** }, split: { thoughts: '25%' } }")],
-    ['a path without a leading slash', base('{ name: api, match: { path: api/** }, split: {} }')],
-    ["'**' before the last segment", base('{ name: api, match: { path: /api/**/x }, split: {} }')],
-    ['an unknown method', base('{ name: api, match: { path: /api/**, methods: [FETCH] }, split: {} }')],
-    ['a name with capitals', base('{ name: Api, match: { path: /api/** }, split: {} }')],
-    ['a shadow without to', base('{ name: api, match: { path: /api/** }, split: {}, shadow: { percent: 100 } }')],
-    [
-      'a rollout step that is neither a percent nor pause',
-      base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, wait, 100] } }'),
-    ],
-    [
-      'a rollout interval under 1 s',
-      base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], interval_seconds: 0 } }'),
-    ],
-    ['an unknown on_failure', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], on_failure: retry } }')],
-    ['a misspelt rollout key', base('{ name: api, match: { path: /api/** }, split: { thoughts: 0 }, rollout: { steps: [5, 100], failure_limt: 2 } }')],
-    ['a backend url with a path', base('{ name: api, match: { path: /api/** }, split: {} }').replace('http://127.0.0.1:8003', 'http://127.0.0.1:8003/api')],
-    ['an https backend', base('{ name: api, match: { path: /api/** }, split: {} }').replace('http://127.0.0.1:8003', 'https://127.0.0.1:8003')],
-    ['a timeout of 0', base('{ name: api, match: { path: /api/** }, split: {} }').replace('8003 }', '8003, connect_timeout_ms: 0 }')],
-    ['protect as one string', base('{ name: api, match: { path: /api/** }, split: {} }', 'protect: /admin/**')],
-    ['no routes', 'backends:\n  legacy: { url: http://127.0.0.1:8001, legacy: true }\nroutes: []\n'],
-  ])('refuses %s', (_what, text) => {
+  it.each(SCHEMA_REFUSED_PLANS)('refuses $name', ({ text }) => {
     expect(schemaErrors(parse(text))).not.toEqual([]);
     expect(compileRouteTable(text, 'routes.yaml').ok).toBe(false);
   });

@@ -1,6 +1,7 @@
-import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { expect, it } from 'vitest';
+import { jwtAttacks } from '../../faults/corpora/jwtAttacks.ts';
 import { send, type RequestOptions } from './client.ts';
 import type { ApiTarget } from './targets.ts';
 
@@ -266,26 +267,7 @@ export function defineApiContract(target: () => ApiTarget): void {
   });
 
   it('every kind of bad token answers 401 with the standard message, never 500', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const key = target().privateKeyPem;
-    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    const claims = part({ username: 'bruce', iat: now, exp: now + 60 });
-    // The classic confusion attack: HS256 with the RSA public key as the HMAC secret.
-    const hsInput = `${part({ alg: 'HS256', typ: 'JWT' })}.${claims}`;
-    const hsSignature = createHmac('sha256', target().publicKeyPem).update(hsInput).digest('base64url');
-    const cases: Record<string, string | undefined> = {
-      'no header': undefined,
-      'wrong scheme': 'Basic YnJ1Y2U6cGFzc3dvcmQ=',
-      'Bearer without token': 'Bearer',
-      garbage: 'Bearer not.a.jwt',
-      'wrong key': `Bearer ${jwt.sign({ username: 'bruce', iat: now, exp: now + 60 }, otherKey, { algorithm: 'RS256' })}`,
-      expired: `Bearer ${jwt.sign({ username: 'bruce', iat: now - 7200, exp: now - 3600 }, key, { algorithm: 'RS256' })}`,
-      'no exp': `Bearer ${jwt.sign({ username: 'bruce', iat: now }, key, { algorithm: 'RS256' })}`,
-      'no username': `Bearer ${jwt.sign({ iat: now, exp: now + 60 }, key, { algorithm: 'RS256' })}`,
-      'alg none': `Bearer ${part({ alg: 'none', typ: 'JWT' })}.${claims}.`,
-      'HS256 signed with the public key': `Bearer ${hsInput}.${hsSignature}`,
-    };
+    const cases = jwtAttacks(target());
     for (const [name, authorization] of Object.entries(cases)) {
       const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
       const response = await call('GET', '/api/me/thoughts/', { headers });

@@ -35,7 +35,7 @@ export function send(url: string, options: SendOptions = {}): Promise<Reply> {
  * Sends a request line exactly as written (node:http would refuse or rewrite some of the
  * hostile targets under test) and returns the status and body.
  */
-export function sendRaw(port: number, target: string, extraHeaders = ''): Promise<{ status: number; body: string }> {
+export function sendRaw(port: number, target: string, extraHeaders = '', method = 'GET'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -48,7 +48,7 @@ export function sendRaw(port: number, target: string, extraHeaders = ''): Promis
       const body = text.slice(head.length + 4);
       resolve({ status, body: /\r\ntransfer-encoding: chunked/i.test(head) ? dechunk(body) : body });
     });
-    socket.write(`GET ${target} HTTP/1.1\r\nHost: gateway.test\r\nConnection: close\r\n${extraHeaders}\r\n`);
+    socket.write(`${method} ${target} HTTP/1.1\r\nHost: gateway.test\r\nConnection: close\r\n${extraHeaders}\r\n`);
   });
 }
 
