@@ -268,13 +268,18 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
-  it('the gateway fails /readyz for a drain delay at SIGTERM, and the grace period covers delay and shutdown', () => {
+  /** The gateway Deployment's plain variables (not from Secrets), and what the gateway's own parser makes of them. */
+  function gatewayEnv(): { gateway: Deployment; plain: Record<string, string>; options: ReturnType<typeof optionsFromEnv> } {
     const gateway = deployments.find((d) => processOf(d) === 'gateway')!;
-    // The gateway's own parser reads the values (the key file exists only in the pod).
-    const plain = Object.entries(envOf(containerOf(gateway))).flatMap(([name, v]) =>
-      v.value === undefined || name === 'JWT_PUBLIC_KEY_FILE' ? [] : [[name, v.value]],
-    );
-    const options = optionsFromEnv(Object.fromEntries(plain));
+    // The key file exists only in the pod.
+    const plain = Object.fromEntries(
+      Object.entries(envOf(containerOf(gateway))).flatMap(([name, v]) => (v.value === undefined || name === 'JWT_PUBLIC_KEY_FILE' ? [] : [[name, v.value]])),
+    ) as Record<string, string>;
+    return { gateway, plain, options: optionsFromEnv(plain) };
+  }
+
+  it('the gateway fails /readyz for a drain delay at SIGTERM, and the grace period covers delay and shutdown', () => {
+    const { gateway, options } = gatewayEnv();
     expect(options.drainDelayMs).toBeGreaterThanOrEqual(5_000);
     const graceMs = Number(gateway.spec.template.spec.terminationGracePeriodSeconds) * 1000;
     expect(options.drainDelayMs! + options.shutdownTimeoutMs!).toBeLessThan(graceMs);
@@ -320,6 +325,12 @@ describe('deploy/k8s manifests', () => {
     expect(adminService, 'ServiceMonitor finds the admin Service').toBeDefined();
     const credentials = monitor!.spec.endpoints[0].authorization.credentials;
     expect(secrets.find((s) => s.metadata.name === credentials.name)?.stringData?.[credentials.key]).toBeDefined();
+  });
+
+  it('runs no rollout controller in the gateway replicas: their plan is the read-only ConfigMap', () => {
+    const { gateway, plain, options } = gatewayEnv();
+    expect(options.rollout).toBe(false);
+    expect(containerOf(gateway).volumeMounts!.find((m) => m.mountPath === path.posix.dirname(plain.GATEWAY_ROUTES!))?.readOnly).toBe(true);
   });
 
   it("mounts routes.yaml from the ConfigMap as a folder (no subPath), and the gateway's validator accepts it", () => {

@@ -13,6 +13,7 @@ import { parseMetrics, sample } from '../../gateway/test/helpers/routes.ts';
 import { startStandIn, type StandIn } from '../../gateway/test/helpers/standInService.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
+import { freePort } from '../support/ports.ts';
 import { eventually, startTraffic, type Traffic } from '../support/rolloutTraffic.ts';
 import { startSystem, type MyThoughtsSystem } from '../support/system.ts';
 
@@ -163,6 +164,18 @@ describe('progressive rollout with GATEWAY_WORKERS=2: the primary runs the one c
     );
     expect(attempts).toBeGreaterThan(0);
   }, 60_000);
+
+  it('GATEWAY_PROMETHEUS_URL: the primary reads the gates from Prometheus, and holds the step while it does not answer', async () => {
+    const prometheusUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+    const routesFile = writePlan('[50, 100]', 1);
+    gateway = await serveWithWorkers(routesFile, { GATEWAY_PROMETHEUS_URL: prometheusUrl });
+    traffic = startTraffic([gateway.url], { concurrency: 2, newConnections: true });
+    const check = await eventually('a check', 15_000, async () => (await status(gateway!)).lastCheck ?? undefined);
+    expect(check.verdict).toBe('inconclusive');
+    expect(check.reason).toContain(`cannot read the gate values: Prometheus at ${prometheusUrl} did not answer`);
+    expect(controllerLines(gateway).map((line) => [line.pid, line.gates])).toEqual([[gateway.child.pid, `Prometheus at ${prometheusUrl}`]]);
+    expect(audit(routesFile).map((a) => `${a.action} ${a.new.thoughts}`)).toEqual(['step 50']);
+  }, 30_000);
 
   it('GATEWAY_ROLLOUT=off: no process of the cluster runs a controller', async () => {
     const routesFile = writePlan('[50, 100]', 1);
