@@ -4,8 +4,8 @@ import { LOAD_PATHS, named, type FaultCase } from '../case.ts';
 import { startLoad } from '../load.ts';
 import { eventually, startStand } from '../stand.ts';
 
-/** Long enough for the load balancer below (which polls every 100 ms) to see /readyz turn 503. */
-const DRAIN_DELAY_MS = 1_000;
+/** Long enough for the load balancer below (which polls every 100 ms) to see /readyz turn 503, even on a busy machine. */
+const DRAIN_DELAY_MS = 2_000;
 
 /**
  * The gateway is SIGTERMed under load, as Kubernetes stops a pod: with GATEWAY_DRAIN_DELAY_MS it
@@ -15,7 +15,7 @@ const DRAIN_DELAY_MS = 1_000;
  */
 export const sigtermCase: FaultCase = {
   name: 'sigterm',
-  summary: 'the gateway SIGTERMed under load (drain delay 1 s) → requests dropped',
+  summary: 'the gateway SIGTERMed under load (drain delay 2 s) → requests dropped',
   async run({ clients, seconds }) {
     const stand = await startStand({ shares: { users: 50, thoughts: 50 }, gatewayEnv: { GATEWAY_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS) } });
     try {

@@ -89,6 +89,7 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: every worker re-reads the routes file');
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+    rollout?.planChanged();
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);

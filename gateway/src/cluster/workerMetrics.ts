@@ -48,7 +48,8 @@ export function serveMetricsToPrimary(registry: Registry): void {
 export class WorkerMetrics {
   /** Workers that said they answer, by cluster id: one forked but not started yet has served nothing. */
   private readonly serving = new Map<number, Worker>();
-  private readonly waiting = new Map<number, (answer: Answer) => void>();
+  /** Open questions by message id: the worker asked, and how to settle it (with its answer, or why there is none). */
+  private readonly waiting = new Map<number, { readonly workerId: number; settle(answer: Answer | string): void }>();
   private nextId = 0;
   readonly contentType: string;
 
@@ -60,9 +61,12 @@ export class WorkerMetrics {
     this.contentType = own.contentType;
     cluster.on('message', (worker, message: unknown) => {
       if (isMessage<{ type: typeof READY }>(message, READY)) this.serving.set(worker.id, worker);
-      else if (isMessage<Answer>(message, ANSWER)) this.waiting.get(message.id)?.(message);
+      else if (isMessage<Answer>(message, ANSWER)) this.waiting.get(message.id)?.settle(message);
     });
-    cluster.on('exit', (worker) => this.serving.delete(worker.id));
+    cluster.on('exit', (worker, code, signal) => {
+      this.serving.delete(worker.id);
+      for (const question of [...this.waiting.values()].filter((q) => q.workerId === worker.id)) question.settle(`it exited (${signal ?? code})`);
+    });
   }
 
   /** Each serving worker's metrics by its pid, or why it sent none (no answer in time, an error). */
@@ -97,7 +101,9 @@ export class WorkerMetrics {
         resolve(result);
       };
       const timer = setTimeout(() => done(`no answer within ${this.timeoutMs} ms`), this.timeoutMs);
-      this.waiting.set(id, (answer) => done(answer.metrics ?? `its registry failed: ${answer.error ?? 'no reason given'}`));
+      const settle = (answer: Answer | string) =>
+        done(typeof answer === 'string' ? answer : (answer.metrics ?? `its registry failed: ${answer.error ?? 'no reason given'}`));
+      this.waiting.set(id, { workerId: worker.id, settle });
       worker.send({ type: ASK, id } satisfies Ask, (error: Error | null) => error && done(`cannot reach it (${error.message})`));
     });
   }
