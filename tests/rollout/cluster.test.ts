@@ -13,6 +13,7 @@ import { parseMetrics, sample } from '../../gateway/test/helpers/routes.ts';
 import type { StandIn } from '../../gateway/test/helpers/standInService.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
+import { hasChromium, openBrowserPage, type BrowserPage } from '../support/chromium.ts';
 import { freePort } from '../support/ports.ts';
 import { eventually, startTraffic, type Traffic } from '../support/rolloutTraffic.ts';
 import { GATEWAY_BIN } from '../support/gatewayProcess.ts';
@@ -177,4 +178,33 @@ describe('progressive rollout with GATEWAY_WORKERS=2: the primary runs the one c
     expect((await send(`${gateway.adminUrl}/api/rollout`)).status).toBe(404);
     expect(parseMetrics((await send(`${gateway.adminUrl}/metrics`)).body).has(sample('gateway_rollout_percent', { route: 'thoughts' }))).toBe(false);
   }, 30_000);
+
+  describe.skipIf(!hasChromium)('in headless Chromium', () => {
+    let browser: BrowserPage | undefined;
+    afterEach(() => browser?.close());
+
+    it("the primary's dashboard shows the rollouts alone, says why, and its Promote button steps the rollout", async () => {
+      const routesFile = writePlan('[50, pause, 100]', 2);
+      gateway = await serveWithWorkers(routesFile);
+      traffic = startTraffic([gateway.url], { concurrency: 4, newConnections: true });
+      // The 404 of /api/plan is expected: it is how the page learns it is on a primary.
+      browser = await openBrowserPage(1360, 900, (text) => text.includes('404'));
+      const { page } = browser;
+      await page.goto(gateway.adminUrl);
+      const panel = page.locator('[data-rollout="thoughts"]');
+      await expect.poll(() => panel.locator('[data-testid="rollout-status"]').textContent(), { timeout: 20_000 }).toBe('paused');
+      expect(await page.locator('#rollouts-only').textContent()).toMatch(/^this admin port is a cluster primary's \(GATEWAY_WORKERS>1\)/);
+      expect(await page.locator('#live-text').textContent()).toBe('rollouts only');
+      // What needs one process's state is not drawn: no empty routes table, no panic button.
+      for (const hidden of ['.headline', '#routes', '#audit', '#panic-open']) expect(await page.locator(hidden).isVisible(), hidden).toBe(false);
+      expect(await page.locator('#error').isVisible()).toBe(false);
+      await browser.screenshot('rollout-dashboard-cluster.png');
+
+      await panel.getByRole('button', { name: 'Promote' }).click();
+      await expect.poll(() => panel.locator('[data-testid="rollout-status"]').textContent(), { timeout: 10_000 }).toBe('completed');
+      expect(readFileSync(routesFile, 'utf8')).toContain('split: { thoughts: 100 }');
+      expect(audit(routesFile).map((a) => `${a.via} ${a.action} ${a.new.thoughts}`)).toEqual(['rollout step 50', 'rollout step 100']);
+      expect(browser.problems).toEqual([]);
+    }, 60_000);
+  });
 });
