@@ -51,14 +51,14 @@ afterAll(async () => {
 });
 
 /** The thoughts API under rollout to the stand-in, in a directory of its own. */
-function writePlan(steps: string, intervalSeconds: number): string {
+function writePlan(steps: string, intervalSeconds: number, failureLimit = 2): string {
   dir = mkdtempSync(path.join(tmpdir(), 'rollout-cluster-'));
   const routesFile = path.join(dir, 'routes.yaml');
   writeFileSync(
     routesFile,
     rolloutPlan(backends, {
       shadow: false,
-      rollout: `steps: ${steps}, interval_seconds: ${intervalSeconds}, min_requests: ${MIN_REQUESTS}, max_error_percent: 1, max_p95_ms: 3000, max_p95_ratio: 50, failure_limit: 2`,
+      rollout: `steps: ${steps}, interval_seconds: ${intervalSeconds}, min_requests: ${MIN_REQUESTS}, max_error_percent: 1, max_p95_ms: 3000, max_p95_ratio: 50, failure_limit: ${failureLimit}`,
     }),
   );
   return routesFile;
@@ -155,6 +155,34 @@ describe('progressive rollout with GATEWAY_WORKERS=2: the primary runs the one c
     );
     expect(attempts).toBeGreaterThan(0);
   }, 60_000);
+
+  it('a worker killed mid-rollout: the next check counts what the live workers served (its replacement from zero) and fails, then rolls back', async () => {
+    await standIn.set({ mode: 'unavailable' });
+    const routesFile = writePlan('[50, 100]', 3, 3);
+    gateway = await serveWithWorkers(routesFile);
+    // A connection node:cluster was handing to the killed worker is never answered: its client gives up.
+    traffic = startTraffic([gateway.url], { concurrency: 4, newConnections: true, timeoutMs: 5_000 });
+    await eventually('two failed checks', 20_000, async () => ((await status(gateway!)).failures === 2 ? true : undefined));
+    const workerPids = [...new Set(gateway.lines().flatMap((line) => (line.msg === 'request' ? [line.pid as number] : [])))];
+    expect(workerPids).toHaveLength(2);
+    process.kill(workerPids[0]!, 'SIGKILL');
+    await eventually('rolled back', 20_000, async () => ((await status(gateway!)).status === 'rolled_back' ? true : undefined));
+
+    // The killed worker had counted about two intervals' attempts. Summed without regard to
+    // who counted what, they would vanish from the total, so the third interval would come out
+    // near zero or negative (inconclusive); per worker it is what the live ones served: failed.
+    const checks = gateway.lines().filter((line) => String(line.msg).startsWith('rollout check of thoughts'));
+    expect(checks.map((line) => line.verdict)).toEqual(['failed', 'failed', 'failed']);
+    expect((checks[2]!.gates as Record<string, { value: number }>).requests!.value).toBeGreaterThanOrEqual(MIN_REQUESTS);
+    expect(audit(routesFile).map((a) => `${a.action} ${a.old.thoughts}→${a.new.thoughts}`)).toEqual(['step 0→50', 'rollback 50→0']);
+    // The replacement serves, and /metrics sums the live workers again.
+    expect(gateway.lines().some((line) => String(line.msg).startsWith('gateway worker died'))).toBe(true);
+    expect((await send(`${gateway.adminUrl}/metrics`)).status).toBe(200);
+    // Only what the killed worker held was lost (at most one request per client); the fallback hid every 503.
+    await traffic.stop();
+    expect(traffic.fiveHundreds()).toBeLessThanOrEqual(4);
+    expect(traffic.statuses.get(200)).toBeGreaterThan(100);
+  }, 45_000);
 
   it('GATEWAY_PROMETHEUS_URL: the primary reads the gates from Prometheus, and holds the step while it does not answer', async () => {
     const prometheusUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there

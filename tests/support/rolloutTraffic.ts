@@ -20,6 +20,8 @@ export interface TrafficOptions {
   pauseMs?: number;
   /** Every request on a new connection, so a cluster primary deals them out to its workers in turn. */
   newConnections?: boolean;
+  /** A request with no answer this long counts as failed (status 0) instead of holding its client. */
+  timeoutMs?: number;
 }
 
 /**
@@ -36,7 +38,7 @@ export function startTraffic(gatewayUrls: readonly string[], options: TrafficOpt
       const url = `${gatewayUrls[i % gatewayUrls.length]}${PATHS[i % PATHS.length]}`;
       try {
         const cookie = cohortCookie(`rollout-${i % clients}`);
-        const reply = await send(url, { headers: options.newConnections ? { cookie, connection: 'close' } : { cookie } });
+        const reply = await send(url, { headers: options.newConnections ? { cookie, connection: 'close' } : { cookie }, timeoutMs: options.timeoutMs });
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
       } catch {
         statuses.set(0, (statuses.get(0) ?? 0) + 1); // no answer at all: counted as status 0, which every test asserts on

@@ -12,6 +12,8 @@ export interface SendOptions {
   method?: string;
   headers?: Record<string, string | string[]>;
   body?: string | Buffer;
+  /** Give up (reject) when the socket is idle this long: for traffic that must not wait for ever on a lost connection. */
+  timeoutMs?: number;
 }
 
 /** One HTTP request with node:http; resolves with the whole response. */
@@ -27,6 +29,7 @@ export function send(url: string, options: SendOptions = {}): Promise<Reply> {
       });
     });
     req.on('error', reject);
+    if (options.timeoutMs) req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
     req.end(options.body);
   });
 }
