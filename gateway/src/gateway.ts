@@ -235,6 +235,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     tracing: requestTracing,
     finished(exchange, req, res) {
       requestTracing?.finish(exchange, res);
+      // Served elsewhere because outlier detection had taken its backend out: still a failed try of
+      // that backend, or a rollout's gates would see an ejected service as one with too few requests.
+      const ejected = exchange.routing?.ejected;
+      if (ejected) metrics.countAttempt(exchange.routeName, ejected.name, 'ejected');
       recordExchange(exchange, res, counters, accessLog);
       traffic.record(exchange, req, res);
       inFlight -= 1;

@@ -53,8 +53,9 @@ afterAll(async () => {
   await backends?.stop();
 });
 
-async function start(options: Plan = {}, load: Parameters<typeof startTraffic>[1] = {}): Promise<TestGateway> {
-  gateway = await startTestGateway(plan(options), {
+/** A gateway on `plan(options)`, or on the routes.yaml text given, with clients reading through it. */
+async function start(options: Plan | string = {}, load: Parameters<typeof startTraffic>[1] = {}): Promise<TestGateway> {
+  gateway = await startTestGateway(typeof options === 'string' ? options : plan(options), {
     backendUrls: {},
     rollout: { notifier: { backoffMs: [100, 200] } },
   });
@@ -184,6 +185,31 @@ describe('progressive rollout against the real services', () => {
     expect(traffic!.sent()).toBeGreaterThan(50);
     expect(traffic!.fiveHundreds()).toBe(0);
     expect(standIn.served()).toBeGreaterThan(0);
+  });
+
+  it('503s with outlier ejection on: requests diverted from the ejected backend count against it, so the checks fail (not inconclusive) and it rolls back', async () => {
+    await standIn.set({ mode: 'unavailable' });
+    // Ejected after 3 failures for longer than the test: nearly every request of each interval is
+    // diverted to legacy untried. No shadow, so no parity gate: only the error gate can fail it.
+    const gw = await start(
+      rolloutPlan(backends, {
+        shadow: false,
+        outlier: 'consecutive_failures: 3, cooldown_seconds: 600',
+        rollout: `steps: [50, 100], interval_seconds: 2, min_requests: 20, max_error_percent: 1, failure_limit: 2, notify: [${hooks.url}]`,
+      }),
+    );
+    await until('rolled back', async () => (await status(gw)).status === 'rolled_back');
+    const metrics = await scrape(gw);
+    expect(metrics.get(sample('gateway_backend_ejections_total', { backend: 'thoughts' }))).toBeGreaterThanOrEqual(1);
+    const diverted = metrics.get(sample('gateway_backend_attempts_total', { route: 'thoughts', backend: 'thoughts', result: 'ejected' })) ?? 0;
+    const tried = metrics.get(sample('gateway_backend_attempts_total', { route: 'thoughts', backend: 'thoughts', result: '5xx' })) ?? 0;
+    expect(diverted).toBeGreaterThan(tried);
+    expect(metrics.get(sample('gateway_rollout_checks_total', { route: 'thoughts', result: 'failed' }))).toBe(2);
+    const audit = auditLines(gw);
+    expect(audit.map((a) => `${a.action} ${a.old.thoughts}→${a.new.thoughts}`)).toEqual(['step 0→50', 'rollback 50→0']);
+    expect(percentInFile(gw)).toBe(0);
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
   });
 
   it('200 with different data: rolled back by the parity gate before 50 %, the error and latency gates passing', async () => {

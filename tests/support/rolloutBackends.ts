@@ -29,22 +29,24 @@ export interface RolloutPlanOptions {
   readonly split?: number;
   /** Every request shadowed to the new backend, for the parity gate. Default true. */
   readonly shadow?: boolean;
+  /** The plan's `outlier:` map. Default ejection off (`consecutive_failures: 0`), so every failure reaches the new backend's attempts. */
+  readonly outlier?: string;
 }
 
 /**
  * routes.yaml with the thoughts API under rollout from the monolith to the stand-in (every
  * request shadowed to it, for the parity gate, unless `shadow: false`) and outlier ejection
- * off, so every failure of the new backend reaches the gates. The split line ends in `# moved by the rollout`: the rollout's
+ * off unless `outlier` says otherwise. The split line ends in `# moved by the rollout`: the rollout's
  * writes must keep it.
  */
 export function rolloutPlan(
   { system, standIn }: Pick<RolloutBackends, 'system' | 'standIn'>,
-  { rollout, split = 0, shadow = true }: RolloutPlanOptions,
+  { rollout, split = 0, shadow = true, outlier = 'consecutive_failures: 0' }: RolloutPlanOptions,
 ): string {
   return `backends:
   legacy:   { url: ${system.legacyUrl}, legacy: true }
   thoughts: { url: ${standIn.url} }
-outlier: { consecutive_failures: 0 }
+outlier: { ${outlier} }
 routes:
   - { name: internal, match: { path: [/admin/**, /metrics] }, deny: 404 }
   - name: thoughts

@@ -8,6 +8,8 @@ export type Decision = 'weight' | 'override' | 'fallback' | 'deny';
 export interface Choice {
   readonly backend: Backend;
   readonly decision: Decision;
+  /** The backend the client was dealt to when outlier detection had taken it out (`backend` serves instead), else null. */
+  readonly ejected: Backend | null;
 }
 
 /**
@@ -18,8 +20,8 @@ export interface Choice {
 export function chooseBackend(route: Route, clientKey: string | null, isEjected: (backend: Backend) => boolean): Choice {
   const backend =
     route.needsCohort && clientKey !== null ? backendForBucket(route, bucketOf(route.seed, clientKey)) : (route.slices[0]?.backend ?? route.legacy);
-  if (!backend.legacy && isEjected(backend)) return { backend: fallbackFor(route, backend, null)!, decision: 'fallback' };
-  return { backend, decision: 'weight' };
+  if (!backend.legacy && isEjected(backend)) return { backend: fallbackFor(route, backend, null)!, decision: 'fallback', ejected: backend };
+  return { backend, decision: 'weight', ejected: null };
 }
 
 /** New backends hold the low buckets in declaration order; legacy holds the rest. */

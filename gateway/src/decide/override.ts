@@ -38,7 +38,7 @@ export class OverrideGate {
       };
     }
     const reason = this.refusal(headers, name, testers);
-    return reason === null ? { kind: 'granted', backend, decision: 'override' } : { kind: 'refused', reason };
+    return reason === null ? { kind: 'granted', backend, decision: 'override', ejected: null } : { kind: 'refused', reason };
   }
 
   /** Null when the request proves it may choose `backend`, else why not. */

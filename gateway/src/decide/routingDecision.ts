@@ -14,6 +14,8 @@ export interface RoutingDecision {
   readonly route: Route;
   readonly backend: Backend;
   readonly decision: Decision;
+  /** The backend the client's cohort chose, taken out by outlier detection: its request counts against it (null: none). */
+  readonly ejected: Backend | null;
   /**
    * The client's cohort key as read while deciding (null: none sent), kept so the traffic
    * window does not parse cookies or look up the token again; undefined: not read.
@@ -40,10 +42,11 @@ export class Decider {
   decide(table: RouteTable, route: Route, headers: IncomingHttpHeaders): RoutingDecision {
     const override = this.overrides.check(headers, route, table.testers);
     const overrideRefused = override?.kind === 'refused' ? override.reason : null;
-    if (override?.kind === 'granted') return { route, backend: override.backend, decision: 'override', cohortKey: undefined, setCookie: null, overrideRefused };
+    if (override?.kind === 'granted')
+      return { route, backend: override.backend, decision: 'override', ejected: null, cohortKey: undefined, setCookie: null, overrideRefused };
     if (!route.needsCohort) {
       const choice = chooseBackend(route, null, this.isEjected);
-      return { route, backend: choice.backend, decision: choice.decision, cohortKey: undefined, setCookie: null, overrideRefused };
+      return { route, backend: choice.backend, decision: choice.decision, ejected: choice.ejected, cohortKey: undefined, setCookie: null, overrideRefused };
     }
     const keys = table.cohort.keys;
     const cohortKey = cohortKeyOf(keys, headers, this.proof);
@@ -58,6 +61,6 @@ export class Decider {
       if (keys.some((k) => k.kind === 'cookie')) setCookie = cookie.header;
     }
     const choice = chooseBackend(route, key, this.isEjected);
-    return { route, backend: choice.backend, decision: choice.decision, cohortKey, setCookie, overrideRefused };
+    return { route, backend: choice.backend, decision: choice.decision, ejected: choice.ejected, cohortKey, setCookie, overrideRefused };
   }
 }

@@ -43,7 +43,7 @@ export class GatewayMetrics {
 
   readonly backendAttempts = new Counter({
     name: 'gateway_backend_attempts_total',
-    help: 'Forwarding attempts by route, backend tried and result: ok, 5xx, refused, reset, timeout; failures the fallback hid from the client count too',
+    help: 'Forwarding attempts by route, backend tried and result: ok, 5xx, refused, reset, timeout, ejected (not tried: outlier detection had taken the backend out, the fallback served); failures the fallback hid from the client count too',
     labelNames: ['route', 'backend', 'result'] as const,
     registers: [this.registry],
   });
