@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { CohortCookies } from '../gateway/src/decide/cohortCookie.ts';
 
 /**
  * The simulated clients: 1 000 of them, each with its own cohort identity, so a 90/10 split
@@ -10,6 +11,9 @@ import { createTokenSigner } from '@mythoughts/shared/tokens';
  * runs (hey sends the same headers on every request: one returning client).
  */
 const CLIENTS = 1_000;
+
+/** The gw_cohort secret of every gateway the bench starts, so its clients' cookies verify as the gateway's own. */
+export const BENCH_COHORT_SECRET = 'bench-cohort-secret-0123456789abcdef';
 
 export type ClientKind = 'cookies' | 'jwt';
 
@@ -40,10 +44,12 @@ export function makeJwtKeys(dir: string): JwtKeys {
 export function makeClients(dir: string, kind: ClientKind, keys: JwtKeys): ClientProfile {
   const headers: string[] = [];
   if (kind === 'cookies') {
+    const cookies = new CohortCookies(BENCH_COHORT_SECRET);
     for (let i = 0; i < CLIENTS; i++) {
-      // Stable ids, so every run and every target sees the same clients.
+      // Stable ids, so every run and every target sees the same clients; signed, as the gateway
+      // issues them (an unsigned one would be replaced by a new cookie on every request).
       const id = createHash('sha256').update(`bench-client-${i}`).digest('base64url').slice(0, 16);
-      headers.push(`Cookie: gw_cohort=${id}`);
+      headers.push(`Cookie: gw_cohort=${cookies.valueFor(id)}`);
     }
   } else {
     const signer = createTokenSigner(keys.privateKeyPem);

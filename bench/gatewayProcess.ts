@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { BENCH_COHORT_SECRET } from './clients.ts';
 import { REPO_ROOT } from './paths.ts';
 import { delay, startServer, type Server } from './processes.ts';
 
@@ -37,6 +38,7 @@ export async function startGatewayProcess(spec: GatewaySpec): Promise<Server> {
     // Keys, SQLite and anything else a default would put under <repo>/data stays in the temp dir.
     DATA_DIR: path.join(spec.tmpDir, 'data'),
     LOG_LEVEL: 'info',
+    GATEWAY_COHORT_SECRET: BENCH_COHORT_SECRET,
     ...spec.env,
   };
   const server = await startServer({

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { backendHttpBlock } from './backendNginxConfig.ts';
-import { makeClients, makeJwtKeys, type ClientKind, type ClientProfile } from './clients.ts';
+import { BENCH_COHORT_SECRET, makeClients, makeJwtKeys, type ClientKind, type ClientProfile } from './clients.ts';
 import { answers, startGatewayProcess } from './gatewayProcess.ts';
 import { startNginx } from './nginx.ts';
 import { nginxProxyHttpBlock } from './nginxProxyConfig.ts';
@@ -164,6 +164,7 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
         LEGACY_PORT: String(await freePort()),
         USERS_PORT: String(await freePort()),
         THOUGHTS_PORT: String(await freePort()),
+        GATEWAY_COHORT_SECRET: BENCH_COHORT_SECRET,
       };
       try {
         const supervisor = await startServer({
