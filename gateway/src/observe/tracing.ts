@@ -140,7 +140,7 @@ export class RequestTracing {
       span.updateName(`${spanMethod(exchange.method)} ${template}`);
     }
     span.setAttribute(GATEWAY_ATTRIBUTES.backend, exchange.backendName);
-    span.setAttribute(GATEWAY_ATTRIBUTES.decision, exchange.routing?.decision === 'fallback' ? 'ejected' : exchange.decision);
+    span.setAttribute(GATEWAY_ATTRIBUTES.decision, exchange.routing?.ejected ? 'ejected' : exchange.decision);
     span.setAttribute(GATEWAY_ATTRIBUTES.attempts, exchange.attempts);
     span.setAttribute(GATEWAY_ATTRIBUTES.shadowed, traced.shadowed);
     if (res.headersSent) {
