@@ -1,8 +1,8 @@
 // docker-compose.yaml, the Dockerfile and what they name, checked without a Docker engine:
 // the Compose Specification schema, every file and folder they point at, the secrets the
 // documented script makes, and that each process gets the ports and variables it reads.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -11,27 +11,38 @@ import { parse } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
 import { makeDevSecrets, SECRET_FILES } from '../../deploy/make-dev-secrets.mjs';
 import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
+import { etcdSettingsFromEnv } from '../../gateway/src/etcd/etcdSettings.ts';
+import { optionsFromEnv } from '../../gateway/src/env.ts';
 import {
   appServices,
+  commandOf,
   COMPOSE_FILE,
   composeEnv,
   entrypointFileVariables,
   environmentOf,
   hostPathMap,
   interpolate,
+  nativeCommand,
   nativeEnv,
+  planPushOf,
   readCompose,
   REPO_ROOT,
+  serverServices,
   toHostPath,
   type ComposeFile,
   type ComposeMount,
   type ComposeService,
 } from './composeEnv.ts';
+import { HAPROXY_CONFIG, readHaproxyConfig } from './haproxyConfig.ts';
 
 // The Compose Specification's own schema, kept in the repo with its licence (see its README).
 const SCHEMA_FILE = path.join(REPO_ROOT, 'tests/deploy/compose-spec/compose-spec.json');
 const compose: ComposeFile = readCompose();
 const apps = appServices(compose);
+/** The app services that serve (not plan-push, which runs once). */
+const servers = serverServices(compose);
+/** The gateway replicas, by service name. */
+const replicas = Object.keys(servers).filter((name) => servers[name] === 'gateway');
 
 function schemaValidator() {
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
@@ -104,7 +115,7 @@ describe('docker-compose.yaml', () => {
     expect(validate(compose), explain(validate.errors)).toBe(true);
     // …and the validator does reject what compose rejects (a misspelt key, a wrong type).
     const broken = structuredClone(compose);
-    (broken.services.gateway as Record<string, unknown>).depends_onn = ['users'];
+    (broken.services['gateway-1'] as Record<string, unknown>).depends_onn = ['users'];
     (broken.services.users as Record<string, unknown>).ports = 'not-a-list';
     expect(validate(broken)).toBe(false);
   });
@@ -112,13 +123,15 @@ describe('docker-compose.yaml', () => {
   it('also parses with the variables set and refuses an unknown interpolation form', () => {
     const custom = readCompose(COMPOSE_FILE, { POSTGRES_PASSWORD: 's3cret', GATEWAY_PUBLISH_PORT: '80' });
     expect(environmentOf(custom.services.users!).DATABASE_URL).toBe('postgres://mythoughts:s3cret@postgres:5432/mythoughts');
-    expect(publishedPorts(custom.services.gateway!).map((p) => p.published)).toContain('80');
+    expect(publishedPorts(custom.services.haproxy!).map((p) => p.published)).toContain('80');
     expect(interpolate('$${X} ${A:-b} ${A-c}', { A: '' })).toBe('${X} b ');
     expect(() => interpolate('${A:?set A}', {})).toThrow(/set A/);
   });
 
-  it('runs the four processes, each from the Dockerfile with a SERVICE the image knows', () => {
-    expect(Object.values(apps).sort()).toEqual(Object.keys(PROCESSES).sort());
+  it('runs the four processes (the gateway as two replicas and a one-shot plan push), each from the Dockerfile with a SERVICE the image knows', () => {
+    expect([...new Set(Object.values(servers))].sort()).toEqual(Object.keys(PROCESSES).sort());
+    expect(replicas.length, 'gateway replicas').toBeGreaterThanOrEqual(2);
+    expect(Object.keys(apps).filter((name) => !servers[name])).toEqual([planPushOf(compose).service]);
     for (const [name, process] of Object.entries(apps)) {
       const service = compose.services[name]!;
       const build = service.build;
@@ -127,7 +140,12 @@ describe('docker-compose.yaml', () => {
       const context = path.resolve(REPO_ROOT, build.context ?? '.');
       expect(statSync(context).isDirectory(), `${name}: build context ${context}`).toBe(true);
       expect(existsSync(path.resolve(context, build.dockerfile ?? 'Dockerfile')), `${name}: Dockerfile`).toBe(true);
-      expect(service.command, `${name}: the image's entrypoint picks the entry from SERVICE`).toBeUndefined();
+      if (servers[name]) expect(service.command, `${name}: the image's entrypoint picks the entry from SERVICE`).toBeUndefined();
+      else {
+        // A one-shot: the entrypoint runs its command (the gateway CLI) instead, once.
+        expect(commandOf(service).slice(0, 4), name).toEqual(['node', '--import', 'tsx', PROCESSES[process].entry[0]]);
+        expect(service.restart, `${name} runs once`).toBe('no');
+      }
       expect(service.entrypoint, name).toBeUndefined();
       for (const file of PROCESSES[process].entry.filter((arg) => arg.endsWith('.ts'))) {
         expect(existsSync(path.join(REPO_ROOT, file)), `${name} runs ${file}`).toBe(true);
@@ -176,7 +194,7 @@ describe('docker-compose.yaml', () => {
     expect(mountsOf(postgres).some((m) => m.type === 'volume' && m.target === '/var/lib/postgresql/data')).toBe(true);
     expect(postgres.ports, 'PostgreSQL is not published').toBeUndefined();
 
-    for (const [name, process] of Object.entries(apps)) {
+    for (const [name, process] of Object.entries(servers)) {
       const service = compose.services[name]!;
       const env = environmentOf(service);
       const spec = PROCESSES[process];
@@ -195,7 +213,14 @@ describe('docker-compose.yaml', () => {
         expect(decodeURIComponent(url.password)).toBe(pg.POSTGRES_PASSWORD);
         expect(url.pathname.slice(1)).toBe(pg.POSTGRES_DB);
       } else {
-        expect(dependsOn(service)).toEqual({ 'legacy-monolith': 'service_healthy', users: 'service_healthy', thoughts: 'service_healthy' });
+        // The plan is in etcd before a replica starts; the back ends answer.
+        expect(dependsOn(service)).toEqual({
+          etcd: 'service_healthy',
+          [planPushOf(compose).service]: 'service_completed_successfully',
+          'legacy-monolith': 'service_healthy',
+          users: 'service_healthy',
+          thoughts: 'service_healthy',
+        });
       }
       // Keys come from mounted secrets; only the signers get the private key.
       expect(secrets.get(env.JWT_PUBLIC_KEY_FILE!), `${name}: JWT_PUBLIC_KEY_FILE is a mounted secret`).toBe('jwt-public');
@@ -214,25 +239,46 @@ describe('docker-compose.yaml', () => {
         expect(source.includes(variable), `${name}: ${variable} is read by ${process}`).toBe(true);
       }
     }
+    // plan-push too sets only what the gateway CLI reads.
+    const pushEnv = environmentOf(compose.services[planPushOf(compose).service]!);
+    for (const variable of Object.keys(pushEnv)) expect(sourcesOf('gateway').includes(variable), `plan-push: ${variable}`).toBe(true);
     // Only one process seeds the demo data, so they never race to insert it.
     const seeders = Object.keys(apps).filter((name) => /^(1|true|yes)$/i.test(environmentOf(compose.services[name]!).SEED_DEMO_DATA ?? ''));
     expect(seeders.length).toBeLessThanOrEqual(1);
   });
 
-  it('publishes the gateway on 8080 and its admin port only on 127.0.0.1, and no back end at all', () => {
-    const gateway = compose.services.gateway!;
-    const env = environmentOf(gateway);
-    const ports = publishedPorts(gateway);
-    const publicPort = ports.find((p) => String(p.target) === env.GATEWAY_PORT);
+  it('publishes HAProxy on 8080 and the admin ports only on 127.0.0.1 (each a Host its replica answers), and no gateway or back end at all', () => {
+    const haproxy = publishedPorts(compose.services.haproxy!);
+    const publicPort = haproxy.find((p) => p.target === 8080);
     expect(publicPort?.published).toBe('8080');
-    const admin = ports.find((p) => String(p.target) === env.GATEWAY_ADMIN_PORT);
-    expect(admin?.hostIp, 'admin published to loopback only').toBe('127.0.0.1');
-    // Listening beyond loopback inside the container needs the token (the gateway refuses otherwise).
-    expect(env.GATEWAY_ADMIN_HOST).toBe('0.0.0.0');
-    expect(secretTargets(gateway).get(env.GATEWAY_ADMIN_TOKEN_FILE!)).toBe('gateway-admin-token');
-    expect(secretTargets(gateway).get(env.GATEWAY_OVERRIDE_SECRET_FILE!)).toBe('gateway-override-secret');
-    expect(ports.every((p) => p === publicPort || p.hostIp === '127.0.0.1')).toBe(true);
-    for (const name of ['legacy-monolith', 'users', 'thoughts', 'postgres']) expect(compose.services[name]!.ports, name).toBeUndefined();
+    expect(haproxy.every((p) => p === publicPort || p.hostIp === '127.0.0.1')).toBe(true);
+    for (const name of replicas) {
+      const service = compose.services[name]!;
+      const env = environmentOf(service);
+      const ports = publishedPorts(service);
+      expect(
+        ports.find((p) => String(p.target) === env.GATEWAY_PORT),
+        `${name}: its public port is reached through HAProxy only`,
+      ).toBeUndefined();
+      const admin = ports.find((p) => String(p.target) === env.GATEWAY_ADMIN_PORT);
+      expect(admin?.hostIp, `${name}: admin published to loopback only`).toBe('127.0.0.1');
+      expect(ports.every((p) => p.hostIp === '127.0.0.1')).toBe(true);
+      // The browser names the published port as Host: the admin port must answer it (421 otherwise).
+      const options = optionsFromEnv({
+        GATEWAY_ADMIN_PORT: env.GATEWAY_ADMIN_PORT,
+        GATEWAY_ADMIN_HOSTS: env.GATEWAY_ADMIN_HOSTS,
+        GATEWAY_COHORT_SECRET: 'a cohort secret of thirty-two characters or more',
+      });
+      const answers = (host: string) => host === `127.0.0.1:${options.adminPort}` || options.adminHosts!.includes(host);
+      expect(answers(`127.0.0.1:${admin!.published}`), `${name}: Host 127.0.0.1:${admin!.published}`).toBe(true);
+      // Listening beyond loopback inside the container needs the token (the gateway refuses otherwise).
+      expect(env.GATEWAY_ADMIN_HOST).toBe('0.0.0.0');
+      expect(secretTargets(service).get(env.GATEWAY_ADMIN_TOKEN_FILE!)).toBe('gateway-admin-token');
+      expect(secretTargets(service).get(env.GATEWAY_OVERRIDE_SECRET_FILE!)).toBe('gateway-override-secret');
+      expect(secretTargets(service).get(env.GATEWAY_COHORT_SECRET_FILE!), `${name}: the cohort secret every replica shares`).toBe('gateway-cohort-secret');
+    }
+    expect(new Set(replicas.map((name) => publishedPorts(compose.services[name]!)[0]!.published)).size, 'one admin port each').toBe(replicas.length);
+    for (const name of ['legacy-monolith', 'users', 'thoughts', 'postgres', 'etcd']) expect(compose.services[name]!.ports, name).toBeUndefined();
     for (const name of ['prometheus', 'grafana']) {
       expect(
         publishedPorts(compose.services[name]!).every((p) => p.hostIp === '127.0.0.1'),
@@ -241,29 +287,106 @@ describe('docker-compose.yaml', () => {
     }
   });
 
-  it("mounts a routes.yaml the gateway's validator accepts, as a folder so replaced files are seen, naming compose services", () => {
-    const gateway = compose.services.gateway!;
-    const env = environmentOf(gateway);
-    const mounts = hostPathMap(compose, 'gateway');
-    const routesFile = toHostPath(env.GATEWAY_ROUTES!, mounts);
-    expect(routesFile, 'GATEWAY_ROUTES lies in a bind mount').toBeDefined();
-    const mount = mountsOf(gateway).find((m) => env.GATEWAY_ROUTES!.startsWith(`${m.target}/`));
+  it("pushes a plan the gateway's validator accepts, naming compose services, from a read-only folder mount", () => {
+    const { service, file } = planPushOf(compose);
+    const routesFile = toHostPath(file, hostPathMap(compose, service));
+    expect(routesFile, 'the pushed file lies in a bind mount').toBeDefined();
+    const mount = mountsOf(compose.services[service]!).find((m) => file.startsWith(`${m.target}/`));
     expect(mount && statSync(path.resolve(REPO_ROOT, mount.source!)).isDirectory(), 'a folder mount').toBe(true);
-    expect(mount?.read_only, 'writable: `gateway shift` and the admin API write it back').not.toBe(true);
+    expect(mount?.read_only, 'the plan in git is only read').toBe(true);
+    expect(dependsOn(compose.services[service]!)).toEqual({ etcd: 'service_healthy' });
     const text = readFileSync(routesFile!, 'utf8');
     const result = compileRouteTable(text, routesFile!);
     expect(result.ok, result.ok ? '' : describeProblems(result.problems)).toBe(true);
     const backends = (parse(text) as { backends: Record<string, { url: string }> }).backends;
     for (const [backend, { url }] of Object.entries(backends)) {
       const { hostname, port } = new URL(url);
-      const process = apps[hostname];
+      const process = servers[hostname];
       expect(process, `backend ${backend}: ${hostname} is a compose service`).toBeDefined();
       expect(process).not.toBe('gateway');
       expect(environmentOf(compose.services[hostname]!)[PROCESSES[process!].portVariable], `backend ${backend}: port`).toBe(port);
     }
   });
 
-  it('scrapes the gateway admin port and the three back ends where compose runs them', () => {
+  it('runs etcd from its official image, pinned, on a volume, with a healthcheck; the replicas and plan-push share one store on it', () => {
+    const etcd = compose.services.etcd!;
+    expect(etcd.image).toMatch(/^gcr\.io\/etcd-development\/etcd:v3\.\d+\.\d+$/);
+    const flags = Object.fromEntries(commandOf(etcd).flatMap((arg) => (arg.startsWith('--') ? [arg.slice(2).split(/=(.*)/s).slice(0, 2)] : [])));
+    const dataMount = mountsOf(etcd).find((m) => flags['data-dir'] === m.target || flags['data-dir']?.startsWith(`${m.target}/`));
+    expect(dataMount?.type, 'the data on a named volume').toBe('volume');
+    expect(Object.keys(compose.volumes ?? {})).toContain(dataMount!.source);
+    expect(commandOf({ command: etcd.healthcheck?.test as string[] }).join(' ')).toMatch(/etcdctl .*endpoint health/);
+    const advertised = new URL(flags['advertise-client-urls']!);
+    expect(advertised.hostname, 'advertised as its compose name').toBe('etcd');
+    expect((etcd.expose ?? []).map(String)).toContain(advertised.port);
+    const stores = [...replicas, planPushOf(compose).service].map((name) => {
+      const settings = etcdSettingsFromEnv(environmentOf(compose.services[name]!));
+      expect(settings, `${name}: GATEWAY_PLAN_STORE`).not.toBeNull();
+      expect(dependsOn(compose.services[name]!).etcd, `${name} waits for etcd`).toBe('service_healthy');
+      return settings!;
+    });
+    for (const settings of stores) {
+      expect(settings.hosts).toEqual([`http://etcd:${advertised.port}`]);
+      expect(settings.prefix, 'one prefix: one fleet').toBe(stores[0]!.prefix);
+    }
+  });
+
+  it('gives each replica its own id, an admin URL the others can reach it on, and its own plan cache on a volume the image lets it write', () => {
+    const ids = new Set<string>();
+    const volumes = new Set<string>();
+    for (const name of replicas) {
+      const env = environmentOf(compose.services[name]!);
+      ids.add(env.GATEWAY_REPLICA_ID!);
+      const advertised = new URL(env.GATEWAY_ADVERTISE_ADMIN_URL!);
+      expect(advertised.host, `${name}: advertised by its compose name and admin port`).toBe(`${name}:${env.GATEWAY_ADMIN_PORT}`);
+      expect(env.GATEWAY_ADMIN_HOSTS?.split(','), `${name}: its admin port answers that Host`).toContain(advertised.host);
+      const cache = mountsOf(compose.services[name]!).find((m) => env.GATEWAY_PLAN_CACHE?.startsWith(`${m.target}/`));
+      expect(cache?.type, `${name}: GATEWAY_PLAN_CACHE on a named volume (kept across restarts)`).toBe('volume');
+      volumes.add(cache!.source!);
+      // The image makes DATA_DIR and gives it to the node user: a new volume there starts with that owner.
+      expect(composeEnv(name).DATA_DIR).toBe(cache!.target);
+      expect(readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8')).toContain(`chown node:node ${cache!.target}`);
+    }
+    expect(ids.size, 'distinct GATEWAY_REPLICA_IDs').toBe(replicas.length);
+    expect(volumes.size, 'one cache volume per replica').toBe(replicas.length);
+  });
+
+  it('balances over every replica with HAProxy, which checks /readyz on their admin ports and drops a draining one before it closes', () => {
+    const haproxy = compose.services.haproxy!;
+    expect(haproxy.image, 'the official image, pinned').toMatch(/^haproxy:\d+\.\d+\.\d+$/);
+    expect(toHostPath('/usr/local/etc/haproxy/haproxy.cfg', hostPathMap(compose, 'haproxy')), 'the config where the image reads it').toBe(HAPROXY_CONFIG);
+    expect(Object.keys(dependsOn(haproxy)).sort()).toEqual([...replicas].sort());
+    const config = readHaproxyConfig();
+    expect(config.bindPort).toBe(publishedPorts(haproxy).find((p) => p.published === '8080')?.target);
+    expect(config.servers.map((server) => server.name).sort()).toEqual([...replicas].sort());
+    for (const server of config.servers) {
+      const env = environmentOf(compose.services[server.name]!);
+      expect([server.host, server.port, server.checkPort], server.name).toEqual([server.name, Number(env.GATEWAY_PORT), Number(env.GATEWAY_ADMIN_PORT)]);
+      // Out of rotation (fall × inter) before the gateway stops accepting (its drain delay).
+      expect(config.fall * config.interMs, `${server.name}: HAProxy sees /readyz fail within the drain delay`).toBeLessThan(Number(env.GATEWAY_DRAIN_DELAY_MS));
+      // HAProxy sets X-Forwarded-For, so the replicas keep it.
+      expect(env.GATEWAY_TRUST_FORWARDED).toBe('true');
+    }
+    expect(config.checkUri).toBe('/readyz');
+  });
+
+  it('haproxy -c accepts deploy/haproxy/haproxy.cfg (the replicas are not resolvable here: those warnings only)', () => {
+    const result = spawnSync('haproxy', ['-c', '-f', HAPROXY_CONFIG], { encoding: 'utf8' });
+    expect(result.error, 'haproxy is installed (.ci/run installs it)').toBeUndefined();
+    expect(result.status, result.stderr).toBe(0);
+    const warnings = result.stderr.split('\n').filter((line) => line.includes('[WARNING]'));
+    for (const warning of warnings) expect(warning).toMatch(/could not resolve address '(gateway-\d+)'/);
+    // …and it does refuse a broken one.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'haproxy-check-'));
+    try {
+      writeFileSync(path.join(dir, 'broken.cfg'), readFileSync(HAPROXY_CONFIG, 'utf8').replace('balance roundrobin', 'balance roundrobn'));
+      expect(spawnSync('haproxy', ['-c', '-f', path.join(dir, 'broken.cfg')]).status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("scrapes every gateway replica's admin port, the three back ends and HAProxy where compose runs them", () => {
     const prometheus = compose.services.prometheus!;
     const configMount = mountsOf(prometheus).find((m) => m.target === '/etc/prometheus');
     expect(configMount?.source).toBeDefined();
@@ -274,7 +397,8 @@ describe('docker-compose.yaml', () => {
     for (const rules of config.rule_files) expect(existsSync(path.resolve(REPO_ROOT, configMount!.source!, rules)), rules).toBe(true);
     const targets = new Map<string, (typeof config.scrape_configs)[number]>();
     for (const job of config.scrape_configs) for (const sc of job.static_configs) for (const t of sc.targets) targets.set(t, job);
-    for (const [name, process] of Object.entries(apps)) {
+    expect(targets.has(`haproxy:${readHaproxyConfig().statsPort}`), "HAProxy's Prometheus exporter").toBe(true);
+    for (const [name, process] of Object.entries(servers)) {
       const env = environmentOf(compose.services[name]!);
       const port = process === 'gateway' ? env.GATEWAY_ADMIN_PORT : env[PROCESSES[process].portVariable];
       const job = targets.get(`${name}:${port}`);
@@ -307,7 +431,7 @@ describe('docker-compose.yaml', () => {
     // The receiver must listen beyond the container's loopback for the others to reach it.
     expect(jaeger.command).toContain('--set=receivers.otlp.protocols.http.endpoint=0.0.0.0:4318');
     expect(publishedPorts(jaeger)).toEqual([{ hostIp: '127.0.0.1', published: '16686', target: 16686 }]);
-    for (const name of Object.keys(apps)) {
+    for (const name of Object.keys(servers)) {
       const env = environmentOf(compose.services[name]!);
       const endpoint = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT!);
       expect(compose.services[endpoint.hostname], `${name}: the OTLP endpoint is a compose service`).toBe(jaeger);
@@ -316,7 +440,7 @@ describe('docker-compose.yaml', () => {
     }
     // An empty OTEL_EXPORTER_OTLP_ENDPOINT in the shell turns tracing off everywhere.
     const off = readCompose(COMPOSE_FILE, { OTEL_EXPORTER_OTLP_ENDPOINT: '' });
-    for (const name of Object.keys(apps)) expect(environmentOf(off.services[name]!).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('');
+    for (const name of Object.keys(servers)) expect(environmentOf(off.services[name]!).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('');
     const provisioning = toHostPath('/etc/grafana/provisioning', hostPathMap(compose, 'grafana'))!;
     const datasource = (parse(readFileSync(path.join(provisioning, 'datasources/jaeger.yaml'), 'utf8')) as { datasources: { type: string; url: string }[] })
       .datasources[0]!;
@@ -329,15 +453,21 @@ describe('docker-compose.yaml', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'compose-native-'));
     try {
       makeDevSecrets(dir);
-      const ports = { gateway: 18080, 'legacy-monolith': 18001, users: 18002, thoughts: 18003 };
-      const gateway = nativeEnv('gateway', { secretsDir: dir, ports, gatewayAdminPort: 19901 });
-      expect(gateway.GATEWAY_ROUTES).toBe(path.join(REPO_ROOT, 'deploy/compose/routes.yaml'));
+      const ports = { 'gateway-2': 18080, 'legacy-monolith': 18001, users: 18002, thoughts: 18003 };
+      const endpoints = { 'etcd:2379': '127.0.0.1:12379', 'gateway-2:9901': '127.0.0.1:19901' };
+      const volumesDir = path.join(dir, 'volumes');
+      const gateway = nativeEnv('gateway-2', { secretsDir: dir, ports, gatewayAdminPort: 19901, endpoints, volumesDir });
+      expect(gateway.GATEWAY_PLAN_STORE).toBe('etcd://127.0.0.1:12379/mythoughts');
+      expect(gateway.GATEWAY_ADVERTISE_ADMIN_URL).toBe('http://127.0.0.1:19901');
+      expect(gateway.GATEWAY_PLAN_CACHE).toBe(path.join(volumesDir, 'gateway-2-cache/plan-cache.yaml'));
       expect(gateway.JWT_PUBLIC_KEY_FILE).toBe(path.join(dir, 'jwt-public.pem'));
       expect(gateway.GATEWAY_ADMIN_TOKEN).toBe(readFileSync(path.join(dir, 'gateway-admin-token'), 'utf8'));
       expect(gateway.GATEWAY_ADMIN_HOST).toBe('127.0.0.1');
       expect(gateway.GATEWAY_PORT).toBe('18080');
       expect(gateway.GATEWAY_BACKEND_USERS_URL).toBe('http://127.0.0.1:18002');
-      expect(gateway.GATEWAY_BACKEND_LEGACY_URL).toBe('http://127.0.0.1:18001');
+      expect(gateway.GATEWAY_BACKEND_LEGACY_URL, "from the pushed plan's back ends").toBe('http://127.0.0.1:18001');
+      expect(nativeEnv('plan-push', { endpoints }).GATEWAY_PLAN_STORE).toBe('etcd://127.0.0.1:12379/mythoughts');
+      expect(nativeCommand('plan-push')).toContain(path.join(REPO_ROOT, 'deploy/compose/routes.yaml'));
       const users = nativeEnv('users', { secretsDir: dir, ports, databaseUrl: 'postgres://a:b@127.0.0.1:1/x' });
       expect(users).toMatchObject({
         HOST: '127.0.0.1',

@@ -97,7 +97,7 @@ function interpolateTree(node: unknown, vars: Record<string, string | undefined>
 
 /** The compose file, parsed and interpolated with `vars` (by default none: the file's defaults apply). */
 export function readCompose(file = COMPOSE_FILE, vars: Record<string, string | undefined> = {}): ComposeFile {
-  return interpolateTree(parse(readFileSync(file, 'utf8')), vars) as ComposeFile;
+  return interpolateTree(parse(readFileSync(file, 'utf8'), { merge: true }), vars) as ComposeFile;
 }
 
 /** `environment:` as a map, whichever of the two compose syntaxes the file uses. */
@@ -127,7 +127,7 @@ function processOf(service: ComposeService): ProcessName | undefined {
   return name !== undefined && Object.hasOwn(PROCESSES, name) ? (name as ProcessName) : undefined;
 }
 
-/** The compose services that run one of the four processes, by service name. */
+/** The compose services that run one of the four processes (servers and one-shot commands alike), by service name. */
 export function appServices(compose: ComposeFile): Record<string, ProcessName> {
   const result: Record<string, ProcessName> = {};
   for (const [name, service] of Object.entries(compose.services)) {
@@ -135,6 +135,27 @@ export function appServices(compose: ComposeFile): Record<string, ProcessName> {
     if (process) result[name] = process;
   }
   return result;
+}
+
+/** The app services that serve (the image's entrypoint runs the SERVICE's process), by service name. */
+export function serverServices(compose: ComposeFile): Record<string, ProcessName> {
+  return Object.fromEntries(Object.entries(appServices(compose)).filter(([name]) => compose.services[name]!.command === undefined));
+}
+
+/** An app service's `command` (a one-shot run of the CLI, such as plan-push), as an argument list. */
+export function commandOf(service: ComposeService): string[] {
+  const command = service.command ?? [];
+  return typeof command === 'string' ? command.split(/\s+/) : command;
+}
+
+/** The one-shot service that runs `gateway plan push FILE`, and FILE as the container sees it. */
+export function planPushOf(compose: ComposeFile): { service: string; file: string } {
+  for (const name of Object.keys(appServices(compose))) {
+    const args = commandOf(compose.services[name]!);
+    const push = args.indexOf('push');
+    if (push > 0 && args[push - 1] === 'plan') return { service: name, file: args[push + 1]! };
+  }
+  throw new Error('docker-compose.yaml has no service running `gateway plan push FILE`');
 }
 
 /**
@@ -187,8 +208,15 @@ export function composeEnv(serviceName: string, options: { file?: string; vars?:
   return { ...fromImage, ...environmentOf(service) };
 }
 
-/** Container path → host path for the service's secrets (/run/secrets/<target>) and bind mounts. */
-export function hostPathMap(compose: ComposeFile, serviceName: string, options: { file?: string; secretsDir?: string } = {}): Map<string, string> {
+/**
+ * Container path → host path for the service's secrets (/run/secrets/<target>) and bind mounts,
+ * and its named volumes when `volumesDir` says where they live (`<volumesDir>/<volume>`).
+ */
+export function hostPathMap(
+  compose: ComposeFile,
+  serviceName: string,
+  options: { file?: string; secretsDir?: string; volumesDir?: string } = {},
+): Map<string, string> {
   const base = path.dirname(options.file ?? COMPOSE_FILE);
   const service = compose.services[serviceName]!;
   const map = new Map<string, string>();
@@ -202,8 +230,12 @@ export function hostPathMap(compose: ComposeFile, serviceName: string, options: 
   }
   for (const volume of service.volumes ?? []) {
     const mount = typeof volume === 'string' ? parseShortVolume(volume) : volume;
-    if (!mount || (mount.type && mount.type !== 'bind') || !mount.source) continue;
-    if (!/^[./~]/.test(mount.source)) continue; // a named volume
+    if (!mount?.source) continue;
+    if (!/^[./~]/.test(mount.source)) {
+      if (options.volumesDir && (mount.type ?? 'volume') === 'volume') map.set(mount.target, path.join(options.volumesDir, mount.source));
+      continue;
+    }
+    if (mount.type && mount.type !== 'bind') continue;
     map.set(mount.target, path.resolve(base, mount.source));
   }
   return map;
@@ -249,26 +281,33 @@ export interface NativeOptions {
    */
   otlpEndpoint?: string;
   /**
-   * Replaces GATEWAY_ROUTES. Without it the gateway runs on the committed
-   * deploy/compose/routes.yaml: pass a temp copy if the test shifts traffic.
+   * Replaces GATEWAY_ROUTES (a gateway on the routes file). A gateway on the plan store gets the
+   * plan plan-push pushed: its back ends' URLs are mapped from that file.
    */
   routesFile?: string;
+  /**
+   * `service:port` as the compose network names it → `host:port` natively, replaced wherever a
+   * variable names it (GATEWAY_PLAN_STORE's etcd:2379, a replica's advertised admin URL…).
+   */
+  endpoints?: Record<string, string>;
+  /** Where the named volumes live natively (`<volumesDir>/<volume>`): a temp dir. */
+  volumesDir?: string;
   file?: string;
   vars?: Record<string, string | undefined>;
 }
 
 /**
- * The compose environment of `serviceName`, made runnable natively: secret and bind-mount
- * paths → host paths, `<NAME>_FILE` expanded as the entrypoint does, listen addresses →
- * 127.0.0.1, ports, DATABASE_URL and the OTLP endpoint replaced when given, and, for the gateway, a
- * GATEWAY_BACKEND_<NAME>_URL per backend of its routes file that names a compose service,
- * pointing at that service's native port. Everything else is exactly what compose sets.
+ * The compose environment of `serviceName`, made runnable natively: secret, bind-mount and
+ * volume paths → host paths, `<NAME>_FILE` expanded as the entrypoint does, listen addresses →
+ * 127.0.0.1, ports, compose endpoints, DATABASE_URL and the OTLP endpoint replaced when given,
+ * and, for a gateway, a GATEWAY_BACKEND_<NAME>_URL per backend of its plan that names a compose
+ * service, pointing at that service's native port. Everything else is exactly what compose sets.
  */
 export function nativeEnv(serviceName: string, options: NativeOptions = {}): Record<string, string> {
   const file = options.file ?? COMPOSE_FILE;
   const compose = readCompose(file, options.vars);
   const env = composeEnv(serviceName, { file, vars: options.vars });
-  const mounts = hostPathMap(compose, serviceName, { file, secretsDir: options.secretsDir });
+  const mounts = hostPathMap(compose, serviceName, { file, secretsDir: options.secretsDir, volumesDir: options.volumesDir });
   for (const [key, value] of Object.entries(env)) {
     if (value.startsWith('/')) {
       const host = toHostPath(value, mounts);
@@ -283,6 +322,7 @@ export function nativeEnv(serviceName: string, options: NativeOptions = {}): Rec
     }
   }
   for (const key of ['HOST', 'GATEWAY_ADMIN_HOST']) if (env[key] === '0.0.0.0') env[key] = '127.0.0.1';
+  for (const [key, value] of Object.entries(env)) env[key] = mapEndpoints(value, options.endpoints ?? {});
   if (options.databaseUrl && env.DATABASE_URL !== undefined) env.DATABASE_URL = options.databaseUrl;
   if (options.dataDir && env.DATA_DIR !== undefined) env.DATA_DIR = options.dataDir;
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {
@@ -295,10 +335,32 @@ export function nativeEnv(serviceName: string, options: NativeOptions = {}): Rec
   const port = options.ports?.[serviceName];
   if (portVariable && port !== undefined) env[portVariable] = String(port);
   if (process === 'gateway' && options.gatewayAdminPort !== undefined) env.GATEWAY_ADMIN_PORT = String(options.gatewayAdminPort);
-  if (process === 'gateway' && env.GATEWAY_ROUTES) {
-    Object.assign(env, backendOverrides(env.GATEWAY_ROUTES, compose, options.ports ?? {}));
+  if (process === 'gateway' && compose.services[serviceName]!.command === undefined) {
+    const plan = env.GATEWAY_ROUTES ?? nativePlanFile(compose, file);
+    Object.assign(env, backendOverrides(plan, compose, options.ports ?? {}));
   }
   return env;
+}
+
+/** `service:port` → its native address, wherever it appears in `text` (a URL, a list of members). */
+function mapEndpoints(text: string, endpoints: Record<string, string>): string {
+  return text.replace(/(?<=^|[/,@\s])([a-z0-9][a-z0-9_.-]*:\d+)(?=$|[/,\s])/gi, (endpoint) => endpoints[endpoint] ?? endpoint);
+}
+
+/** The host file of the plan that plan-push writes to the store. */
+export function nativePlanFile(compose: ComposeFile, file = COMPOSE_FILE): string {
+  const { service, file: planFile } = planPushOf(compose);
+  const host = toHostPath(planFile, hostPathMap(compose, service, { file }));
+  if (!host) throw new Error(`${service}: ${planFile} is not in a bind mount`);
+  return host;
+}
+
+/** The one-shot's command, natively: the container paths of its arguments → host paths (e.g. the plan file). */
+export function nativeCommand(serviceName: string, options: { file?: string; vars?: Record<string, string | undefined> } = {}): string[] {
+  const file = options.file ?? COMPOSE_FILE;
+  const compose = readCompose(file, options.vars);
+  const mounts = hostPathMap(compose, serviceName, { file });
+  return commandOf(compose.services[serviceName]!).map((arg) => (arg.startsWith('/') ? (toHostPath(arg, mounts) ?? arg) : arg));
 }
 
 /** GATEWAY_BACKEND_<NAME>_URL for each backend of a routes file whose host is a compose service. */

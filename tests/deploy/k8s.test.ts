@@ -1,13 +1,17 @@
 // deploy/k8s/ checked without a cluster: every manifest parses, has a kind and apiVersion
 // Kubernetes serves, selectors match pod labels, Services and probes point at ports the
-// containers serve, the processes get the variables they read, secrets referenced exist, and
-// the ConfigMap's routes.yaml passes the gateway's own validator.
-import { readdirSync, readFileSync } from 'node:fs';
+// containers serve, the processes get the variables they read, secrets referenced exist, the
+// gateways and the plan-push Job reach the etcd StatefulSet's members with its TLS, and the
+// plan the Job pushes from git passes the gateway's own validator.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
 import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
+import { etcdSettingsFromEnv } from '../../gateway/src/etcd/etcdSettings.ts';
 import { optionsFromEnv } from '../../gateway/src/env.ts';
 import { tracingSettings } from '@mythoughts/shared/tracing/setup';
 import { REPO_ROOT } from './composeEnv.ts';
@@ -21,6 +25,8 @@ const API_VERSIONS: Record<string, string> = {
   Secret: 'v1',
   Service: 'v1',
   Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  Job: 'batch/v1',
   PodDisruptionBudget: 'policy/v1',
   Kustomization: 'kustomize.config.k8s.io/v1beta1',
   ServiceMonitor: 'monitoring.coreos.com/v1',
@@ -43,6 +49,8 @@ interface EnvVar {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
+  args?: string[];
   ports?: Port[];
   env?: EnvVar[];
   livenessProbe?: Probe;
@@ -69,24 +77,57 @@ interface Manifest {
   resources?: string[];
   file: string;
 }
-interface Deployment extends Manifest {
+interface PodTemplate {
+  metadata: { labels: Labels; annotations?: Labels };
+  spec: {
+    containers: Container[];
+    volumes?: Volume[];
+    securityContext?: Record<string, unknown>;
+    terminationGracePeriodSeconds?: number;
+    restartPolicy?: string;
+  };
+}
+/** A Deployment, StatefulSet or Job: what runs pods. */
+interface Workload extends Manifest {
   spec: {
     replicas: number;
     selector: { matchLabels: Labels };
-    template: {
-      metadata: { labels: Labels; annotations?: Labels };
-      spec: { containers: Container[]; volumes?: Volume[]; securityContext?: Record<string, unknown>; terminationGracePeriodSeconds?: number };
-    };
+    template: PodTemplate;
+    serviceName?: string;
+    podManagementPolicy?: string;
+    backoffLimit?: number;
+    volumeClaimTemplates?: { metadata: { name: string } }[];
   };
+}
+type Deployment = Workload;
+
+/** kustomization.yaml's configMapGenerator: generated ConfigMap name → { key: file under deploy/k8s }. */
+function generatedConfigMaps(): Map<string, Record<string, string>> {
+  const kustomization = parse(readFileSync(path.join(K8S_DIR, 'kustomization.yaml'), 'utf8')) as {
+    configMapGenerator?: { name: string; files: string[] }[];
+  };
+  return new Map(
+    (kustomization.configMapGenerator ?? []).map((generator) => [
+      generator.name,
+      Object.fromEntries(
+        generator.files.map((entry) => {
+          const [key, file] = entry.includes('=') ? (entry.split('=') as [string, string]) : [path.posix.basename(entry), entry];
+          return [key, file];
+        }),
+      ),
+    ]),
+  );
 }
 
 function loadManifests(): Manifest[] {
   const manifests: Manifest[] = [];
+  // Files a generator turns into a ConfigMap are data, not manifests.
+  const data = new Set([...generatedConfigMaps().values()].flatMap((files) => Object.values(files).map((file) => path.join(K8S_DIR, file))));
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const file = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(file);
-      else if (/\.ya?ml$/.test(entry.name)) {
+      else if (/\.ya?ml$/.test(entry.name) && !data.has(file)) {
         for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
           expect(doc.errors, `${file}: YAML errors`).toEqual([]);
           const value = doc.toJS() as Omit<Manifest, 'file'> | null;
@@ -102,9 +143,12 @@ function loadManifests(): Manifest[] {
 const manifests = loadManifests();
 const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
 const deployments = byKind('Deployment') as Deployment[];
+const statefulSets = byKind('StatefulSet') as Workload[];
+const jobs = byKind('Job') as Workload[];
+const workloads: Workload[] = [...deployments, ...statefulSets, ...jobs];
 const secrets = byKind('Secret');
 const matches = (selector: Labels, labels: Labels) => Object.entries(selector).every(([key, value]) => labels[key] === value);
-const containerOf = (d: Deployment) => d.spec.template.spec.containers[0]!;
+const containerOf = (d: Workload) => d.spec.template.spec.containers[0]!;
 const envOf = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e]));
 /** The process a Deployment runs, from its image name (mythoughts/<process>:tag). */
 const processOf = (d: Deployment) => /^(?:.*\/)?mythoughts\/([a-z-]+):/.exec(containerOf(d).image)?.[1] as keyof typeof PROCESSES;
@@ -114,9 +158,22 @@ function resolvePort(container: Container, port: string | number): number | unde
   return container.ports?.find((p) => p.name === port)?.containerPort;
 }
 
-/** The ports the process listens on, from the variables it is given. */
-function servedPorts(d: Deployment): { main: number; health: number } {
-  const env = envOf(containerOf(d));
+/** The port of the first `--<flag>=scheme://host:PORT[,…]` among etcd's arguments. */
+function etcdFlagPort(container: Container, flag: string): number {
+  const value = container.args?.find((arg) => arg.startsWith(`--${flag}=`))?.split('=')[1];
+  return Number(new URL(value!.split(',')[0]!).port);
+}
+
+/** The ports the process listens on, from the variables (or, for etcd, the flags) it is given. */
+function servedPorts(d: Workload): { main: number; health: number; peer?: number } {
+  const container = containerOf(d);
+  if (d.kind === 'StatefulSet')
+    return {
+      main: etcdFlagPort(container, 'listen-client-urls'),
+      health: etcdFlagPort(container, 'listen-metrics-urls'),
+      peer: etcdFlagPort(container, 'listen-peer-urls'),
+    };
+  const env = envOf(container);
   const process = processOf(d);
   if (process === 'gateway') return { main: Number(env.GATEWAY_PORT?.value), health: Number(env.GATEWAY_ADMIN_PORT?.value) };
   const port = Number(env[PROCESSES[process].portVariable]?.value);
@@ -137,6 +194,10 @@ describe('deploy/k8s manifests', () => {
   });
 
   it('kustomization.yaml lists every manifest but the Secret placeholders and the optional monitoring ones', () => {
+    const missing = [...generatedConfigMaps().values()]
+      .flatMap((files) => Object.values(files))
+      .filter((file) => !readdirSync(path.join(K8S_DIR, path.dirname(file))).includes(path.basename(file)));
+    expect(missing, 'configMapGenerator files exist').toEqual([]);
     const [kustomization] = byKind('Kustomization');
     const listed = [...(kustomization?.resources ?? [])].sort();
     const files = [...new Set(manifests.filter((m) => m.kind !== 'Kustomization').map((m) => m.file))];
@@ -164,10 +225,10 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
-  it('Services select exactly one Deployment and target ports its container declares and its process serves', () => {
+  it('Services select exactly one Deployment or StatefulSet and target ports its container declares and its process serves', () => {
     for (const service of byKind('Service')) {
-      const targets = deployments.filter((d) => matches(service.spec.selector, d.spec.template.metadata.labels));
-      expect(targets.length, `Service ${service.metadata.name} selects one Deployment`).toBe(1);
+      const targets = [...deployments, ...statefulSets].filter((d) => matches(service.spec.selector, d.spec.template.metadata.labels));
+      expect(targets.length, `Service ${service.metadata.name} selects one Deployment or StatefulSet`).toBe(1);
       const container = containerOf(targets[0]!);
       const served = Object.values(servedPorts(targets[0]!));
       for (const port of service.spec.ports as { name: string; port: number; targetPort: string | number }[]) {
@@ -177,7 +238,7 @@ describe('deploy/k8s manifests', () => {
       }
     }
     // The back ends are reached by the names the gateway's routes.yaml uses.
-    for (const name of ['legacy-monolith', 'users', 'thoughts', 'gateway']) expect(byKind('Service').map((s) => s.metadata.name)).toContain(name);
+    for (const name of ['legacy-monolith', 'users', 'thoughts', 'gateway', 'etcd']) expect(byKind('Service').map((s) => s.metadata.name)).toContain(name);
   });
 
   it('probe /livez (liveness, startup) and /readyz (readiness) on the port the process serves them', () => {
@@ -196,7 +257,8 @@ describe('deploy/k8s manifests', () => {
   });
 
   it('set requests and limits, run as non-root without privileges, on a read-only root with /tmp for tsx', () => {
-    for (const d of deployments) {
+    expect(workloads.map((w) => w.metadata.name).sort()).toEqual(['etcd', 'gateway', 'gateway-plan-push', 'legacy-monolith', 'thoughts', 'users']);
+    for (const d of workloads) {
       const container = containerOf(d);
       for (const kind of ['requests', 'limits'] as const) {
         expect(container.resources?.[kind]?.cpu, `${d.metadata.name} ${kind}.cpu`).toBeTruthy();
@@ -297,11 +359,12 @@ describe('deploy/k8s manifests', () => {
     for (const secret of secrets) expect(text).toContain(`create secret generic ${secret.metadata.name}`);
   });
 
-  it('PodDisruptionBudgets select one Deployment and leave room for a voluntary eviction', () => {
+  it('PodDisruptionBudgets select one Deployment or StatefulSet and leave room for a voluntary eviction', () => {
     const pdbs = byKind('PodDisruptionBudget');
-    expect(pdbs.length).toBe(deployments.length);
+    const served = [...deployments, ...statefulSets];
+    expect(pdbs.length).toBe(served.length);
     for (const pdb of pdbs) {
-      const targets = deployments.filter((d) => matches(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels));
+      const targets = served.filter((d) => matches(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels));
       expect(targets.length, `PDB ${pdb.metadata.name}`).toBe(1);
       const replicas = targets[0]!.spec.replicas;
       const allowed = pdb.spec.minAvailable !== undefined ? replicas - Number(pdb.spec.minAvailable) : Number(pdb.spec.maxUnavailable);
@@ -327,27 +390,158 @@ describe('deploy/k8s manifests', () => {
     expect(secrets.find((s) => s.metadata.name === credentials.name)?.stringData?.[credentials.key]).toBeDefined();
   });
 
-  it('runs no rollout controller in the gateway replicas: their plan is the read-only ConfigMap', () => {
-    const { gateway, plain, options } = gatewayEnv();
-    expect(options.rollout).toBe(false);
-    expect(containerOf(gateway).volumeMounts!.find((m) => m.mountPath === path.posix.dirname(plain.GATEWAY_ROUTES!))?.readOnly).toBe(true);
+  /** Where each file a container is given lives: mount path + item path → the Secret (or ConfigMap) and key it projects. */
+  function projectedFiles(workload: Workload): Map<string, { source: string; key: string }> {
+    const container = containerOf(workload);
+    const files = new Map<string, { source: string; key: string }>();
+    for (const volume of workload.spec.template.spec.volumes ?? []) {
+      const mount = container.volumeMounts?.find((m) => m.name === volume.name);
+      if (!mount) continue;
+      for (const item of volume.secret?.items ?? [])
+        files.set(path.posix.join(mount.mountPath, item.path), { source: volume.secret!.secretName, key: item.key });
+    }
+    return files;
+  }
+
+  /** The etcd members' client URLs as the StatefulSet names them: <name>-<i>.<service>.<namespace>.svc:<client port>. */
+  function etcdMembers(): string[] {
+    const [etcd] = statefulSets;
+    const port = servedPorts(etcd!).main;
+    return Array.from({ length: etcd!.spec.replicas }, (_, i) => `${etcd!.metadata.name}-${i}.${etcd!.spec.serviceName}.${NAMESPACE}.svc:${port}`);
+  }
+
+  const STORE_VARIABLES = [
+    'GATEWAY_PLAN_STORE',
+    'GATEWAY_ETCD_CA_FILE',
+    'GATEWAY_ETCD_CERT_FILE',
+    'GATEWAY_ETCD_KEY_FILE',
+    'GATEWAY_ETCD_USERNAME',
+    'GATEWAY_ETCD_PASSWORD_FILE',
+  ];
+
+  /**
+   * What the gateway's own parser makes of a workload's etcd variables: every *_FILE must be a
+   * file the pod gets from a Secret; the test writes a stand-in for each (the parser reads them).
+   */
+  function storeSettingsOf(workload: Workload) {
+    const env = envOf(containerOf(workload));
+    const files = projectedFiles(workload);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'k8s-etcd-'));
+    try {
+      const plain: Record<string, string> = {};
+      for (const name of STORE_VARIABLES) {
+        const value = env[name]?.value;
+        expect(value, `${workload.metadata.name}: ${name}`).toBeDefined();
+        if (!name.endsWith('_FILE')) {
+          plain[name] = value!;
+          continue;
+        }
+        expect(files.get(value!), `${workload.metadata.name}: ${name}=${value} is a file a mounted Secret projects`).toBeDefined();
+        const standIn = path.join(dir, path.posix.basename(value!));
+        writeFileSync(standIn, `${files.get(value!)!.key}\n`);
+        plain[name] = standIn;
+      }
+      return { settings: etcdSettingsFromEnv(plain)!, secrets: new Set([...files.values()].map((f) => f.source)) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('runs a 3-member etcd StatefulSet: stable member names from its headless Service, one initial cluster, TLS for clients and peers', () => {
+    expect(statefulSets.length).toBe(1);
+    const etcd = statefulSets[0]!;
+    const container = containerOf(etcd);
+    expect(container.image, 'the official image, pinned').toMatch(/^gcr\.io\/etcd-development\/etcd:v3\.\d+\.\d+$/);
+    expect(etcd.spec.replicas % 2, 'an odd number of members').toBe(1);
+    expect(etcd.spec.replicas).toBe(3);
+    expect(etcd.spec.podManagementPolicy, 'the initial members start together').toBe('Parallel');
+    const service = byKind('Service').find((s) => s.metadata.name === etcd.spec.serviceName);
+    expect(service?.spec.clusterIP, 'the governing Service is headless').toBe('None');
+    expect(service?.spec.publishNotReadyAddresses, 'members resolve each other before they are ready').toBe(true);
+    const flag = (name: string) => container.args?.find((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`))?.replace(/^--[^=]+=?/, '');
+    expect(flag('name')).toBe('$(POD_NAME)');
+    expect(envOf(container).POD_NAME?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    const peerPort = servedPorts(etcd).peer;
+    const members = Array.from({ length: etcd.spec.replicas }, (_, i) => `${etcd.metadata.name}-${i}`);
+    expect(flag('initial-cluster')).toBe(members.map((m) => `${m}=https://${m}.${etcd.spec.serviceName}.${NAMESPACE}.svc:${peerPort}`).join(','));
+    expect(flag('initial-advertise-peer-urls')).toBe(`https://$(POD_NAME).${etcd.spec.serviceName}.${NAMESPACE}.svc:${peerPort}`);
+    expect(flag('advertise-client-urls')).toBe(`https://$(POD_NAME).${etcd.spec.serviceName}.${NAMESPACE}.svc:${servedPorts(etcd).main}`);
+    for (const url of ['listen-client-urls', 'listen-peer-urls']) expect(flag(url), url).toMatch(/^https:/);
+    // Clients and peers need a certificate from the CA; every file named is projected from etcd-tls.
+    expect(flag('client-cert-auth')).toBe('');
+    expect(flag('peer-client-cert-auth')).toBe('');
+    const files = projectedFiles(etcd);
+    for (const name of ['trusted-ca-file', 'cert-file', 'key-file', 'peer-trusted-ca-file', 'peer-cert-file', 'peer-key-file'])
+      expect(files.get(flag(name) ?? '')?.source, `--${name}`).toBe('etcd-tls');
+    // The data on a volume per member, under the data dir.
+    const [claim] = etcd.spec.volumeClaimTemplates ?? [];
+    const dataMount = container.volumeMounts?.find((m) => m.name === claim?.metadata.name);
+    expect(flag('data-dir')?.startsWith(`${dataMount?.mountPath}/`), '--data-dir on the claimed volume').toBe(true);
   });
 
-  it("mounts routes.yaml from the ConfigMap as a folder (no subPath), and the gateway's validator accepts it", () => {
-    const gateway = deployments.find((d) => processOf(d) === 'gateway')!;
+  it('runs the gateway on the etcd store (TLS, client certificate, etcd user), with its own plan cache and the fleet rollout on', () => {
+    const { gateway, plain, options } = gatewayEnv();
     const container = containerOf(gateway);
-    const routesPath = envOf(container).GATEWAY_ROUTES?.value ?? '';
-    const volume = gateway.spec.template.spec.volumes!.find((v) => v.configMap);
+    const { settings, secrets: used } = storeSettingsOf(gateway);
+    expect(settings.hosts, 'every etcd member, over TLS').toEqual(etcdMembers().map((m) => `https://${m}`));
+    expect(settings.tls && settings.tls.cert && settings.tls.key, 'a client certificate (etcd --client-cert-auth)').toBeTruthy();
+    expect(settings.auth?.username, 'an etcd user (etcd auth enabled)').toBe('gateway');
+    expect([...used]).toContain('gateway-etcd-client');
+    expect(plain.GATEWAY_ROUTES, 'no routes file: the plan is in etcd').toBeUndefined();
+    expect(
+      gateway.spec.template.spec.volumes?.some((v) => v.configMap),
+      'no ConfigMap mount',
+    ).toBe(false);
+    // The cache on a writable emptyDir (survives a container restart).
+    const cacheMount = container.volumeMounts?.find((m) => plain.GATEWAY_PLAN_CACHE?.startsWith(`${m.mountPath}/`));
+    expect(cacheMount?.readOnly).not.toBe(true);
+    expect(gateway.spec.template.spec.volumes?.find((v) => v.name === cacheMount?.name)?.emptyDir, 'GATEWAY_PLAN_CACHE on an emptyDir').toBeDefined();
+    // Named by its pod; reachable by the others at its pod IP, a Host its admin port answers.
+    expect(plain.GATEWAY_REPLICA_ID).toBe('$(POD_NAME)');
+    expect(plain.GATEWAY_ADVERTISE_ADMIN_URL).toBe(`http://$(POD_IP):${options.adminPort}`);
+    expect(options.adminHosts).toContain(`$(POD_IP):${options.adminPort}`);
+    expect(options.rollout, 'every replica campaigns; the elected one runs the rollout').not.toBe(false);
+  });
+
+  it('expands $(VAR) only from variables defined before it in the same container (as Kubernetes does)', () => {
+    for (const workload of workloads) {
+      for (const container of workload.spec.template.spec.containers) {
+        const seen = new Set<string>();
+        for (const variable of container.env ?? []) {
+          for (const [, name] of (variable.value ?? '').matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g))
+            expect(seen, `${workload.metadata.name}: ${variable.name} uses $(${name}) defined after it, or never`).toContain(name);
+          seen.add(variable.name);
+        }
+        for (const arg of [...(container.command ?? []), ...(container.args ?? [])])
+          for (const [, name] of arg.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) expect(seen, `${workload.metadata.name}: ${arg}`).toContain(name);
+      }
+    }
+  });
+
+  it("pushes the plan kept in git with a Job: the generated ConfigMap, the gateway's store and credentials, a plan the validator accepts", () => {
+    expect(jobs.map((j) => j.metadata.name)).toEqual(['gateway-plan-push']);
+    const job = jobs[0]!;
+    const container = containerOf(job);
+    expect(processOf(job), 'the gateway image').toBe('gateway');
+    expect(job.spec.backoffLimit, 'retried while etcd is still forming').toBeGreaterThan(0);
+    expect(['OnFailure', 'Never']).toContain(job.spec.template.spec.restartPolicy);
+    const args = container.args ?? [];
+    expect(args.slice(0, 4), 'run by the image entrypoint as the gateway CLI').toEqual(['node', '--import', 'tsx', PROCESSES.gateway.entry[0]]);
+    const push = args.indexOf('push');
+    expect(args[push - 1]).toBe('plan');
+    const planPath = args[push + 1]!;
+    // The file is the generated ConfigMap's key, mounted as a folder.
+    const volume = job.spec.template.spec.volumes!.find((v) => v.configMap);
     const mount = container.volumeMounts!.find((m) => m.name === volume?.name);
-    expect(mount?.subPath, 'subPath mounts never receive ConfigMap updates').toBeUndefined();
-    expect(path.posix.dirname(routesPath)).toBe(mount?.mountPath);
-    const configMap = byKind('ConfigMap').find((c) => c.metadata.name === volume!.configMap!.name);
-    const text = configMap?.data?.[path.posix.basename(routesPath)];
-    expect(text, `ConfigMap ${volume!.configMap!.name} has ${path.posix.basename(routesPath)}`).toBeDefined();
-    const result = compileRouteTable(text!, `${configMap!.file}#routes.yaml`);
+    expect(path.posix.dirname(planPath)).toBe(mount?.mountPath);
+    const generated = generatedConfigMaps().get(volume!.configMap!.name);
+    expect(generated, `ConfigMap ${volume!.configMap!.name} comes from configMapGenerator`).toBeDefined();
+    const file = generated![path.posix.basename(planPath)]!;
+    const text = readFileSync(path.join(K8S_DIR, file), 'utf8');
+    const result = compileRouteTable(text, path.join('deploy/k8s', file));
     expect(result.ok, result.ok ? '' : describeProblems(result.problems)).toBe(true);
     // Every backend is a Service of this namespace, on a port the Service exposes.
-    const backends = (parse(text!) as { backends: Record<string, { url: string }> }).backends;
+    const backends = (parse(text) as { backends: Record<string, { url: string }> }).backends;
     for (const [name, { url }] of Object.entries(backends)) {
       const { hostname, port } = new URL(url);
       const service = byKind('Service').find((s) => s.metadata.name === hostname);
@@ -357,5 +551,22 @@ describe('deploy/k8s manifests', () => {
         `backend ${name}: port`,
       ).toContain(port);
     }
+    // The same store, with the same credentials, as the gateways read.
+    const gatewayVariables = envOf(containerOf(gatewayEnv().gateway));
+    for (const name of STORE_VARIABLES) expect(envOf(container)[name]?.value, name).toBe(gatewayVariables[name]?.value);
+    expect(storeSettingsOf(job).settings.hosts).toEqual(etcdMembers().map((m) => `https://${m}`));
+  });
+
+  describe.skipIf(spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status !== 0)('with kubectl', () => {
+    it('kustomize builds it, naming the plan ConfigMap by its content in the Job', () => {
+      const built = spawnSync('kubectl', ['kustomize', K8S_DIR], { encoding: 'utf8' });
+      expect(built.status, built.stderr).toBe(0);
+      const docs = parseAllDocuments(built.stdout).map((d) => d.toJS() as Manifest);
+      const configMap = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('gateway-plan-'))!;
+      expect(configMap.metadata.name).toMatch(/^gateway-plan-[a-z0-9]{10}$/);
+      expect(configMap.data?.['routes.yaml']).toBe(readFileSync(path.join(K8S_DIR, generatedConfigMaps().get('gateway-plan')!['routes.yaml']!), 'utf8'));
+      const job = docs.find((d) => d.kind === 'Job') as Workload;
+      expect(job.spec.template.spec.volumes?.find((v) => v.configMap)?.configMap?.name).toBe(configMap.metadata.name);
+    });
   });
 });
