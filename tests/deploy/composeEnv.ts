@@ -348,7 +348,7 @@ function mapEndpoints(text: string, endpoints: Record<string, string>): string {
 }
 
 /** The host file of the plan that plan-push writes to the store. */
-export function nativePlanFile(compose: ComposeFile, file = COMPOSE_FILE): string {
+function nativePlanFile(compose: ComposeFile, file = COMPOSE_FILE): string {
   const { service, file: planFile } = planPushOf(compose);
   const host = toHostPath(planFile, hostPathMap(compose, service, { file }));
   if (!host) throw new Error(`${service}: ${planFile} is not in a bind mount`);

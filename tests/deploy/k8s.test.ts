@@ -14,10 +14,20 @@ import { compileRouteTable, describeProblems } from '../../gateway/src/config/co
 import { etcdSettingsFromEnv } from '../../gateway/src/etcd/etcdSettings.ts';
 import { optionsFromEnv } from '../../gateway/src/env.ts';
 import { tracingSettings } from '@mythoughts/shared/tracing/setup';
-import { REPO_ROOT } from './composeEnv.ts';
-
-const K8S_DIR = path.join(REPO_ROOT, 'deploy/k8s');
-const NAMESPACE = 'mythoughts';
+import {
+  containerOf,
+  envOf,
+  generatedConfigMaps,
+  K8S_DIR,
+  loadManifests,
+  NAMESPACE,
+  projectedFiles,
+  type Container,
+  type Deployment,
+  type Labels,
+  type Manifest,
+  type Workload,
+} from './k8sManifests.ts';
 
 const API_VERSIONS: Record<string, string> = {
   Namespace: 'v1',
@@ -32,114 +42,6 @@ const API_VERSIONS: Record<string, string> = {
   ServiceMonitor: 'monitoring.coreos.com/v1',
   PodMonitor: 'monitoring.coreos.com/v1',
 };
-
-type Labels = Record<string, string>;
-interface Port {
-  name?: string;
-  containerPort: number;
-}
-interface Probe {
-  httpGet?: { path: string; port: string | number };
-}
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
-}
-interface Container {
-  name: string;
-  image: string;
-  command?: string[];
-  args?: string[];
-  ports?: Port[];
-  env?: EnvVar[];
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
-  startupProbe?: Probe;
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: Record<string, unknown>;
-  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
-}
-interface Volume {
-  name: string;
-  configMap?: { name: string };
-  secret?: { secretName: string; items?: { key: string; path: string }[] };
-  emptyDir?: object;
-}
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Labels; annotations?: Labels };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the kinds differ; each test reads the fields it needs
-  spec?: any;
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
-  resources?: string[];
-  file: string;
-}
-interface PodTemplate {
-  metadata: { labels: Labels; annotations?: Labels };
-  spec: {
-    containers: Container[];
-    volumes?: Volume[];
-    securityContext?: Record<string, unknown>;
-    terminationGracePeriodSeconds?: number;
-    restartPolicy?: string;
-  };
-}
-/** A Deployment, StatefulSet or Job: what runs pods. */
-interface Workload extends Manifest {
-  spec: {
-    replicas: number;
-    selector: { matchLabels: Labels };
-    template: PodTemplate;
-    serviceName?: string;
-    podManagementPolicy?: string;
-    backoffLimit?: number;
-    volumeClaimTemplates?: { metadata: { name: string } }[];
-  };
-}
-type Deployment = Workload;
-
-/** kustomization.yaml's configMapGenerator: generated ConfigMap name → { key: file under deploy/k8s }. */
-function generatedConfigMaps(): Map<string, Record<string, string>> {
-  const kustomization = parse(readFileSync(path.join(K8S_DIR, 'kustomization.yaml'), 'utf8')) as {
-    configMapGenerator?: { name: string; files: string[] }[];
-  };
-  return new Map(
-    (kustomization.configMapGenerator ?? []).map((generator) => [
-      generator.name,
-      Object.fromEntries(
-        generator.files.map((entry) => {
-          const [key, file] = entry.includes('=') ? (entry.split('=') as [string, string]) : [path.posix.basename(entry), entry];
-          return [key, file];
-        }),
-      ),
-    ]),
-  );
-}
-
-function loadManifests(): Manifest[] {
-  const manifests: Manifest[] = [];
-  // Files a generator turns into a ConfigMap are data, not manifests.
-  const data = new Set([...generatedConfigMaps().values()].flatMap((files) => Object.values(files).map((file) => path.join(K8S_DIR, file))));
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (/\.ya?ml$/.test(entry.name) && !data.has(file)) {
-        for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-          expect(doc.errors, `${file}: YAML errors`).toEqual([]);
-          const value = doc.toJS() as Omit<Manifest, 'file'> | null;
-          if (value) manifests.push({ ...value, file: path.relative(K8S_DIR, file) });
-        }
-      }
-    }
-  };
-  walk(K8S_DIR);
-  return manifests;
-}
-
 const manifests = loadManifests();
 const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
 const deployments = byKind('Deployment') as Deployment[];
@@ -148,8 +50,6 @@ const jobs = byKind('Job') as Workload[];
 const workloads: Workload[] = [...deployments, ...statefulSets, ...jobs];
 const secrets = byKind('Secret');
 const matches = (selector: Labels, labels: Labels) => Object.entries(selector).every(([key, value]) => labels[key] === value);
-const containerOf = (d: Workload) => d.spec.template.spec.containers[0]!;
-const envOf = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e]));
 /** The process a Deployment runs, from its image name (mythoughts/<process>:tag). */
 const processOf = (d: Deployment) => /^(?:.*\/)?mythoughts\/([a-z-]+):/.exec(containerOf(d).image)?.[1] as keyof typeof PROCESSES;
 
@@ -389,19 +289,6 @@ describe('deploy/k8s manifests', () => {
     const credentials = monitor!.spec.endpoints[0].authorization.credentials;
     expect(secrets.find((s) => s.metadata.name === credentials.name)?.stringData?.[credentials.key]).toBeDefined();
   });
-
-  /** Where each file a container is given lives: mount path + item path → the Secret (or ConfigMap) and key it projects. */
-  function projectedFiles(workload: Workload): Map<string, { source: string; key: string }> {
-    const container = containerOf(workload);
-    const files = new Map<string, { source: string; key: string }>();
-    for (const volume of workload.spec.template.spec.volumes ?? []) {
-      const mount = container.volumeMounts?.find((m) => m.name === volume.name);
-      if (!mount) continue;
-      for (const item of volume.secret?.items ?? [])
-        files.set(path.posix.join(mount.mountPath, item.path), { source: volume.secret!.secretName, key: item.key });
-    }
-    return files;
-  }
 
   /** The etcd members' client URLs as the StatefulSet names them: <name>-<i>.<service>.<namespace>.svc:<client port>. */
   function etcdMembers(): string[] {
