@@ -26,7 +26,7 @@ import { addRequestId, closeWhileDraining, stripHopByHop, type ResponseStep } fr
 import { TimerWheel } from './forward/timerWheel.ts';
 import { WebSocketForwarder } from './forward/webSockets.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
-import { PlanStore } from './plan/planStore.ts';
+import { openPlanStore } from './plan/openPlanStore.ts';
 import { RecentTraffic } from './observe/recentTraffic.ts';
 import { AccessLog } from './observe/accessLog.ts';
 import { createGatewayLogger } from './observe/logger.ts';
@@ -132,7 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.adminPort !== null) checkAdminExposure(options);
   const urlOverride = urlOverrideOf(options.backendUrls);
 
-  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
   let rollout: RolloutController | null = null;
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   const loaded = await LivePlan.load(store, {

@@ -8,7 +8,7 @@ import { closeNow } from '../drain.ts';
 import { optionsFromEnv, port } from '../env.ts';
 import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { createGatewayLogger } from '../observe/logger.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { openPlanStore } from '../plan/openPlanStore.ts';
 import { startRolloutController, watchPlanForRollout } from '../rollout/rolloutSetup.ts';
 import { parseCommandArgs } from './command.ts';
 
@@ -43,7 +43,7 @@ export async function runRolloutController(args: string[]): Promise<number> {
   const adminHost = options.adminHost ?? '127.0.0.1';
   checkAdminExposure(options);
   const logger = createGatewayLogger();
-  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) });
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) });
   const read = await store.read();
   if (!read.ok) throw new ConfigError(read.message);
   const registry = new Registry();

@@ -9,7 +9,7 @@ import { createAdminApp } from '../admin/adminApp.ts';
 import { urlOverrideOf } from '../config/validateBackends.ts';
 import { closeNow } from '../drain.ts';
 import type { GatewayOptions } from '../gateway.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { openPlanStore } from '../plan/openPlanStore.ts';
 import type { RolloutController } from '../rollout/rolloutController.ts';
 import { startRolloutController, watchPlanForRollout } from '../rollout/rolloutSetup.ts';
 import { WorkerMetrics } from './workerMetrics.ts';
@@ -39,7 +39,7 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
   // Fail fast, once, with every problem, rather than N workers each dying on the same file
   // (or, for the admin settings, the primary serving an open admin port while workers crash-loop).
   if (options.adminPort !== null) checkAdminExposure(options);
-  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
   const loaded = await store.read();
   if (!loaded.ok) throw new ConfigError(loaded.message);
 
