@@ -19,6 +19,8 @@ export interface CaseSettings {
   readonly seconds: number;
   /** How many times each corpus entry is sent (tokens, slow clients). */
   readonly repeat: number;
+  /** Seconds the fleet's etcd stays away in `etcd-down`. */
+  readonly outage: number;
 }
 
 export interface FaultCase {

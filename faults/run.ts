@@ -6,13 +6,15 @@ import { killAllSync } from '../bench/processes.ts';
 import type { CaseResult, CaseSettings } from './case.ts';
 import { CASES } from './cases/index.ts';
 
-const DEFAULTS: CaseSettings = { clients: 12, seconds: 9, repeat: 3 };
+const DEFAULTS: CaseSettings = { clients: 12, seconds: 9, repeat: 3, outage: 30 };
 
 const HELP = `npm run faults -- [options]
 
 Starts the real system (monolith, users and thoughts services on a fresh SQLite database, the
-gateway as its own process) on free 127.0.0.1 ports for each case, applies the case's fault
-under load and prints a table of counts: tried, failed, verdict. Exits 1 if any case failed.
+gateway as its own process, or three gateway replicas on a throwaway etcd for the fleet cases)
+on free 127.0.0.1 ports for each case, applies the case's fault under load and prints a table
+of counts: tried, failed, verdict (the fleet cases also print their figures: shift spread,
+handover, resync). Exits 1 if any case failed.
 
 Cases:
 ${CASES.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`).join('\n')}
@@ -23,6 +25,7 @@ Options:
   --seconds S      seconds of load around a kill or a SIGTERM       (default ${DEFAULTS.seconds})
   --repeat N       times each token attack, bypass target and slow
                    client kind is sent (5 slow clients per kind × N) (default ${DEFAULTS.repeat})
+  --outage S       seconds etcd stays away in etcd-down              (default ${DEFAULTS.outage})
   --help           this text
 
 On a shared machine, run it under the lock: flock /tmp/mythoughts-tests.lock npm run faults
@@ -36,6 +39,7 @@ function options(argv: string[]) {
       clients: { type: 'string' },
       seconds: { type: 'string' },
       repeat: { type: 'string' },
+      outage: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -61,6 +65,7 @@ function options(argv: string[]) {
       clients: whole(values.clients, '--clients', DEFAULTS.clients, 200),
       seconds: whole(values.seconds, '--seconds', DEFAULTS.seconds, 600),
       repeat: whole(values.repeat, '--repeat', DEFAULTS.repeat, 100),
+      outage: whole(values.outage, '--outage', DEFAULTS.outage, 600),
     },
   };
 }
@@ -77,8 +82,8 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const { clients, seconds, repeat } = parsed.settings;
-  process.stdout.write(`npm run faults -- --clients ${clients} --seconds ${seconds} --repeat ${repeat}  (${new Date().toISOString()})\n\n`);
+  const { clients, seconds, repeat, outage } = parsed.settings;
+  process.stdout.write(`npm run faults -- --clients ${clients} --seconds ${seconds} --repeat ${repeat} --outage ${outage}  (${new Date().toISOString()})\n\n`);
   const rows: { name: string; summary: string; result: CaseResult | Error }[] = [];
   for (const c of parsed.cases) {
     process.stdout.write(`${c.name}: ${c.summary} ...\n`);

@@ -7,7 +7,7 @@ import { CASES } from '../../faults/cases/index.ts';
  * as its own process), with a little load, must count zero failures. The script runs the same
  * cases with more clients, longer and more repeats (faults/README.md).
  */
-const SMALL: CaseSettings = { clients: 3, seconds: 3, repeat: 1 };
+const SMALL: CaseSettings = { clients: 3, seconds: 3, repeat: 1, outage: 10 };
 
 describe('fault cases (faults/): counts of failures under faults, never timings', () => {
   it.each(CASES.map((c) => [c.name, c] as const))(
