@@ -4,8 +4,8 @@ import { LoginThrottle } from '@mythoughts/shared/stores/loginThrottle';
 import { SessionStore } from '@mythoughts/shared/stores/sessions';
 import { ThoughtStore } from '@mythoughts/shared/stores/thoughts';
 import { UserStore } from '@mythoughts/shared/stores/users';
-import { ConfigError } from '@mythoughts/shared/errors';
-import { createTokenSigner, createTokenVerifier, type TokenSigner, type TokenVerifier } from '@mythoughts/shared/tokens';
+import { ConfigError } from '@mythoughts/runtime/errors';
+import { createTokenSigner, createTokenVerifier, type TokenSigner, type TokenVerifier } from '@mythoughts/runtime/tokens';
 
 /** What the monolith's API and site handlers work with, built once per process. */
 export interface Monolith {

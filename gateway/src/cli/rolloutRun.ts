@@ -1,12 +1,12 @@
 import { createServer } from 'node:http';
 import { Registry } from 'prom-client';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { AdminHostPolicy, checkAdminExposure } from '../admin/adminAccess.ts';
 import { createAdminApp } from '../admin/adminApp.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { closeNow } from '../drain.ts';
 import { optionsFromEnv, port } from '../env.ts';
-import { listen, urlOf } from '@mythoughts/shared/http/listen';
+import { listen, urlOf } from '@mythoughts/runtime/http/listen';
 import { createGatewayLogger } from '../observe/logger.ts';
 import { PlanStore } from '../plan/planStore.ts';
 import { startRolloutController, watchPlanForRollout } from '../rollout/rolloutSetup.ts';

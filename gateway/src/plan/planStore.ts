@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { readTextIfExists, writeFileAtomically } from '@mythoughts/shared/files';
+import { readTextIfExists, writeFileAtomically } from '@mythoughts/runtime/files';
 import { compileRouteTable, describeProblems } from '../config/compileRouteTable.ts';
 import type { ConfigProblem } from '../config/problems.ts';
 import type { RouteTable } from '../config/routeTable.ts';
