@@ -13,7 +13,7 @@ import { PROCESSES } from '../../deploy/docker/processes.mjs';
 import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
 import { etcdSettingsFromEnv } from '../../gateway/src/etcd/etcdSettings.ts';
 import { optionsFromEnv } from '../../gateway/src/env.ts';
-import { tracingSettings } from '@mythoughts/shared/tracing/setup';
+import { tracingSettings } from '@mythoughts/runtime/tracing/setup';
 import {
   containerOf,
   envOf,
