@@ -82,7 +82,7 @@ const PACKAGES = [
 ].flatMap(({ target, from, why }) => from.map((source) => ({ target, from: source, message: `${target} must not import ${source}: ${why}.` })));
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'data/**', 'test-results/**', 'bench/tmp/**'] },
+  { ignores: ['**/node_modules/**', 'data/**', 'test-results/**', 'bench/tmp/**', 'gateway/dist/**'] },
   { files: SOURCES, ...js.configs.recommended },
   ...tseslint.configs.recommended.map((config) => ({ ...config, files: TYPESCRIPT })),
   {
