@@ -249,6 +249,6 @@ export class PlanStore {
   }
 }
 
-function versionOf(text: string): string {
+export function versionOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
