@@ -11,7 +11,7 @@ import { fleetMetrics, listReplicas, readFleet } from '../../gateway/src/fleet/f
 import type { FleetStatus } from '../../gateway/src/fleet/fleetStatus.ts';
 import { joinFleet, type FleetMember } from '../../gateway/src/fleet/joinFleet.ts';
 import { TrafficWindow } from '../../gateway/src/observe/trafficWindow.ts';
-import { versionOf } from '../../gateway/src/plan/planStore.ts';
+import { versionOf } from '../../gateway/src/plan/auditedPlanStore.ts';
 import { MismatchStore } from '../../gateway/src/shadow/mismatchStore.ts';
 import { NoiseModel } from '../../gateway/src/shadow/noiseModel.ts';
 import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';

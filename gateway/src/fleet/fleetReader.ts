@@ -3,7 +3,7 @@ import type { MetricObjectWithValues, MetricValueWithName } from 'prom-client';
 import { ETCD_KEYS } from '../etcd/etcdConnection.ts';
 import type { WindowCounts } from '../observe/trafficWindow.ts';
 import type { FindingsReport } from '../shadow/findingsReport.ts';
-import { versionOf } from '../plan/planStore.ts';
+import { versionOf } from '../plan/auditedPlanStore.ts';
 import { parseReplicaRecord, type ReplicaRecord } from './replicaRecord.ts';
 
 /** One replica's published metrics, as prom-client's getMetricsAsJSON gives them (what the rollout's LocalGateReader sums). */
