@@ -1,4 +1,4 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { connectEtcd } from '../etcd/etcdConnection.ts';
 import { ETCD_ENVIRONMENT_HELP, etcdSettingsFromEnv } from '../etcd/etcdSettings.ts';
 import { FleetView } from '../fleet/fleetView.ts';
