@@ -132,6 +132,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.adminPort !== null) checkAdminExposure(options);
   const urlOverride = urlOverrideOf(options.backendUrls);
 
+  const outliers = new OutlierDetector((backend, cooldownMs) => {
+    metrics.ejections.inc({ backend: backend.name });
+    logger.warn({ backend: backend.name, cooldownMs }, `backend ${backend.name} ejected from splits after consecutive failures`);
+  });
+  metrics.showEjections(() => outliers.ejectedSince());
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
   let rollout: RolloutController | null = null;
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
@@ -139,6 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     applied(table, trigger) {
       metrics.showPlan(table);
       planChanges.showPlan(table);
+      for (const backend of outliers.planApplied(table)) logger.info({ backend }, `backend ${backend} re-admitted: the new plan gives it a share again`);
       rollout?.planChanged();
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });
@@ -196,10 +202,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let inFlight = 0;
   const pools = new UpstreamPools();
   const wheel = new TimerWheel();
-  const outliers = new OutlierDetector((backend, cooldownMs) => {
-    metrics.ejections.inc({ backend: backend.name });
-    logger.warn({ backend: backend.name, cooldownMs }, `backend ${backend.name} ejected from splits after consecutive failures`);
-  });
   const forwarder = new Forwarder(
     pools,
     {
