@@ -41,7 +41,7 @@ export abstract class AuditedPlanStore<Basis> implements PlanStore {
   protected abstract readonly missing: string;
   /** The last plan read: a text that did not change is not validated again. */
   private last: PlanSnapshot | null = null;
-  private current: StoreStatus = { up: true, reason: null, since: Date.now(), watchRestarts: 0 };
+  private current: StoreStatus = { up: true, reason: null, since: Date.now(), watchRestarts: 0, lastWatchRestart: null };
   private readonly listeners: ((status: StoreStatus) => void)[] = [];
 
   constructor(private readonly urlOverride: UrlOverride = noUrlOverride) {}
@@ -90,8 +90,8 @@ export abstract class AuditedPlanStore<Basis> implements PlanStore {
   }
 
   /** The watch was lost (reconnect, error, compaction) and is watching again. */
-  protected watchRestarted(): void {
-    this.tell({ ...this.current, watchRestarts: this.current.watchRestarts + 1 });
+  protected watchRestarted(why: string): void {
+    this.tell({ ...this.current, watchRestarts: this.current.watchRestarts + 1, lastWatchRestart: why });
   }
 
   private tell(status: StoreStatus): void {

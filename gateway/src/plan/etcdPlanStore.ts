@@ -85,10 +85,11 @@ export class EtcdPlanStore extends AuditedPlanStore<string> {
    * (re)start the key is read again (onChange), so nothing missed meanwhile stays missed.
    */
   watch(onChange: () => void, onError: (error: Error) => void): { stop(): void } {
+    // Losing the watch is recovered from here (counted in status().watchRestarts); onError hears only of a watch that cannot be created.
     let stopped = false;
     let current: Watcher | null = null;
     let retry: NodeJS.Timeout | null = null;
-    const start = (restart: boolean) => {
+    const start = (restart: string | null) => {
       this.etcd.client
         .watch()
         .key(this.planKey)
@@ -106,25 +107,25 @@ export class EtcdPlanStore extends AuditedPlanStore<string> {
             if (!lost) return;
             lost = false;
             this.reportUp(true);
-            this.watchRestarted();
+            this.watchRestarted('reconnected after losing etcd');
             onChange();
           });
           watcher.on('error', (error: Error) => {
-            onError(error);
+            // etcd ended this watch (the library has dropped it already; cancelling it again would
+            // send etcd a cancel for an id the library no longer knows, and its answer throws).
             current = null;
-            void watcher.cancel().catch(() => undefined); // already ended by etcd: nothing to release
-            if (!stopped) start(true);
+            if (!stopped) start(`etcd ended the watch (${error.message}): its revision was compacted, or etcd cancelled it`);
           });
-          if (restart) this.watchRestarted();
+          if (restart !== null) this.watchRestarted(restart);
           this.reportUp(true);
           onChange();
         })
         .catch((error: Error) => {
           onError(error);
-          if (!stopped) retry = setTimeout(() => start(true), RESTART_MS);
+          if (!stopped) retry = setTimeout(() => start(`the watch could not be created: ${error.message}`), RESTART_MS);
         });
     };
-    start(false);
+    start(null);
     return {
       stop: () => {
         stopped = true;

@@ -15,8 +15,7 @@ export interface PlanSnapshot {
  * file:line, and `version` is the version of the invalid text (absent when nothing could be read).
  */
 export type PlanRead =
-  | ({ readonly ok: true } & PlanSnapshot)
-  | ({ readonly ok: false } & Refusal & { readonly problems: readonly ConfigProblem[]; readonly version?: string });
+  ({ readonly ok: true } & PlanSnapshot) | ({ readonly ok: false } & Refusal & { readonly problems: readonly ConfigProblem[]; readonly version?: string });
 
 /** Who changes the plan and how; recorded in the audit with every applied change. */
 export interface ChangeMeta {
@@ -62,6 +61,8 @@ export interface StoreStatus {
   readonly since: number;
   /** How often the watch was lost (a reconnect, a watch error, a compaction) and started again. */
   readonly watchRestarts: number;
+  /** Why the watch last started again, null if it never did. */
+  readonly lastWatchRestart: string | null;
 }
 
 /**
