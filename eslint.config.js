@@ -4,6 +4,7 @@
 import js from '@eslint/js';
 import { importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
+import { readFileSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
 
 const SOURCES = ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'];
@@ -68,6 +69,35 @@ const PACKAGES = [
   { target: 'gateway', from: ['legacy-monolith', 'services'], why: 'the gateway talks to the back ends over HTTP only' },
 ].flatMap(({ target, from, why }) => from.map((source) => ({ target, from: source, message: `${target} must not import ${source}: ${why}.` })));
 
+const SHARED_BY_DESIGN = JSON.parse(readFileSync(new URL('./packages/shared/shared-by-design.json', import.meta.url), 'utf8'));
+const BACK_ENDS = SHARED_BY_DESIGN.backEnds;
+const SHARED_MODULES = Object.values(SHARED_BY_DESIGN.sharedModules).flat();
+
+/**
+ * Old and new are two implementations of one contract: a back end imports nothing of another
+ * back end (also not through its package name) and, from @mythoughts/shared, only the modules
+ * the design shares (packages/shared/shared-by-design.json) — never a handler or a store. Files of
+ * the shared package are reached through its name, not by a relative path around the list.
+ */
+const OWN_CODE_ONLY = {
+  patterns: [
+    {
+      regex: `^@mythoughts/shared/(?!(?:${SHARED_MODULES.join('|')})$)`,
+      message:
+        'a back end imports from @mythoughts/shared only what packages/shared/shared-by-design.json lists (no handler, no store): write it on your own side.',
+    },
+    {
+      regex: '^@mythoughts/(?!shared/)',
+      message:
+        "a back end never imports another workspace's code (legacy-monolith, users, thoughts, gateway): old and new are separate implementations of docs/api-contract.md.",
+    },
+    {
+      regex: '(^|/)packages/shared/src/',
+      message: 'import @mythoughts/shared/<module> (checked against packages/shared/shared-by-design.json), not its files by path.',
+    },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', 'data/**', 'test-results/**', 'bench/tmp/**'] },
   { files: SOURCES, ...js.configs.recommended },
@@ -101,6 +131,10 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { zones: [...layering, ...PACKAGES] }],
       'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
+  },
+  {
+    files: BACK_ENDS.map((folder) => `${folder}/**`),
+    rules: { 'no-restricted-imports': ['error', OWN_CODE_ONLY] },
   },
   {
     // Type-aware rules that pay for themselves: a promise nobody awaits or catches is a

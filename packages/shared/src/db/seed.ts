@@ -4,7 +4,6 @@ import { formatTimestamp } from '../timestamps.ts';
 import type { Schema } from './schema.ts';
 
 const DEMO_PASSWORD = 'password';
-// bcrypt's cost, as both sides hash new users' passwords.
 const BCRYPT_COST = 10;
 
 /** The book's demo data: two users and five thoughts, ids 1-5 in this order. */
@@ -24,8 +23,14 @@ const DEMO_THOUGHTS = [
 export async function seedDemoData(db: Kysely<Schema>): Promise<boolean> {
   const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (anyUser) return false;
-  const password_hash = await bcrypt.hash(DEMO_PASSWORD, BCRYPT_COST);
-  for (const username of ['bruce', 'stephen']) await db.insertInto('users').values({ username, password_hash, creation: formatTimestamp(new Date()) }).execute();
+  const creation = formatTimestamp(new Date());
+  for (const username of ['bruce', 'stephen']) {
+    // Hashed as both sides hash a new user's password (bcrypt, never plain text).
+    await db
+      .insertInto('users')
+      .values({ username, password_hash: await bcrypt.hash(DEMO_PASSWORD, BCRYPT_COST), creation })
+      .execute();
+  }
   for (const thought of DEMO_THOUGHTS)
     await db
       .insertInto('thoughts')
