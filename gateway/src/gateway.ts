@@ -18,7 +18,8 @@ import type { GatewayMetrics } from './observe/metrics.ts';
 import { Observability } from './observe/observability.ts';
 import { PlanChangeCounter } from './plan/planChanges.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
-import { PlanStore } from './plan/planStore.ts';
+import { openPlanStore } from './plan/openPlanStore.ts';
+import type { PlanStore } from './plan/planStore.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';
 import type { RolloutSetup } from './rollout/rolloutSetup.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
@@ -110,7 +111,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const secrets = checkSecrets(options);
   const observability = new Observability(options);
   const { logger, metrics } = observability;
-  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
   let control: ControlPlane | null = null;
   const plan = await loadPlan(store, observability, () => control?.planChanged());
 
@@ -226,9 +227,9 @@ async function loadPlan(store: PlanStore, { logger, metrics }: Observability, pl
     rejected(problems, trigger) {
       metrics.reloads.inc({ result: 'failure' });
       metrics.lastReloadSuccessful.set(0);
-      logger.error({ file: store.file, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
+      logger.error({ plan: store.location, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
     },
   });
-  if (!(loaded instanceof LivePlan)) throw new ConfigError(`${store.file} is not a valid routes file:\n${describeProblems(loaded)}`);
+  if (!(loaded instanceof LivePlan)) throw new ConfigError(`${store.location} is not a valid routes file:\n${describeProblems(loaded)}`);
   return loaded;
 }

@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { parseMetrics, sample } from '../../gateway/test/helpers/routes.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
-import { PlanStore } from '../../gateway/src/plan/planStore.ts';
+import { FilePlanStore } from '../../gateway/src/plan/filePlanStore.ts';
 import type { RouteProgress } from '../../gateway/src/rollout/progressFile.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { endProcess, GATEWAY_BIN, spawnGateway } from '../support/gatewayProcess.ts';
@@ -317,7 +317,7 @@ describe('a gateway SIGKILLed mid-rollout and started again', () => {
     // The state a kill just after the write leaves: routes.yaml at 50 % and its audit line (the
     // same PlanStore write, done here), the pending record still in routes.rollout.json.
     rmSync(site.auditFile);
-    const written = await new PlanStore({ file: site.routesFile }).change(
+    const written = await new FilePlanStore({ file: site.routesFile }).change(
       { kind: 'shift', route: 'thoughts', backend: 'thoughts', percent: pending.decision.to!, only: false },
       { who: pending.who, via: 'rollout', action: 'step', reason: pending.decision.reason, dryRun: false },
     );

@@ -59,7 +59,7 @@ export function createOpsApi(deps: OpsDeps): Router {
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new HttpProblem(400, `limit=${String(req.query.limit)} is not allowed: a whole number from 1 to 1000`);
-    res.json({ file: deps.store.auditFile, ...(await deps.store.auditReport(limit)) });
+    res.json({ file: deps.store.auditLocation, ...(await deps.store.auditReport(limit)) });
   });
 
   api.post('/routes/:route/split', async (req, res) => {

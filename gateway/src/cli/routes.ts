@@ -3,7 +3,7 @@ import { ConfigError } from '@mythoughts/shared/errors';
 import type { LiveStats, RouteStats } from '../admin/liveStats.ts';
 import { describeMatch, type Route } from '../config/routeTable.ts';
 import { routesFileFrom } from '../env.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { openPlanStore } from '../plan/openPlanStore.ts';
 import { formatShare, formatSplit, splitOf } from '../plan/splitPercents.ts';
 import { AdminClient } from './adminClient.ts';
 import { parseCommandArgs, type Command } from './command.ts';
@@ -30,7 +30,7 @@ export const routesCommand: Command = {
     const { values } = parseCommandArgs(args, HELP, { file: { type: 'string' } });
     if (values.help) return 0;
     const file = routesFileFrom(values.file);
-    const loaded = await new PlanStore({ file }).read();
+    const loaded = await openPlanStore({ file }).read();
     if (!loaded.ok) throw new ConfigError(loaded.message);
     const admin = AdminClient.fromEnv();
     const stats = await admin.get<LiveStats & { file?: string }>('/api/stats');
