@@ -1,4 +1,4 @@
-import { runMain } from '@mythoughts/shared/errors';
+import { runMain } from '@mythoughts/runtime/errors';
 import type { Command } from './cli/command.ts';
 import { compareCommand } from './cli/compare.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';

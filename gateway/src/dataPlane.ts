@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { listen } from '@mythoughts/shared/http/listen';
+import { listen } from '@mythoughts/runtime/http/listen';
 import type { RouteTable } from './config/routeTable.ts';
 import type { CohortCookies } from './decide/cohortCookie.ts';
 import { OutlierDetector } from './decide/outlierDetector.ts';

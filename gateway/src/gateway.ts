@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ConfigError } from '@mythoughts/shared/errors';
-import { urlOf } from '@mythoughts/shared/http/listen';
-import type { Tracing } from '@mythoughts/shared/tracing/setup';
-import { createTokenVerifier } from '@mythoughts/shared/tokens';
+import { ConfigError } from '@mythoughts/runtime/errors';
+import { urlOf } from '@mythoughts/runtime/http/listen';
+import type { Tracing } from '@mythoughts/runtime/tracing/setup';
+import { createTokenVerifier } from '@mythoughts/runtime/tokens';
 import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';

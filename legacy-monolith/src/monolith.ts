@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServiceContext } from '@mythoughts/shared/http/service';
-import { ConfigError } from '@mythoughts/shared/errors';
-import { createTokenSigner, createTokenVerifier, type TokenSigner, type TokenVerifier } from '@mythoughts/shared/tokens';
+import { ConfigError } from '@mythoughts/runtime/errors';
+import { createTokenSigner, createTokenVerifier, type TokenSigner, type TokenVerifier } from '@mythoughts/runtime/tokens';
 import { loginGuard, type TryLogin } from './loginGuard.ts';
 import { Models } from './models.ts';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import type { Backend, Route, RouteTable } from '../config/routeTable.ts';
 import { SHADOW_DEFAULTS } from '../config/routesConfig.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { MIN_SECRET_LENGTH, parseTtl, signOverrideToken } from '../decide/overrideToken.ts';
 import { routesFileFrom } from '../env.ts';

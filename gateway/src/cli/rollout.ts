@@ -1,4 +1,4 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { MARK, SIGN } from '../rollout/gates.ts';
 import { ROLLOUT_COMMANDS, type RolloutCommand } from '../rollout/rolloutController.ts';
 import type { RolloutView } from '../rollout/rolloutView.ts';

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { startControlPlane } from '../controlPlane.ts';
 import { optionsFromEnv, port } from '../env.ts';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import type { LiveStats, RouteStats } from '../admin/liveStats.ts';
 import { describeMatch, type Route } from '../config/routeTable.ts';
 import { routesFileFrom } from '../env.ts';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { formatProblem } from '../config/problems.ts';
 import { routesFileFrom } from '../env.ts';
 import { FilePlanStore } from '../plan/filePlanStore.ts';

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { urlOverrideOf } from '../config/validateBackends.ts';
 import { startControlPlane } from '../controlPlane.ts';
 import { controlPlaneSettings, type GatewayOptions } from '../gateway.ts';

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { readTextIfExists } from '@mythoughts/shared/files';
+import { readTextIfExists } from '@mythoughts/runtime/files';
 import type { SplitPercents } from './splitPercents.ts';
 
 /** What a change did: an operator's shift or panic, a step or rollback of the rollout controller, or a whole plan pushed (`gateway plan push`). */

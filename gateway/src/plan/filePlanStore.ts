@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readTextIfExists, writeFileAtomically } from '@mythoughts/shared/files';
+import { readTextIfExists, writeFileAtomically } from '@mythoughts/runtime/files';
 import type { UrlOverride } from '../config/validateBackends.ts';
 import { AuditedPlanStore, versionOf, type Loaded } from './auditedPlanStore.ts';
 import { AuditLog, auditLogFileFor, readRecentAudit, type AuditEntry, type RecentAudit } from './auditLog.ts';

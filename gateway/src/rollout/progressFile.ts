@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readTextIfExists, writeFileAtomically } from '@mythoughts/shared/files';
+import { readTextIfExists, writeFileAtomically } from '@mythoughts/runtime/files';
 import type { RolloutDecision, RolloutEventKind, RolloutState } from './decideStep.ts';
 import type { CheckVerdict, GateResult } from './gates.ts';
 

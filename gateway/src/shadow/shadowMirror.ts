@@ -10,7 +10,7 @@ import { traceShadowCopy, type RequestTracing } from '../observe/tracing.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
 import type { Difference } from './difference.ts';
 import { formatDifferences } from './diffFormat.ts';
-import { redactQuery } from '@mythoughts/shared/http/redaction';
+import { redactQuery } from '@mythoughts/runtime/http/redaction';
 import { answerView, redactSecrets, type MismatchStore } from './mismatchStore.ts';
 import type { NoiseModel } from './noiseModel.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';

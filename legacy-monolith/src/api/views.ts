@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { ApiError, clientAddress, MESSAGES, readField, readFields, sendJson, invalidField } from '@mythoughts/shared/http/api';
-import { parseBearer } from '@mythoughts/shared/tokens';
+import { parseBearer } from '@mythoughts/runtime/tokens';
 import { lockedMessage } from '../loginGuard.ts';
 import type { Monolith } from '../monolith.ts';
 

@@ -1,6 +1,6 @@
 import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
-import { createTokenVerifier } from '@mythoughts/shared/tokens';
+import { createTokenVerifier } from '@mythoughts/runtime/tokens';
 import { adminThoughtsRoutes } from './handlers/adminThoughts.ts';
 import { myThoughtsRoutes } from './handlers/myThoughts.ts';
 import { thoughtsRoutes } from './handlers/thoughts.ts';

@@ -1,7 +1,7 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
-import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
 import { adminUsersRoutes } from './handlers/adminUsers.ts';
 import { loginRoutes } from './handlers/login.ts';
 import { LoginThrottle } from './stores/loginThrottle.ts';

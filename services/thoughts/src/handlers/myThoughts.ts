@@ -1,5 +1,5 @@
 import { apiRoute, apiRouter, invalidField, readFields, requireUser, sendJson } from '@mythoughts/shared/http/api';
-import type { TokenVerifier } from '@mythoughts/shared/tokens';
+import type { TokenVerifier } from '@mythoughts/runtime/tokens';
 import type { ThoughtStore } from '../stores/thoughtStore.ts';
 import { MAX_TEXT_CHARACTERS, NEW_THOUGHT_FIELDS, thoughtJson } from './representation.ts';
 

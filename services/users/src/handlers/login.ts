@@ -1,5 +1,5 @@
 import { ApiError, apiRoute, apiRouter, clientAddress, MESSAGES, readFields, sendJson, type Field } from '@mythoughts/shared/http/api';
-import type { TokenSigner } from '@mythoughts/shared/tokens';
+import type { TokenSigner } from '@mythoughts/runtime/tokens';
 import type { LoginThrottle } from '../stores/loginThrottle.ts';
 import type { UserStore } from '../stores/userStore.ts';
 
