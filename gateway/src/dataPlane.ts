@@ -46,6 +46,7 @@ export class DataPlane {
   private readonly wheel = new TimerWheel();
   private readonly webSockets = new WebSocketForwarder();
   private readonly shadow: ShadowMirror;
+  private readonly outliers: OutlierDetector;
 
   constructor(private readonly deps: DataPlaneDeps) {
     const { observability, plan } = deps;
@@ -56,6 +57,9 @@ export class DataPlane {
       metrics.ejections.inc({ backend: backend.name });
       logger.warn({ backend: backend.name, cooldownMs }, `backend ${backend.name} ejected from splits after consecutive failures`);
     });
+    this.outliers = outliers;
+    outliers.planApplied(plan());
+    metrics.showEjections(() => outliers.ejectedSince());
     const sinks: ObserverSinks = {
       metrics,
       counters: observability.counters,
@@ -103,6 +107,12 @@ export class DataPlane {
         finished: upgrades.finished,
       }),
     );
+  }
+
+  /** A new plan runs: a backend it gives a share again (a rollout restarted after its rollback) is re-admitted at once. */
+  planApplied(table: RouteTable): void {
+    for (const backend of this.outliers.planApplied(table))
+      this.deps.observability.logger.info({ backend }, `backend ${backend} re-admitted: the new plan gives it a share again`);
   }
 
   get draining(): boolean {

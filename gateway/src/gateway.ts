@@ -113,7 +113,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { logger, metrics } = observability;
   const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
   let control: ControlPlane | null = null;
-  const plan = await loadPlan(store, observability, () => control?.planChanged());
+  let running: DataPlane | null = null;
+  const plan = await loadPlan(store, observability, (table) => {
+    running?.planApplied(table);
+    control?.planChanged();
+  });
 
   const tokens = options.jwtPublicKeyPem ? new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem)) : null;
   if (tokens === null)
@@ -128,6 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     shadowFindings,
     trustForwarded: options.trustForwarded ?? false,
   });
+  running = dataPlane;
 
   const server = dataPlane.server;
   try {
@@ -209,13 +214,13 @@ function checkSecrets(options: GatewayOptions): { cohort: string; override: stri
 }
 
 /** The running plan, loaded once; every applied or rejected change is logged, counted and told to the rollout. */
-async function loadPlan(store: PlanStore, { logger, metrics }: Observability, planChanged: () => void): Promise<LivePlan> {
+async function loadPlan(store: PlanStore, { logger, metrics }: Observability, planChanged: (table: RouteTable) => void): Promise<LivePlan> {
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
       planChanges.showPlan(table);
-      planChanged();
+      planChanged(table);
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });
         planChanges
