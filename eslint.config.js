@@ -111,7 +111,7 @@ const OWN_CODE_ONLY = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'data/**', 'test-results/**', 'bench/tmp/**'] },
+  { ignores: ['**/node_modules/**', 'data/**', 'test-results/**', 'bench/tmp/**', 'gateway/dist/**'] },
   { files: SOURCES, ...js.configs.recommended },
   ...tseslint.configs.recommended.map((config) => ({ ...config, files: TYPESCRIPT })),
   {
