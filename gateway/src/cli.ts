@@ -1,8 +1,10 @@
 import { runMain } from '@mythoughts/shared/errors';
 import type { Command } from './cli/command.ts';
 import { compareCommand } from './cli/compare.ts';
+import { mismatchesCommand } from './cli/mismatches.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';
 import { panicCommand } from './cli/panic.ts';
+import { replayCommand } from './cli/replay.ts';
 import { rolloutCommand } from './cli/rollout.ts';
 import { routesCommand } from './cli/routes.ts';
 import { schemaCommand } from './cli/schema.ts';
@@ -19,6 +21,8 @@ const COMMANDS: readonly Command[] = [
   panicCommand,
   rolloutCommand,
   compareCommand,
+  mismatchesCommand,
+  replayCommand,
   overrideTokenCommand,
   schemaCommand,
 ];

@@ -183,7 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
   const tracing = options.tracing ?? startTracing('gateway', process.env);
   const requestTracing = RequestTracing.of(tracing);
-  const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger, tracing: requestTracing });
+  const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger, tracing: requestTracing, tokens });
 
   const accessLog =
     options.accessLog === 'off'
@@ -300,7 +300,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'),
       ops,
       logger,
-      shadowFindings,
+      shadow: { findings: shadowFindings, table: () => plan.table },
       rollout,
     });
     admin = createServer(app);

@@ -14,7 +14,8 @@ const SECRET_PARAMETER_NAMES: readonly string[] = ['sid', 'sig', 'code', 'otp'];
 
 const REDACTED = '[redacted]';
 
-function isSecretParameter(name: string): boolean {
+/** A query parameter, JSON field or header whose name says it holds a secret (the lists above). */
+export function isSecretParameter(name: string): boolean {
   const lower = name.toLowerCase();
   return SECRET_PARAMETER_NAMES.includes(lower) || SECRET_PARAMETER_WORDS.some((word) => lower.includes(word));
 }
