@@ -100,7 +100,8 @@ describe('recorded mismatches → exported suite → replay', () => {
       'my-thoughts: POST /api/me/thoughts/',
     ]);
     const [search, one, write] = suite.cases;
-    expect(search!.expect).toMatchObject({ backend: 'legacy', status: 200, truncated: false });
+    expect(search!.expect).toMatchObject({ backend: 'legacy', status: 200, truncated: false, headers: { 'content-type': 'application/json' } });
+    expect(Object.keys(search!.expect.headers)).toEqual(['content-type']);
     expect(JSON.parse(search!.expect.body)).toEqual(JSON.parse((await send(`${system.legacyUrl}/api/thoughts/?search=few`)).body));
     expect(search!.compare).toEqual({ headers: ['content-type', 'location', 'allow'], ignore: ['$[*].timestamp'], noise: [] });
     expect(search!.recordedDiff).toContain(

@@ -76,7 +76,15 @@ export function suiteCases(page: Pick<MismatchesPage, 'mismatches' | 'noise' | '
       recordedAt: record.at,
       requestId: record.requestId,
       request,
-      expect: { backend, status, headers, body, truncated, bodyBytes },
+      // Only the compared headers: the others (Date, X-Request-ID…) would be noise in the file.
+      expect: {
+        backend,
+        status,
+        headers: Object.fromEntries(rules.headers.flatMap((name) => (name in headers ? [[name, headers[name]!]] : []))),
+        body,
+        truncated,
+        bodyBytes,
+      },
       compare: { headers: rules.headers, ignore: rules.ignore, noise: page.noise[record.route] ?? [] },
       recordedDiff: record.diff,
     });
