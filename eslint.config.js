@@ -12,14 +12,14 @@ const TYPESCRIPT = ['**/*.ts', '**/*.mts'];
 /**
  * The gateway's layers, in the order a request meets them: (core) → config → match → decide →
  * forward, with shadow beside forward and observe (metrics, logs) recording for both; the
- * plan store and the rollout controller work off the request path; admin, cli and the
- * wiring (gateway.ts, publicHandler.ts, cli.ts) sit on top. Each entry lists what a folder
+ * plan store, the rollout controller and the fleet registry work off the request path; admin, cli and the
+ * wiring (gateway.ts with its control and data planes, publicHandler.ts, cli.ts) sit on top. Each entry lists what a folder
  * must not import: nothing from a layer above it, so no circle can form between layers and
  * a lower layer is testable without the ones above.
  */
 const GATEWAY = 'gateway/src';
-const WIRING = ['gateway.ts', 'publicHandler.ts', 'cli.ts'];
-const ABOVE_THE_REQUEST = ['plan', 'ops', 'rollout', 'replay', 'admin', 'cluster', 'cli'];
+const WIRING = ['gateway.ts', 'controlPlane.ts', 'dataPlane.ts', 'observers.ts', 'stopSignal.ts', 'publicHandler.ts', 'cli.ts'];
+const ABOVE_THE_REQUEST = ['plan', 'ops', 'rollout', 'fleet', 'replay', 'admin', 'cluster', 'cli'];
 const FORBIDDEN = {
   core: {
     from: ['config', 'match', 'decide', 'forward', 'shadow', 'observe', ...ABOVE_THE_REQUEST],
@@ -38,12 +38,16 @@ const FORBIDDEN = {
   shadow: { from: ABOVE_THE_REQUEST, why: "shadow runs beside forward, off the client path (it may implement forward's response-step interface)" },
   observe: { from: ['forward', 'shadow', ...ABOVE_THE_REQUEST], why: 'observe records what the steps report to it and knows none of them' },
   plan: {
-    from: ['forward', 'shadow', 'ops', 'rollout', 'replay', 'admin', 'cluster', 'cli'],
+    from: ['forward', 'shadow', 'ops', 'rollout', 'fleet', 'replay', 'admin', 'cluster', 'cli'],
     why: 'the plan store reads and writes routes.yaml with config (and estimates a change from the clients observe saw); whatever edits the plan sits on top of it',
   },
   rollout: { from: ['replay', 'admin', 'cluster', 'cli'], why: 'the rollout controller runs below admin and cli, which drive it' },
+  fleet: {
+    from: ['forward', 'rollout', 'replay', 'admin', 'cluster', 'cli'],
+    why: 'the fleet registry publishes what the replica serves and counts (plan, observe, shadow) and is read by the rollout, admin and cli above it',
+  },
   replay: {
-    from: ['plan', 'rollout', 'admin', 'cluster', 'cli'],
+    from: ['plan', 'rollout', 'fleet', 'admin', 'cluster', 'cli'],
     why: 'replay suites (export, hurl, replaying) are built from shadow/ alone, off every running gateway; the CLI drives them',
   },
   admin: { from: ['replay', 'cluster', 'cli'], why: 'admin serves the admin port; the cluster primary and the CLI use it' },
@@ -59,8 +63,17 @@ const layering = Object.entries(FORBIDDEN).flatMap(([target, { from, why, wiring
   })),
 ]);
 
-/** The packages of the workspace: shared is the bottom, the back ends never import each other or the gateway. */
+/**
+ * The packages of the workspace: runtime is the bottom (it ships inside the packed gateway, so
+ * it may hold nothing of the back ends), shared sits on it, the back ends never import each
+ * other or the gateway, and the gateway takes nothing from shared.
+ */
 const PACKAGES = [
+  {
+    target: 'packages/runtime',
+    from: ['packages/shared', 'legacy-monolith', 'services', 'gateway'],
+    why: '@mythoughts/runtime is compiled into the packed gateway and must stand alone',
+  },
   {
     target: 'packages/shared',
     from: ['legacy-monolith', 'services', 'gateway'],
@@ -69,7 +82,11 @@ const PACKAGES = [
   { target: 'legacy-monolith', from: ['services', 'gateway'], why: 'the monolith stands alone beside the new services' },
   { target: 'services/users', from: ['legacy-monolith', 'services/thoughts', 'gateway'], why: 'each service shares code only through @mythoughts/shared' },
   { target: 'services/thoughts', from: ['legacy-monolith', 'services/users', 'gateway'], why: 'each service shares code only through @mythoughts/shared' },
-  { target: 'gateway', from: ['legacy-monolith', 'services'], why: 'the gateway talks to the back ends over HTTP only' },
+  {
+    target: 'gateway',
+    from: ['legacy-monolith', 'services', 'packages/shared'],
+    why: 'the gateway talks to the back ends over HTTP only and installs without their code (it may use @mythoughts/runtime)',
+  },
 ].flatMap(({ target, from, why }) => from.map((source) => ({ target, from: source, message: `${target} must not import ${source}: ${why}.` })));
 
 export default tseslint.config(

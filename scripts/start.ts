@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
 import { loadServiceConfig, REPO_ROOT } from '@mythoughts/shared/config';
 import { prepareDatabase } from '@mythoughts/shared/db/prepare';
-import { ConfigError, runMain } from '@mythoughts/shared/errors';
+import { ConfigError, runMain } from '@mythoughts/runtime/errors';
 import { resolveKeyFiles } from '@mythoughts/shared/keys';
 import { DEFAULT_RESTART_POLICY, Supervisor, type GiveUp, type RestartPolicy } from './supervisor.ts';
 

@@ -1,6 +1,7 @@
-import { runMain } from '@mythoughts/shared/errors';
+import { runMain } from '@mythoughts/runtime/errors';
 import type { Command } from './cli/command.ts';
 import { compareCommand } from './cli/compare.ts';
+import { fleetCommand } from './cli/fleet.ts';
 import { mismatchesCommand } from './cli/mismatches.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';
 import { panicCommand } from './cli/panic.ts';
@@ -20,6 +21,7 @@ const COMMANDS: readonly Command[] = [
   shiftCommand,
   panicCommand,
   rolloutCommand,
+  fleetCommand,
   compareCommand,
   mismatchesCommand,
   replayCommand,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { envFlag } from '@mythoughts/shared/env';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { envFlag } from '@mythoughts/runtime/env';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { resolveCohortSecret } from './decide/cohortSecret.ts';
 import type { GatewayOptions } from './gateway.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
 import { eventually } from '../../tests/support/rolloutTraffic.ts';
 import { startSystem, type MyThoughtsSystem } from '../../tests/support/system.ts';
 import { replayCommand } from '../src/cli/replay.ts';

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenSigner } from '@mythoughts/shared/tokens';
-import { ensureDevKeys } from '@mythoughts/shared/keys';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
+import { generateKeyPairSync } from 'node:crypto';
 import { hurlSuite } from '../src/replay/hurlSuite.ts';
 import { SUITE_FORMAT, type ReplayCase } from '../src/replay/suite.ts';
 import { claimedUsername, recordRequest } from '../src/shadow/recordedRequest.ts';
@@ -13,39 +10,38 @@ import { KEPT_BODY_BYTES } from '../src/shadow/secrets.ts';
 const nobody = () => null;
 
 describe('what a mismatch record keeps of a request', () => {
-  it('replaces a token by its user placeholder, drops cookies and secret-named headers, redacts query secrets and body fields', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'record-keys-'));
-    try {
-      const keys = await ensureDevKeys(dir);
-      const token = createTokenSigner(readFileSync(keys.privateKeyFile, 'utf8')).sign('stephen');
-      const recorded = recordRequest(
-        {
-          method: 'POST',
-          target: '/api/login/?username=s&password=hunter2&page=2',
-          headers: {
-            authorization: `Bearer ${token}`,
-            cookie: 'session=abc',
-            'x-auth-token': 'xyz',
-            'x-forwarded-for': '10.0.0.1',
-            'x-request-id': 'r1',
-            'x-gateway-shadow': '1',
-            'content-type': 'application/x-www-form-urlencoded',
-            accept: '*/*',
-          },
-          body: Buffer.from('username=s&password=hunter2'),
-        },
-        claimedUsername,
-      );
-      expect(recorded).toEqual({
+  it('replaces a token by its user placeholder, drops cookies and secret-named headers, redacts query secrets and body fields', () => {
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const token = createTokenSigner(privateKey).sign('stephen');
+    const recorded = recordRequest(
+      {
         method: 'POST',
-        target: '/api/login/?username=s&password=[redacted]&page=2',
-        headers: { accept: '*/*', authorization: 'Bearer {{token:stephen}}', 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'username=s&password=[redacted]',
-        unreplayable: null,
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+        target: '/api/login/?username=s&password=hunter2&page=2',
+        headers: {
+          authorization: `Bearer ${token}`,
+          cookie: 'session=abc',
+          'x-auth-token': 'xyz',
+          'x-forwarded-for': '10.0.0.1',
+          'x-request-id': 'r1',
+          'x-gateway-shadow': '1',
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: '*/*',
+        },
+        body: Buffer.from('username=s&password=hunter2'),
+      },
+      claimedUsername,
+    );
+    expect(recorded).toEqual({
+      method: 'POST',
+      target: '/api/login/?username=s&password=[redacted]&page=2',
+      headers: { accept: '*/*', authorization: 'Bearer {{token:stephen}}', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=s&password=[redacted]',
+      unreplayable: null,
+    });
   });
 
   it('redacts a token that does not verify, Basic credentials, JSON secret fields and JWTs in bodies; a body over the cap is not replayable', () => {

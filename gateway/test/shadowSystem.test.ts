@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
 import { startSystem, type MyThoughtsSystem } from '../../tests/support/system.ts';
 import type { MismatchRecord } from '../src/shadow/mismatchStore.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { IgnoreRule } from '../core/jsonPath.ts';
 
 /** The `--ignore PATH` options of compare and replay, each a body location not compared. */

@@ -1,5 +1,5 @@
-import { ConfigError } from '@mythoughts/shared/errors';
-import type { MismatchesPage } from '../shadow/mismatchStore.ts';
+import { ConfigError } from '@mythoughts/runtime/errors';
+import type { MismatchesPage } from '../shadow/findingsReport.ts';
 import { hurlSuite } from '../replay/hurlSuite.ts';
 import { SUITE_FORMAT, suiteCases, type ReplaySuite } from '../replay/suite.ts';
 import { AdminClient } from './adminClient.ts';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import type { IgnoreRule } from '../core/jsonPath.ts';
 import { replayCase, type CaseResult, type ReplayTarget } from '../replay/replayCase.ts';
 import { parseSuite, type ReplayCase, type ReplaySuite } from '../replay/suite.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { MIN_SECRET_LENGTH } from './overrideToken.ts';
 
 /**

@@ -1,7 +1,8 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { METHODS, SAFE_METHODS } from '../core/httpMethods.ts';
 import { IgnoreRule } from '../core/jsonPath.ts';
-import type { AnswerView, MismatchesPage, ShadowRulesView } from '../shadow/mismatchStore.ts';
+import type { MismatchesPage } from '../shadow/findingsReport.ts';
+import type { AnswerView, ShadowRulesView } from '../shadow/mismatchStore.ts';
 import type { RecordedRequest } from '../shadow/recordedRequest.ts';
 
 /** The first key of every suite file: what reads it can tell a suite of another version. */

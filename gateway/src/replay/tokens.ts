@@ -1,4 +1,4 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { TOKEN_PLACEHOLDER } from '../shadow/recordedRequest.ts';
 import type { ReplaySuite } from './suite.ts';
 

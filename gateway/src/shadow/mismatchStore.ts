@@ -42,17 +42,6 @@ export interface ShadowRulesView {
   readonly ignore: readonly string[];
 }
 
-/** The answer of the admin API's `GET /api/shadow/mismatches` (what `gateway mismatches export` reads). */
-export interface MismatchesPage {
-  readonly total: number;
-  readonly capacity: number;
-  readonly mismatches: readonly MismatchRecord[];
-  /** Places learnt as noise, per route. */
-  readonly noise: Readonly<Record<string, readonly string[]>>;
-  /** Per route with a shadow in the running plan: what is mirrored and how answers are compared. */
-  readonly rules: Readonly<Record<string, ShadowRulesView>>;
-}
-
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
 
 /**

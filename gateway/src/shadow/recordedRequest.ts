@@ -1,5 +1,5 @@
-import { isSecretParameter, redactParameters, redactQuery } from '@mythoughts/shared/http/redaction';
-import { parseBearer } from '@mythoughts/shared/tokens';
+import { isSecretParameter, redactParameters, redactQuery } from '@mythoughts/runtime/http/redaction';
+import { parseBearer } from '@mythoughts/runtime/tokens';
 import { CONTROL_HEADERS } from '../core/controlHeaders.ts';
 import { KEPT_BODY_BYTES, REDACTED, redactSecrets } from './secrets.ts';
 import { NOT_COPIED, type OutgoingCopy } from './shadowClient.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { envFlag } from './env.ts';
-import { ConfigError } from './errors.ts';
+import { envFlag } from '@mythoughts/runtime/env';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { readKeyPair, resolveKeyFiles, type KeyPair } from './keys.ts';
 
 /** The repository root: `data/` and `routes.yaml` are found relative to it by default. */

@@ -2,7 +2,7 @@ import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
 import { thoughtAdminRoutes, thoughtsRoutes } from '@mythoughts/shared/api/thoughts';
 import { ThoughtStore } from '@mythoughts/shared/stores/thoughts';
-import { createTokenVerifier } from '@mythoughts/shared/tokens';
+import { createTokenVerifier } from '@mythoughts/runtime/tokens';
 
 /** The thoughts back end: reading, searching, posting and deleting thoughts. It only verifies tokens. */
 export const thoughtsService: ServiceSpec = {

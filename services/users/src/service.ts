@@ -1,10 +1,10 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
 import { loginRoutes, userAdminRoutes } from '@mythoughts/shared/api/users';
 import { LoginThrottle } from '@mythoughts/shared/stores/loginThrottle';
 import { UserStore } from '@mythoughts/shared/stores/users';
-import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
 
 /** The users back end: login (it signs the tokens) and user administration. */
 export const usersService: ServiceSpec = {

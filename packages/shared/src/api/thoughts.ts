@@ -1,7 +1,7 @@
 import { apiRoute, apiRouter, readField, readFields, requireUser, sendJson } from '../http/api.ts';
 import { NOT_FOUND_THOUGHT, parseThoughtId, THOUGHT_FIELDS, thoughtJson, thoughtTextTooLong, thoughtTooLong } from '../http/fields.ts';
 import type { ThoughtStore } from '../stores/thoughts.ts';
-import type { TokenVerifier } from '../tokens.ts';
+import type { TokenVerifier } from '@mythoughts/runtime/tokens';
 
 /*
  * The thoughts part of the public API (contract §3), written once and mounted by both the

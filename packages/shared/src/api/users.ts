@@ -2,7 +2,7 @@ import { ApiError, apiRoute, apiRouter, clientAddress, MESSAGES, readFields, sen
 import { LOGIN_FIELDS, loginThrottled, MAX_USERNAME_LENGTH, NEW_USER_FIELDS, usernameTaken, usernameTooLong } from '../http/fields.ts';
 import type { LoginThrottle } from '../stores/loginThrottle.ts';
 import type { UserStore } from '../stores/users.ts';
-import type { TokenSigner } from '../tokens.ts';
+import type { TokenSigner } from '@mythoughts/runtime/tokens';
 
 /*
  * The users part of the public API (contract §3), written once: the monolith and the users

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
-import { parseBearer, type TokenVerifier } from '../tokens.ts';
+import { parseBearer, type TokenVerifier } from '@mythoughts/runtime/tokens';
 import { requireUtf8Query, verifyBodyEncoding } from './encoding.ts';
 
 /**

@@ -30,7 +30,7 @@ export function usernameTaken(username: string): ApiError {
 }
 
 /** The words of a throttled login, on the API and the HTML site alike. */
-export function loginThrottledMessage(retryAfterSeconds: number): string {
+function loginThrottledMessage(retryAfterSeconds: number): string {
   return `Too many failed logins for this username or from this address: try again in ${retryAfterSeconds} seconds`;
 }
 
