@@ -4,6 +4,7 @@
 import js from '@eslint/js';
 import { importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
+import { readFileSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
 
 const SOURCES = ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'];
@@ -89,8 +90,32 @@ const PACKAGES = [
   },
 ].flatMap(({ target, from, why }) => from.map((source) => ({ target, from: source, message: `${target} must not import ${source}: ${why}.` })));
 
+const SHARED_BY_DESIGN = JSON.parse(readFileSync(new URL('./packages/shared-by-design.json', import.meta.url), 'utf8'));
+const BACK_ENDS = SHARED_BY_DESIGN.backEnds;
+const SHARED_MODULES = Object.values(SHARED_BY_DESIGN.sharedModules).flat();
+
+/**
+ * Old and new are two implementations of one contract: a back end imports nothing of another
+ * back end (also not through its package name) and, from this repo's packages, only the
+ * modules the design shares (packages/shared-by-design.json) — never a handler or a store.
+ * The packages' files are reached through their names, not by a relative path around the list.
+ */
+const OWN_CODE_ONLY = {
+  patterns: [
+    {
+      regex: `^@mythoughts/(?!(?:${SHARED_MODULES.map((module) => module.slice('@mythoughts/'.length)).join('|')})$)`,
+      message:
+        "a back end imports from this repo's packages only what packages/shared-by-design.json lists (no handler, no store, no other back end's code): write it on your own side.",
+    },
+    {
+      regex: '(^|/)packages/[^/]+/src/',
+      message: 'import @mythoughts/<package>/<module> (checked against packages/shared-by-design.json), not its files by path.',
+    },
+  ],
+};
+
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'data/**', 'test-results/**', 'bench/tmp/**'] },
+  { ignores: ['**/node_modules/**', 'data/**', 'test-results/**', 'bench/tmp/**', 'gateway/dist/**'] },
   { files: SOURCES, ...js.configs.recommended },
   ...tseslint.configs.recommended.map((config) => ({ ...config, files: TYPESCRIPT })),
   {
@@ -122,6 +147,10 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { zones: [...layering, ...PACKAGES] }],
       'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
+  },
+  {
+    files: BACK_ENDS.map((folder) => `${folder}/**`),
+    rules: { 'no-restricted-imports': ['error', OWN_CODE_ONLY] },
   },
   {
     // Type-aware rules that pay for themselves: a promise nobody awaits or catches is a

@@ -13,11 +13,16 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** What parseArgs gives back for a command's options and --help (named, so the type declarations can say it). */
+type ParsedCommandArgs<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O & { help: { type: 'boolean'; short: 'h' } }; allowPositionals: boolean; strict: true }>
+>;
+
 /**
  * Parses a command's arguments; `--help` prints the help and sets `values.help`. A bad
  * argument is a ConfigError carrying the help text, so the user sees what is allowed.
  */
-export function parseCommandArgs<O extends Options>(args: string[], help: string, options: O, allowPositionals = false) {
+export function parseCommandArgs<O extends Options>(args: string[], help: string, options: O, allowPositionals = false): ParsedCommandArgs<O> {
   try {
     const parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
     if ((parsed.values as { help?: boolean }).help) process.stdout.write(`${help}\n`);
