@@ -122,7 +122,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) }, etcd);
   const cache = store.remote ? new PlanCache(options.planCacheFile ?? DEFAULT_PLAN_CACHE) : null;
   let control: ControlPlane | null = null;
-  const plan = await loadPlan(store, cache, observability, () => control?.planChanged()).catch((error: unknown) => {
+  let running: DataPlane | null = null;
+  const plan = await loadPlan(store, cache, observability, (table) => {
+    running?.planApplied(table);
+    control?.planChanged();
+  }).catch((error: unknown) => {
     etcd?.close();
     throw error;
   });
@@ -140,6 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     shadowFindings,
     trustForwarded: options.trustForwarded ?? false,
   });
+  running = dataPlane;
 
   const server = dataPlane.server;
   try {
@@ -228,7 +233,12 @@ function checkSecrets(options: GatewayOptions): { cohort: string; override: stri
  * start); every applied or rejected change is logged, counted and told to the rollout, and the
  * store's health is published on /metrics.
  */
-async function loadPlan(store: PlanStore, cache: PlanCache | null, { logger, metrics }: Observability, planChanged: () => void): Promise<LivePlan> {
+async function loadPlan(
+  store: PlanStore,
+  cache: PlanCache | null,
+  { logger, metrics }: Observability,
+  planChanged: (table: RouteTable) => void,
+): Promise<LivePlan> {
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   let seen = store.status();
   store.onStatus((status) => {
@@ -248,7 +258,7 @@ async function loadPlan(store: PlanStore, cache: PlanCache | null, { logger, met
         metrics.showPlan(plan.table);
         metrics.showPlanVersion(plan.version);
         planChanges.showPlan(plan.table);
-        planChanged();
+        planChanged(plan.table);
         if (trigger !== 'start' && trigger !== 'cache') {
           metrics.reloads.inc({ result: 'success' });
           planChanges

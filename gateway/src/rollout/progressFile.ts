@@ -52,6 +52,8 @@ export interface PendingWrite {
   readonly check: CheckRecord | null;
   /** Who the audit line names. */
   readonly who: string;
+  /** When the decision was taken (ISO 8601): the time its events bear, also when a restart carries it out. */
+  readonly announced?: string;
 }
 
 export const EVENTS_KEPT = 50;
