@@ -128,14 +128,14 @@ export function percentile(values: readonly number[], p: number): number {
 
 /**
  * The shipped plan with a progressive rollout on the thoughts group: `steps`, judged every
- * second on the fleet's numbers, with gates any healthy service passes (these cases are about
- * who steps, not whether).
+ * second on the fleet's numbers, with gates any healthy service passes, the shadow's answers
+ * included (these cases are about who steps, not whether).
  */
 export function withRollout(steps: readonly number[]): (text: string) => string {
   return (text) =>
     text.replace(
       /^( {2}- name: thoughts\n(?: {4}.*\n)*? {4}fallback: legacy\n)/m,
-      `$1    rollout: { steps: [${steps.join(', ')}], interval_seconds: 1, min_requests: 3, max_error_percent: 5, max_p95_ms: 5000, max_p95_ratio: 50 }\n`,
+      `$1    rollout: { steps: [${steps.join(', ')}], interval_seconds: 1, min_requests: 3, max_error_percent: 5, max_p95_ms: 5000, max_p95_ratio: 50, max_mismatch_percent: 100, min_comparisons: 0 }\n`,
     );
 }
 
