@@ -7,7 +7,7 @@ import { createAdminApp, type AdminDeps, type MetricsSource } from './admin/admi
 import { closeNow } from './drain.ts';
 import type { PlanStore } from './plan/planStore.ts';
 import type { MetricsByProcess } from './rollout/localGateReader.ts';
-import type { RolloutController } from './rollout/rolloutController.ts';
+import type { RolloutControl } from './rollout/rolloutControl.ts';
 import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
 
 export interface ControlPlaneSettings extends AdminExposure {
@@ -44,7 +44,7 @@ export interface ControlPlaneDeps {
 export interface ControlPlane {
   readonly adminUrl: string | null;
   /** Null when this process runs no rollout controller. */
-  readonly rollout: RolloutController | null;
+  readonly rollout: RolloutControl | null;
   /** The running plan changed (or may have): the rollout looks at what that means for it. */
   planChanged(): void;
   /** Stops watching and stepping; the admin port still answers (its /readyz says 503 while the process drains). */
@@ -85,9 +85,10 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       adminUrl = urlOf(adminHost, port);
     }
   } catch (error) {
-    rollout?.close();
+    await rollout?.close();
     throw error;
   }
+  rollout?.listening(adminUrl);
 
   const onPlanChange = deps.onPlanChange === undefined ? () => rollout?.planChanged() : deps.onPlanChange;
   const watcher =
@@ -95,9 +96,11 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       ? null
       : deps.store.watch(onPlanChange, (error) => logger.error({ err: error }, 'watching the plan store failed: changes now need SIGHUP'));
 
+  // The rollout's end (its work under way finished, a fleet leader resigned) is awaited by close().
+  let rolloutClosed: Promise<void> | null = null;
   const stop = () => {
     watcher?.stop();
-    rollout?.close();
+    rolloutClosed ??= rollout?.close() ?? Promise.resolve();
   };
   return {
     adminUrl,
@@ -106,6 +109,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     stop,
     async close() {
       stop();
+      await rolloutClosed;
       if (admin) await closeNow(admin);
     },
   };
