@@ -1,6 +1,7 @@
 import { runMain } from '@mythoughts/runtime/errors';
 import type { Command } from './cli/command.ts';
 import { compareCommand } from './cli/compare.ts';
+import { fleetCommand } from './cli/fleet.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';
 import { panicCommand } from './cli/panic.ts';
 import { rolloutCommand } from './cli/rollout.ts';
@@ -18,6 +19,7 @@ const COMMANDS: readonly Command[] = [
   shiftCommand,
   panicCommand,
   rolloutCommand,
+  fleetCommand,
   compareCommand,
   overrideTokenCommand,
   schemaCommand,

@@ -7,6 +7,7 @@ import { openPlanStore } from '../plan/openPlanStore.ts';
 import { formatShare, formatSplit, splitOf } from '../plan/splitPercents.ts';
 import { AdminClient } from './adminClient.ts';
 import { parseCommandArgs, type Command } from './command.ts';
+import { table } from './textFormat.ts';
 
 const HELP = `Usage: gateway routes [--file FILE]
 
@@ -72,16 +73,6 @@ function row(route: Route, live: RouteStats | undefined): string[] {
     live && requests > 0 ? `${formatShare(errors / requests)} (${errors})` : NONE,
     shadowSeen ? String(live!.shadow.mismatch) : live ? '0' : NONE,
   ];
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((r) => r[column]!.length)));
-  return rows.map((r) =>
-    r
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 function rate(perSecond: number): string {
