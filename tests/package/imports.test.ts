@@ -18,7 +18,7 @@ const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(path.join(
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((name) => /\.(ts|mts|js|mjs)$/.test(name))
+    .filter((name) => /\.(ts|mts|js|mjs)$/.test(name) && !name.split(path.sep).includes('node_modules'))
     .map((name) => path.join(dir, name));
 }
 
@@ -76,5 +76,19 @@ describe('@mythoughts/runtime stands alone', () => {
 
   it('imports only its own files, Node and its dependencies', () => {
     expect(foreignImports(path.join(RUNTIME, 'src'), new Set(Object.keys(runtime.dependencies ?? {})))).toEqual([]);
+  });
+});
+
+describe('the repo runs the gateway from its sources, never from a build', () => {
+  it('imports @mythoughts/gateway by name nowhere (the name resolves to dist/, the build that ships)', () => {
+    const folders = ['gateway/src', 'gateway/test', 'gateway/bin', 'tests', 'scripts', 'bench', 'faults', 'packages', 'legacy-monolith', 'services'];
+    const byName = folders
+      .flatMap((folder) => sourceFiles(path.join(ROOT, folder)))
+      .flatMap((file) =>
+        specifiersOf(file)
+          .filter((specifier) => packageName(specifier) === '@mythoughts/gateway')
+          .map((specifier) => `${path.relative(ROOT, file)}: ${specifier}`),
+      );
+    expect(byName).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ export interface ServiceConfig {
   login: LoginThrottleSettings;
 }
 
-/** Login throttling (stores/loginThrottle.ts): failed logins counted per username and per address. */
+/** Login throttling (the monolith's loginGuard.ts, the users service's stores/loginThrottle.ts): failed logins counted per username and per address. */
 export interface LoginThrottleSettings {
   /** Failed logins for one username, in a row within the window, before it is locked. */
   maxFailuresPerUser: number;
