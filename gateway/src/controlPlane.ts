@@ -5,10 +5,13 @@ import { listen, urlOf } from '@mythoughts/runtime/http/listen';
 import { AdminHostPolicy, checkAdminExposure, type AdminExposure } from './admin/adminAccess.ts';
 import { createAdminApp, type AdminDeps, type MetricsSource } from './admin/adminApp.ts';
 import { closeNow } from './drain.ts';
+import type { EtcdConnection } from './etcd/etcdConnection.ts';
+import { fleetMetrics, listReplicas } from './fleet/fleetReader.ts';
+import type { FleetSettings } from './fleet/fleetSettings.ts';
 import type { PlanStore } from './plan/planStore.ts';
 import type { MetricsByProcess } from './rollout/localGateReader.ts';
 import type { RolloutControl } from './rollout/rolloutControl.ts';
-import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
+import { startRolloutController, type FleetDeps, type RolloutSetup } from './rollout/rolloutSetup.ts';
 
 export interface ControlPlaneSettings extends AdminExposure {
   /** Null: no admin server (a cluster worker). */
@@ -18,10 +21,14 @@ export interface ControlPlaneSettings extends AdminExposure {
   /** False: this process runs no rollout controller (GATEWAY_ROLLOUT=off, a cluster worker). */
   readonly rollout: RolloutSetup | false;
   readonly routesFile: string;
+  /** On the etcd store: this process in the fleet (replica id, lease TTL, advertised admin URL); the rollout is the fleet's. */
+  readonly fleet?: FleetSettings | null;
 }
 
 export interface ControlPlaneDeps {
   readonly store: PlanStore;
+  /** The etcd store's connection (GATEWAY_PLAN_STORE): with settings.fleet, the rollout campaigns to lead the fleet's. */
+  readonly etcd?: EtcdConnection | null;
   readonly logger: Logger;
   /** Where the rollout's own metrics go. */
   readonly rolloutRegistry: Registry;
@@ -69,6 +76,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
           routesFile: settings.routesFile,
           registry: deps.rolloutRegistry,
           localMetrics: deps.gates,
+          fleet: deps.etcd && settings.fleet ? fleetRollout(deps.etcd, settings.fleet, settings.adminToken || null) : null,
           logger,
         });
   let admin: Server | null = null;
@@ -112,5 +120,23 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       await rolloutClosed;
       if (admin) await closeNow(admin);
     },
+  };
+}
+
+/** What the fleet's rollout reads of the fleet: which plan each live replica serves, and every replica's published counters. */
+function fleetRollout(etcd: EtcdConnection, fleet: FleetSettings, adminToken: string | null): FleetDeps {
+  return {
+    etcd,
+    replicaId: fleet.replicaId,
+    ttlSeconds: fleet.ttlSeconds,
+    advertiseAdminUrl: fleet.advertiseAdminUrl,
+    adminToken,
+    plans: {
+      async notServing(version) {
+        const replicas = await listReplicas(etcd.keys);
+        return replicas.filter((r) => r.plan.version !== version).map((r) => `${r.id} (serves ${r.plan.version.slice(0, 12)})`);
+      },
+    },
+    metrics: fleetMetrics(etcd.keys),
   };
 }
