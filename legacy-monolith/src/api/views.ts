@@ -64,7 +64,7 @@ export function apiViews({ models, tryLogin, signer, verifier }: Monolith) {
     },
 
     async myThoughts(req: Request, res: Response) {
-      sendJson(res, 200, await models.thoughtsOf(tokenUser(req), true));
+      sendJson(res, 200, await models.thoughtsOf(tokenUser(req), 'oldest first'));
     },
 
     async shareThought(req: Request, res: Response) {
@@ -76,7 +76,7 @@ export function apiViews({ models, tryLogin, signer, verifier }: Monolith) {
     },
 
     async allThoughts(req: Request, res: Response) {
-      sendJson(res, 200, await models.searchThoughts(readField(req, 'search'), true));
+      sendJson(res, 200, await models.searchThoughts(readField(req, 'search'), 'oldest first'));
     },
 
     async thoughtDetail(req: Request, res: Response) {
