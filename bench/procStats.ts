@@ -35,15 +35,24 @@ export function cpuSeconds(pid: number): number {
   let ticks = 0;
   for (const p of processTree(pid)) {
     try {
-      // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += ticksOf(`/proc/${p}/stat`);
     } catch {
       // gone
     }
   }
   return ticks / CLOCK_TICKS;
+}
+
+/** User + system CPU seconds of one thread (the main thread: tid = pid). */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  return ticksOf(`/proc/${pid}/task/${tid}/stat`) / CLOCK_TICKS;
+}
+
+function ticksOf(statFile: string): number {
+  // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
+  const stat = readFileSync(statFile, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 /** Memory in bytes: `peak` = VmHWM (high-water mark of RSS), `current` = VmRSS, summed over the tree. */

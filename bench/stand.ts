@@ -6,7 +6,7 @@ import { answers, startGatewayProcess } from './gatewayProcess.ts';
 import { startNginx } from './nginx.ts';
 import { nginxProxyHttpBlock } from './nginxProxyConfig.ts';
 import { REPO_ROOT } from './paths.ts';
-import { freePort, startServer } from './processes.ts';
+import { freePort, startServer, type Server } from './processes.ts';
 import { LOAD_PATH, readBenchRoutes, writeGatewayRoutes, type BackendUrls } from './routesFile.ts';
 import { startSlowBackend } from './slowBackend.ts';
 import { checkSplit, type SplitCount } from './splitCheck.ts';
@@ -126,21 +126,13 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
       },
     ];
     for (const bare of bareProxies.filter((b) => selected(b.name))) {
-      const port = await freePort();
-      const server = await startServer({
-        name: bare.name,
-        command: process.execPath,
-        args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', bare.script), String(port), urls.legacy],
-        cwd: REPO_ROOT,
-        port,
-        logFile: path.join(tmpDir, `${bare.name}.log`),
-      });
+      const server = await startNodeProxy(bare.name, bare.script, tmpDir, urls);
       stops.push(server.stop);
       await add({
         name: bare.name,
         kind: 'bare',
         description: bare.description,
-        url: `http://127.0.0.1:${port}${LOAD_PATH}`,
+        url: `http://127.0.0.1:${server.port}${LOAD_PATH}`,
         pid: server.pid,
         clients: clients.cookies,
         fixedRate: true,
@@ -240,6 +232,22 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
     await stop();
     throw error;
   }
+}
+
+/**
+ * A proxy script of the bench (bench/<script> <port> <legacy origin> <new origin>) as a child
+ * process on a free loopback port, so its CPU and RSS are measured like the gateway's.
+ */
+export async function startNodeProxy(name: string, script: string, tmpDir: string, urls: BackendUrls, nodeArgs: readonly string[] = []): Promise<Server> {
+  const port = await freePort();
+  return startServer({
+    name,
+    command: process.execPath,
+    args: [...nodeArgs, '--import', 'tsx', path.join(REPO_ROOT, 'bench', script), String(port), urls.legacy, urls.new],
+    cwd: REPO_ROOT,
+    port,
+    logFile: path.join(tmpDir, `${name}.log`),
+  });
 }
 
 /** The gateway's own validation of a generated routes file, run in this process. */
