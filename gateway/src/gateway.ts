@@ -1,48 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ConfigError } from '@mythoughts/shared/errors';
-import { listen, urlOf } from '@mythoughts/shared/http/listen';
-import { startTracing, type Tracing } from '@mythoughts/shared/tracing/setup';
+import { urlOf } from '@mythoughts/shared/http/listen';
+import type { Tracing } from '@mythoughts/shared/tracing/setup';
 import { createTokenVerifier } from '@mythoughts/shared/tokens';
-import { AdminHostPolicy, checkAdminExposure } from './admin/adminAccess.ts';
-import { createAdminApp } from './admin/adminApp.ts';
 import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
 import { urlOverrideOf } from './config/validateBackends.ts';
-import { OutlierDetector } from './decide/outlierDetector.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneSettings } from './controlPlane.ts';
+import { DataPlane } from './dataPlane.ts';
 import { CohortCookies } from './decide/cohortCookie.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
-import { Decider } from './decide/routingDecision.ts';
 import { CachedTokenVerifier } from './decide/tokenCache.ts';
-import type { Exchange } from './exchange.ts';
-import { sendSocketError } from './forward/errorResponse.ts';
-import { Forwarder } from './forward/forwarder.ts';
-import { UpstreamPools } from './forward/pools.ts';
-import { addRequestId, closeWhileDraining, stripHopByHop, type ResponseStep } from './forward/responseSteps.ts';
-import { TimerWheel } from './forward/timerWheel.ts';
-import { WebSocketForwarder } from './forward/webSockets.ts';
+import type { GatewayMetrics } from './observe/metrics.ts';
+import { Observability } from './observe/observability.ts';
+import { PlanChangeCounter } from './plan/planChanges.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { PlanStore } from './plan/planStore.ts';
-import { RecentTraffic } from './observe/recentTraffic.ts';
-import { AccessLog } from './observe/accessLog.ts';
-import { createGatewayLogger } from './observe/logger.ts';
-import { GatewayMetrics } from './observe/metrics.ts';
-import { RequestTracing } from './observe/tracing.ts';
-import { recordExchange, recordOutcome } from './observe/observer.ts';
-import { PlanChangeCounter } from './plan/planChanges.ts';
-import { createPublicHandler } from './publicHandler.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';
-import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
-import { createUpgradeHandler } from './upgradeHandler.ts';
+import type { RolloutSetup } from './rollout/rolloutSetup.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
-import { ShadowClient } from './shadow/shadowClient.ts';
-import { ShadowMirror, type ShadowFindings } from './shadow/shadowMirror.ts';
-import { closeNow, drain } from './drain.ts';
+import type { ShadowFindings } from './shadow/shadowMirror.ts';
 
 export interface GatewayOptions {
   /** The routes.yaml to run (and watch). */
@@ -120,30 +101,124 @@ export interface Gateway {
 
 /**
  * Starts a gateway: loads the plan (an invalid file is a ConfigError listing every problem),
- * opens the public and admin ports, and watches the file. Signals are the caller's business
- * (see cli.ts), so tests can run several gateways in one process.
+ * opens the public and admin ports, and watches the plan store. Signals are the caller's
+ * business (see cli/serve.ts), so tests can run several gateways in one process. The
+ * composition root: settings → observability → plan → data plane → control plane → listen,
+ * and the closers in the reverse order.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const logger = options.logger ?? createGatewayLogger();
-  const metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
-  const adminHost = options.adminHost ?? '127.0.0.1';
-  const adminToken = options.adminToken || null;
-  // A cluster worker serves no admin port: its primary checked this before forking.
-  if (options.adminPort !== null) checkAdminExposure(options);
-  const urlOverride = urlOverrideOf(options.backendUrls);
+  const secrets = checkSecrets(options);
+  const observability = new Observability(options);
+  const { logger, metrics } = observability;
+  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
+  let control: ControlPlane | null = null;
+  const plan = await loadPlan(store, observability, () => control?.planChanged());
 
-  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride });
-  let rollout: RolloutController | null = null;
+  const tokens = options.jwtPublicKeyPem ? new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem)) : null;
+  if (tokens === null)
+    logger.warn('no JWT public key (JWT_PUBLIC_KEY_FILE unset): the jwt:username cohort key is never used; clients are recognised by cookies only');
+  const proof = { tokens, cookies: new CohortCookies(secrets.cohort) };
+  const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
+  const dataPlane = new DataPlane({
+    plan: () => plan.table,
+    observability,
+    proof,
+    overrides: new OverrideGate(secrets.override, tokens),
+    shadowFindings,
+    trustForwarded: options.trustForwarded ?? false,
+  });
+
+  const server = dataPlane.server;
+  try {
+    control = await startControlPlane(controlPlaneSettings(options), {
+      store,
+      logger,
+      rolloutRegistry: metrics.registry,
+      metrics: metrics.registry,
+      gates: { read: async () => new Map([[String(process.pid), await metrics.registry.getMetricsAsJSON()]]), name: "this process's metrics" },
+      api: { ops: { plan: () => plan.snapshot, store, reload: () => plan.reload('admin API change'), traffic: dataPlane.traffic, metrics }, shadowFindings },
+      notReady: () => (dataPlane.draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'),
+      onPlanChange: options.watch === false ? null : () => void plan.reload('file change', true),
+    });
+  } catch (error) {
+    await dataPlane.abort();
+    throw error;
+  }
+  const controlPlane = control;
+  const host = options.host ?? '0.0.0.0';
+  let port: number;
+  try {
+    port = await dataPlane.listen(options.port ?? 8080, host);
+  } catch (error) {
+    await controlPlane.close();
+    await dataPlane.abort();
+    throw error;
+  }
+  const url = urlOf(host, port);
+  logger.info({ url, adminUrl: controlPlane.adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
+
+  async function shutdown(): Promise<void> {
+    dataPlane.startDraining();
+    controlPlane.stop();
+    const delayMs = options.drainDelayMs ?? 0;
+    if (delayMs > 0) {
+      logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    await dataPlane.close(options.shutdownTimeoutMs ?? 10_000, logger);
+    await observability.flushTraces();
+    await controlPlane.close();
+    await dataPlane.release();
+    logger.info('gateway stopped');
+    observability.close();
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    adminUrl: controlPlane.adminUrl,
+    metrics,
+    logger,
+    shadowFindings,
+    rollout: controlPlane.rollout,
+    table: () => plan.table,
+    reload: () => plan.reload('reload request'),
+    close: () => (closing ??= shutdown()),
+  };
+}
+
+/** The control plane's part of the gateway's options, with their defaults (admin port 9901, the rollout on). */
+export function controlPlaneSettings(options: GatewayOptions): ControlPlaneSettings {
+  const adminPort = options.adminPort === null ? null : (options.adminPort ?? 9901);
+  return { ...options, adminPort, adminPortVariable: 'GATEWAY_ADMIN_PORT', rollout: options.rollout ?? {} };
+}
+
+/** The cohort and override secrets, checked before anything starts. */
+function checkSecrets(options: GatewayOptions): { cohort: string; override: string | null } {
+  if (options.cohortSecret !== undefined && options.cohortSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`GATEWAY_COHORT_SECRET is ${options.cohortSecret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
+  }
+  const override = options.overrideSecret || null;
+  if (override !== null && override.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`GATEWAY_OVERRIDE_SECRET is ${override.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
+  }
+  // Without a configured secret (in-process use, tests) the cookies hold for this process only.
+  return { cohort: options.cohortSecret ?? randomBytes(32).toString('hex'), override };
+}
+
+/** The running plan, loaded once; every applied or rejected change is logged, counted and told to the rollout. */
+async function loadPlan(store: PlanStore, { logger, metrics }: Observability, planChanged: () => void): Promise<LivePlan> {
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
       planChanges.showPlan(table);
-      rollout?.planChanged();
+      planChanged();
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });
         planChanges
-          .planRunning(plan.snapshot.version)
+          .planRunning(loaded instanceof LivePlan ? loaded.snapshot.version : '')
           .catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
       }
       logger.info({ file: table.file, trigger, routes: table.summary() }, trigger === 'start' ? 'routes loaded' : 'routes reloaded: new plan running');
@@ -151,230 +226,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     rejected(problems, trigger) {
       metrics.reloads.inc({ result: 'failure' });
       metrics.lastReloadSuccessful.set(0);
-      logger.error({ file: options.routesFile, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
+      logger.error({ file: store.file, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
     },
   });
-  if (!(loaded instanceof LivePlan)) throw new ConfigError(`${options.routesFile} is not a valid routes file:\n${describeProblems(loaded)}`);
-  const plan = loaded;
-  if (options.rollout !== false) {
-    rollout = await startRolloutController(options.rollout ?? {}, {
-      store,
-      routesFile: options.routesFile,
-      registry: metrics.registry,
-      localMetrics: { read: async () => new Map([[String(process.pid), await metrics.registry.getMetricsAsJSON()]]), name: "this process's metrics" },
-      logger,
-    });
-  }
-
-  let tokens: CachedTokenVerifier | null = null;
-  if (options.jwtPublicKeyPem) tokens = new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem));
-  else logger.warn('no JWT public key (JWT_PUBLIC_KEY_FILE unset): the jwt:username cohort key is never used; clients are recognised by cookies only');
-  if (options.cohortSecret !== undefined && options.cohortSecret.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(`GATEWAY_COHORT_SECRET is ${options.cohortSecret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
-  }
-  // Without a configured secret (in-process use, tests) the cookies hold for this process only.
-  const proof = { tokens, cookies: new CohortCookies(options.cohortSecret ?? randomBytes(32).toString('hex')) };
-  const traffic = new RecentTraffic(proof);
-  const overrideSecret = options.overrideSecret || null;
-  if (overrideSecret !== null && overrideSecret.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(`GATEWAY_OVERRIDE_SECRET is ${overrideSecret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
-  }
-  const overrides = new OverrideGate(overrideSecret, tokens);
-  const shadowFindings: ShadowFindings = { store: new MismatchStore(), noise: new NoiseModel() };
-  const tracing = options.tracing ?? startTracing('gateway', process.env);
-  const requestTracing = RequestTracing.of(tracing);
-  const shadow = new ShadowMirror({ client: new ShadowClient(), ...shadowFindings, metrics, logger, tracing: requestTracing });
-
-  const accessLog =
-    options.accessLog === 'off'
-      ? null
-      : options.accessLog && options.accessLog !== 'stdout'
-        ? AccessLog.toFile(options.accessLog)
-        : AccessLog.throughLogger(logger);
-  const counters = options.requestMetrics === false ? null : metrics.counters;
-  let draining = false;
-  let inFlight = 0;
-  const pools = new UpstreamPools();
-  const wheel = new TimerWheel();
-  const outliers = new OutlierDetector((backend, cooldownMs) => {
-    metrics.ejections.inc({ backend: backend.name });
-    logger.warn({ backend: backend.name, cooldownMs }, `backend ${backend.name} ejected from splits after consecutive failures`);
-  });
-  const forwarder = new Forwarder(
-    pools,
-    {
-      // Only with tracing on: without it the forwarder skips the hook altogether.
-      ...(requestTracing === null ? {} : { started: requestTracing.attemptStarted.bind(requestTracing) }),
-      failed(exchange, backend, reason) {
-        metrics.upstreamErrors.inc({ backend: backend.name, reason });
-        metrics.countAttempt(exchange.routeName, backend.name, reason);
-        outliers.recordFailure(backend, plan.table.outlier);
-        requestTracing?.attemptFailed(exchange, reason);
-      },
-      answered(exchange, backend, status) {
-        metrics.countAttempt(exchange.routeName, backend.name, 'ok');
-        outliers.recordSuccess(backend);
-        requestTracing?.attemptAnswered(exchange, status);
-      },
-    },
-    wheel,
-    () => draining,
-  );
-  // Every answer's head, in order; a shadowed request's tap runs first (publicHandler.ts).
-  const responseSteps: readonly ResponseStep[] = [stripHopByHop, addRequestId, addCohortCookie, closeWhileDraining(() => draining)];
-  const decider = new Decider(overrides, proof, outliers);
-  const handler = createPublicHandler({
-    plan: () => plan.table,
-    decider,
-    forwarder,
-    responseSteps,
-    shadow,
-    wheel,
-    trustForwarded: options.trustForwarded ?? false,
-    draining: () => draining,
-    tracing: requestTracing,
-    finished(exchange, req, res) {
-      requestTracing?.finish(exchange, res);
-      // Served elsewhere because outlier detection had taken its backend out: still a failed try of
-      // that backend, or a rollout's gates would see an ejected service as one with too few requests.
-      const ejected = exchange.routing?.ejected;
-      if (ejected) metrics.countAttempt(exchange.routeName, ejected.name, 'ejected');
-      recordExchange(exchange, res, counters, accessLog);
-      traffic.record(exchange, req, res);
-      inFlight -= 1;
-      // Once the listener is closed, a keep-alive connection whose last answer went out before the
-      // drain began (without `Connection: close`) is closed as soon as it is idle, so shutdown does
-      // not wait for it. Not during the drain delay: its client, never told to close, may be
-      // sending its next request on it at that moment, and that request would be dropped.
-      if (draining && !server.listening) server.closeIdleConnections();
-    },
-  });
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    inFlight += 1;
-    handler(req, res);
-  });
-  server.on('clientError', answerClientError);
-  const webSockets = new WebSocketForwarder();
-  server.on(
-    'upgrade',
-    createUpgradeHandler({
-      plan: () => plan.table,
-      decider,
-      webSockets,
-      trustForwarded: options.trustForwarded ?? false,
-      draining: () => draining,
-      counted(exchange, result, failure) {
-        metrics.webSocketUpgrades.inc({ route: exchange.routeName, backend: exchange.backendName, result });
-        if (failure !== null) {
-          metrics.upstreamErrors.inc({ backend: exchange.backendName, reason: failure });
-          outliers.recordFailure(exchange.backend!, plan.table.outlier);
-        } else if (result === 'upgraded') outliers.recordSuccess(exchange.backend!);
-      },
-      opened(exchange, delta) {
-        metrics.webSocketsOpen.inc({ route: exchange.routeName, backend: exchange.backendName }, delta);
-      },
-      finished(exchange, status) {
-        recordOutcome(exchange, status, false, counters, accessLog);
-      },
-    }),
-  );
-
-  const host = options.host ?? '0.0.0.0';
-  const port = await listen(server, { port: options.port ?? 8080, host, portVariable: 'GATEWAY_PORT' });
-
-  let admin: Server | null = null;
-  let adminUrl: string | null = null;
-  if (options.adminPort !== null) {
-    const ops = {
-      plan: () => plan.snapshot,
-      store,
-      reload: () => plan.reload('admin API change'),
-      traffic,
-      metrics,
-    };
-    const hosts = new AdminHostPolicy(options.adminHosts ?? []);
-    const app = createAdminApp({
-      registry: metrics.registry,
-      hosts,
-      token: adminToken,
-      notReady: () => (draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'),
-      ops,
-      logger,
-      shadowFindings,
-      rollout,
-    });
-    admin = createServer(app);
-    try {
-      const adminPort = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
-      hosts.listeningOn(adminHost, adminPort);
-      adminUrl = urlOf(adminHost, adminPort);
-    } catch (error) {
-      server.close();
-      throw error;
-    }
-  }
-
-  const watcher =
-    options.watch === false
-      ? null
-      : store.watch(
-          () => void plan.reload('file change', true),
-          (error) => logger.error({ err: error }, 'watching the routes file failed: changes now need SIGHUP'),
-        );
-
-  const url = urlOf(host, port);
-  logger.info({ url, adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
-
-  let closing: Promise<void> | null = null;
-  async function shutdown(): Promise<void> {
-    draining = true;
-    watcher?.stop();
-    rollout?.close();
-    const delayMs = options.drainDelayMs ?? 0;
-    if (delayMs > 0) {
-      logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-    logger.info({ inFlight }, 'gateway shutting down: no new connections, finishing in-flight requests');
-    // An open WebSocket would hold the listener open for ever: its clients reconnect elsewhere.
-    webSockets.closeAll();
-    await drain(server, options.shutdownTimeoutMs ?? 10_000, logger);
-    await shadow.close();
-    await tracing.shutdown(); // the last requests' spans are exported before the process ends
-    if (admin) await closeNow(admin);
-    wheel.stop();
-    await pools.destroyAll();
-    logger.info('gateway stopped');
-    accessLog?.close();
-    logger.flush();
-  }
-
-  return {
-    url,
-    port,
-    adminUrl,
-    metrics,
-    logger,
-    shadowFindings,
-    rollout,
-    table: () => plan.table,
-    reload: () => plan.reload('reload request'),
-    close: () => (closing ??= shutdown()),
-  };
-}
-
-/** The cohort id the gateway just dealt, sent back so the client keeps its side. */
-const addCohortCookie: ResponseStep = (head, exchange: Exchange) => {
-  const cookie = exchange.routing?.setCookie;
-  if (cookie) head.headers.push('set-cookie', cookie);
-};
-
-/**
- * A malformed request never reaches the handler: answer it like the gateway's other errors,
- * a header block over Node's limit with 431 (RFC 6585), anything else with 400.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'HPE_HEADER_OVERFLOW')
-    sendSocketError(socket, 431, 'Request header fields too large: the request line and headers must stay under 16 KiB together', null);
-  else sendSocketError(socket, 400, `Bad request: ${error.code ?? 'malformed HTTP'}`, null);
+  if (!(loaded instanceof LivePlan)) throw new ConfigError(`${store.file} is not a valid routes file:\n${describeProblems(loaded)}`);
+  return loaded;
 }

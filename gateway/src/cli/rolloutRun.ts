@@ -1,15 +1,11 @@
-import { createServer } from 'node:http';
 import { Registry } from 'prom-client';
 import { ConfigError } from '@mythoughts/shared/errors';
-import { AdminHostPolicy, checkAdminExposure } from '../admin/adminAccess.ts';
-import { createAdminApp } from '../admin/adminApp.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
-import { closeNow } from '../drain.ts';
+import { startControlPlane } from '../controlPlane.ts';
 import { optionsFromEnv, port } from '../env.ts';
-import { listen, urlOf } from '@mythoughts/shared/http/listen';
 import { createGatewayLogger } from '../observe/logger.ts';
 import { PlanStore } from '../plan/planStore.ts';
-import { startRolloutController, watchPlanForRollout } from '../rollout/rolloutSetup.ts';
+import { untilStopSignal } from '../stopSignal.ts';
 import { parseCommandArgs } from './command.ts';
 
 const RUN_HELP = `Usage: gateway rollout run
@@ -40,49 +36,41 @@ export async function runRolloutController(args: string[]): Promise<number> {
   if (options.rollout === false) throw new ConfigError('GATEWAY_ROLLOUT=off: this process would run nothing; unset it for gateway rollout run');
   if (!options.rollout?.prometheusUrl)
     throw new ConfigError('gateway rollout run reads the gates from Prometheus: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
-  const adminHost = options.adminHost ?? '127.0.0.1';
-  checkAdminExposure(options);
   const logger = createGatewayLogger();
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) });
   const read = await store.read();
   if (!read.ok) throw new ConfigError(read.message);
   const registry = new Registry();
-  // No local traffic here: the gates come from Prometheus only.
-  const controller = await startRolloutController(options.rollout, { store, routesFile: options.routesFile, registry, logger });
-  const watcher = watchPlanForRollout(store, controller, logger);
   let stopping = false;
-  const hosts = new AdminHostPolicy(options.adminHosts ?? []);
-  const admin = createServer(
-    createAdminApp({
-      registry,
-      hosts,
-      token: options.adminToken ?? null,
-      notReady: () => (stopping ? 'shutting down' : null),
+  const control = await startControlPlane(
+    {
+      ...options,
+      adminPort: port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902),
+      adminPortVariable: 'GATEWAY_ROLLOUT_ADMIN_PORT',
+      rollout: options.rollout,
+    },
+    {
+      store,
       logger,
-      rollout: controller,
-      noOpsApi:
-        "this admin port is gateway rollout run's: it serves /api/rollout, /metrics and the probes; the plan and traffic API are on the gateways' admin ports",
-    }),
+      rolloutRegistry: registry,
+      metrics: registry,
+      // No local traffic here: the gates come from Prometheus only.
+      api: {
+        noOpsApi:
+          "this admin port is gateway rollout run's: it serves /api/rollout, /metrics and the probes; the plan and traffic API are on the gateways' admin ports",
+      },
+      notReady: () => (stopping ? 'shutting down' : null),
+      onPlanChange: undefined,
+    },
   );
-  const adminPort = await listen(admin, {
-    port: port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902),
-    host: adminHost,
-    portVariable: 'GATEWAY_ROLLOUT_ADMIN_PORT',
-  });
-  hosts.listeningOn(adminHost, adminPort);
   logger.info(
-    { adminUrl: urlOf(adminHost, adminPort), routes: options.routesFile },
-    `gateway rollout run: controller on ${options.routesFile}, admin ${urlOf(adminHost, adminPort)}`,
+    { adminUrl: control.adminUrl, routes: options.routesFile },
+    `gateway rollout run: controller on ${options.routesFile}, admin ${control.adminUrl}`,
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const signal = await untilStopSignal();
   stopping = true;
   logger.info({ signal }, 'gateway rollout run: stopping');
-  watcher.stop();
-  controller.close();
-  await closeNow(admin);
+  await control.close();
   logger.flush();
   return 0;
 }

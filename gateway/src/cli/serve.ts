@@ -3,6 +3,7 @@ import { ENVIRONMENT_HELP, optionsFromEnv, workersFromEnv } from '../env.ts';
 import { runClusterPrimary } from '../cluster/primary.ts';
 import { serveMetricsToPrimary } from '../cluster/workerMetrics.ts';
 import { startGateway } from '../gateway.ts';
+import { untilStopSignal } from '../stopSignal.ts';
 import { createGatewayLogger } from '../observe/logger.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
@@ -34,14 +35,7 @@ export const serveCommand: Command = {
       gateway.logger.info('SIGHUP: re-reading the routes file');
       void gateway.reload();
     });
-    await new Promise<void>((resolve) => {
-      const stop = (signal: NodeJS.Signals) => {
-        gateway.logger.info({ signal }, 'stopping');
-        resolve();
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    gateway.logger.info({ signal: await untilStopSignal() }, 'stopping');
     await gateway.close();
     // The metrics listener keeps the cluster channel open: let go of it so the worker exits.
     if (cluster.isWorker) process.disconnect();

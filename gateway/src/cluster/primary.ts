@@ -1,17 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
-import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ConfigError } from '@mythoughts/shared/errors';
-import { listen, urlOf } from '@mythoughts/shared/http/listen';
-import { AdminHostPolicy, checkAdminExposure } from '../admin/adminAccess.ts';
-import { createAdminApp } from '../admin/adminApp.ts';
 import { urlOverrideOf } from '../config/validateBackends.ts';
-import { closeNow } from '../drain.ts';
-import type { GatewayOptions } from '../gateway.ts';
+import { startControlPlane } from '../controlPlane.ts';
+import { controlPlaneSettings, type GatewayOptions } from '../gateway.ts';
 import { PlanStore } from '../plan/planStore.ts';
-import type { RolloutController } from '../rollout/rolloutController.ts';
-import { startRolloutController, watchPlanForRollout } from '../rollout/rolloutSetup.ts';
+import { untilStopSignal } from '../stopSignal.ts';
 import { WorkerMetrics } from './workerMetrics.ts';
 
 /** How long after SIGTERM a worker that has not exited is killed (on top of its own drain bound). */
@@ -38,40 +33,27 @@ const NO_OPS_API =
 export async function runClusterPrimary(workers: number, options: GatewayOptions, logger: Logger): Promise<number> {
   // Fail fast, once, with every problem, rather than N workers each dying on the same file
   // (or, for the admin settings, the primary serving an open admin port while workers crash-loop).
-  if (options.adminPort !== null) checkAdminExposure(options);
   const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
   const loaded = await store.read();
   if (!loaded.ok) throw new ConfigError(loaded.message);
 
   const own = new Registry();
   const workerMetrics = new WorkerMetrics(own, logger);
-  let rollout: RolloutController | null = null;
-  if (options.rollout !== false) {
-    const localMetrics = { read: () => workerMetrics.forGates(), name: "every worker's metrics" };
-    rollout = await startRolloutController(options.rollout ?? {}, { store, routesFile: options.routesFile, registry: own, localMetrics, logger });
-  }
-  const watcher = rollout && watchPlanForRollout(store, rollout, logger);
   let stopping = false;
   const listening = new Set<number>();
-  // The admin port first: a port already taken also fails before any worker exists.
-  let admin: Server | null = null;
-  if (options.adminPort !== null) {
-    const hosts = new AdminHostPolicy(options.adminHosts ?? []);
-    const app = createAdminApp({
-      hosts,
-      registry: workerMetrics,
-      token: options.adminToken || null,
-      notReady: () => (stopping ? 'shutting down' : listening.size === 0 ? 'no worker listens yet' : null),
-      logger,
-      rollout,
-      noOpsApi: NO_OPS_API,
-    });
-    admin = createServer(app);
-    const adminHost = options.adminHost ?? '127.0.0.1';
-    const port = await listen(admin, { port: options.adminPort ?? 9901, host: adminHost, portVariable: 'GATEWAY_ADMIN_PORT' });
-    hosts.listeningOn(adminHost, port);
-    logger.info({ adminUrl: urlOf(adminHost, port), workers }, `gateway primary: ${workers} workers, admin port ${urlOf(adminHost, port)}`);
-  }
+  // The admin port before any worker: a port already taken fails before any worker exists.
+  const control = await startControlPlane(controlPlaneSettings(options), {
+    store,
+    logger,
+    rolloutRegistry: own,
+    metrics: workerMetrics,
+    gates: { read: () => workerMetrics.forGates(), name: "every worker's metrics" },
+    api: { noOpsApi: NO_OPS_API },
+    notReady: () => (stopping ? 'shutting down' : listening.size === 0 ? 'no worker listens yet' : null),
+    // The workers watch the plan for themselves; the primary's watch only tells its rollout.
+    onPlanChange: undefined,
+  });
+  logger.info({ adminUrl: control.adminUrl, workers }, `gateway primary: ${workers} workers, admin port ${control.adminUrl}`);
 
   const fork = (): Worker => {
     const worker = cluster.fork();
@@ -89,20 +71,16 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: every worker re-reads the routes file');
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
-    rollout?.planChanged();
+    control.planChanged();
   });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const signal = await untilStopSignal();
   stopping = true;
-  watcher?.stop();
-  rollout?.close();
+  control.stop();
   logger.info({ signal }, 'stopping every worker');
   const codes = await Promise.all(
     Object.values(cluster.workers ?? {}).map((worker) => stopWorker(worker!, (options.shutdownTimeoutMs ?? 10_000) + EXIT_GRACE_MS)),
   );
-  if (admin) await closeNow(admin);
+  await control.close();
   logger.info({ codes }, 'gateway stopped');
   logger.flush();
   return codes.every((code) => code === 0) ? 0 : 1;

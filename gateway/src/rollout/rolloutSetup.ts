@@ -54,15 +54,3 @@ export async function startRolloutController(setup: RolloutSetup, deps: RolloutD
   deps.logger.info({ gates, progress: progress.file }, `rollout controller running (gates from ${gates})`);
   return controller;
 }
-
-/**
- * For a process that runs the controller without a LivePlan of its own (a cluster primary,
- * `gateway rollout run`): it sees every edit of the routes file by watching it, and so
- * pauses for a human's shift as soon as it is written.
- */
-export function watchPlanForRollout(store: PlanStore, controller: RolloutController, logger: Logger): { stop(): void } {
-  return store.watch(
-    () => controller.planChanged(),
-    (error) => logger.error({ err: error }, 'watching the routes file failed: the rollout sees edits only at its next check'),
-  );
-}

@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { listen, urlOf } from '@mythoughts/shared/http/listen';
+import { AdminHostPolicy, checkAdminExposure, type AdminExposure } from './admin/adminAccess.ts';
+import { createAdminApp, type AdminDeps, type MetricsSource } from './admin/adminApp.ts';
+import { closeNow } from './drain.ts';
+import type { PlanStore } from './plan/planStore.ts';
+import type { MetricsByProcess } from './rollout/localGateReader.ts';
+import type { RolloutController } from './rollout/rolloutController.ts';
+import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
+
+export interface ControlPlaneSettings extends AdminExposure {
+  /** Null: no admin server (a cluster worker). */
+  readonly adminPort: number | null;
+  /** The variable that names the admin port, for the error when it is taken. */
+  readonly adminPortVariable: string;
+  /** False: this process runs no rollout controller (GATEWAY_ROLLOUT=off, a cluster worker). */
+  readonly rollout: RolloutSetup | false;
+  readonly routesFile: string;
+}
+
+export interface ControlPlaneDeps {
+  readonly store: PlanStore;
+  readonly logger: Logger;
+  /** Where the rollout's own metrics go. */
+  readonly rolloutRegistry: Registry;
+  /** What /metrics serves (this process's registry, or a cluster primary's sum of its workers). */
+  readonly metrics: MetricsSource;
+  /** The traffic the rollout gates read without Prometheus (this process's, or the workers'); absent: Prometheus only. */
+  readonly gates?: { readonly read: MetricsByProcess; readonly name: string };
+  /** A process that serves traffic: the plan/traffic/shadow API; otherwise why /api holds only the rollout. */
+  readonly api: Pick<AdminDeps, 'ops' | 'shadowFindings'> | { readonly noOpsApi: string };
+  readonly notReady: () => string | null;
+  /**
+   * What a change of the stored plan triggers: a gateway reloads its running plan (which then
+   * tells the rollout); without it (a cluster primary, `gateway rollout run`) the rollout is
+   * told directly. Null: no watching (GATEWAY_WATCH off, or a process that never writes).
+   */
+  readonly onPlanChange: (() => void) | undefined | null;
+}
+
+/** The control plane of one process: off the request path, started in one place, stopped in one call. */
+export interface ControlPlane {
+  readonly adminUrl: string | null;
+  /** Null when this process runs no rollout controller. */
+  readonly rollout: RolloutController | null;
+  /** The running plan changed (or may have): the rollout looks at what that means for it. */
+  planChanged(): void;
+  /** Stops watching and stepping; the admin port still answers (its /readyz says 503 while the process drains). */
+  stop(): void;
+  /** stop(), and the admin port closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * The bootstrap every process of the gateway shares (`gateway serve`, a cluster primary,
+ * `gateway rollout run`): the admin-exposure check, the rollout controller (resuming what
+ * the store says), the admin server and the watch of the plan store.
+ */
+export async function startControlPlane(settings: ControlPlaneSettings, deps: ControlPlaneDeps): Promise<ControlPlane> {
+  if (settings.adminPort !== null) checkAdminExposure(settings);
+  const { logger } = deps;
+  const rollout =
+    settings.rollout === false
+      ? null
+      : await startRolloutController(settings.rollout, {
+          store: deps.store,
+          routesFile: settings.routesFile,
+          registry: deps.rolloutRegistry,
+          localMetrics: deps.gates,
+          logger,
+        });
+  let admin: Server | null = null;
+  let adminUrl: string | null = null;
+  try {
+    if (settings.adminPort !== null) {
+      const hosts = new AdminHostPolicy(settings.adminHosts ?? []);
+      admin = createServer(
+        createAdminApp({ registry: deps.metrics, hosts, token: settings.adminToken || null, notReady: deps.notReady, logger, rollout, ...deps.api }),
+      );
+      const adminHost = settings.adminHost ?? '127.0.0.1';
+      const port = await listen(admin, { port: settings.adminPort, host: adminHost, portVariable: settings.adminPortVariable });
+      hosts.listeningOn(adminHost, port);
+      adminUrl = urlOf(adminHost, port);
+    }
+  } catch (error) {
+    rollout?.close();
+    throw error;
+  }
+
+  const onPlanChange = deps.onPlanChange === undefined ? () => rollout?.planChanged() : deps.onPlanChange;
+  const watcher =
+    onPlanChange === null
+      ? null
+      : deps.store.watch(onPlanChange, (error) => logger.error({ err: error }, 'watching the plan store failed: changes now need SIGHUP'));
+
+  const stop = () => {
+    watcher?.stop();
+    rollout?.close();
+  };
+  return {
+    adminUrl,
+    rollout,
+    planChanged: () => rollout?.planChanged(),
+    stop,
+    async close() {
+      stop();
+      if (admin) await closeNow(admin);
+    },
+  };
+}
