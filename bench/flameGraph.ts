@@ -17,7 +17,22 @@ interface Frame {
 const WIDTH = 1200;
 const ROW = 16;
 const MIN_PX = 0.3;
-const PALETTE = ['#e6550d', '#fd8d3c', '#31a354', '#74c476', '#3182bd', '#6baed6', '#9e9ac8', '#756bb1', '#e7ba52', '#bd9e39', '#d6616b', '#969696', '#636363', '#c6dbef'];
+const PALETTE = [
+  '#e6550d',
+  '#fd8d3c',
+  '#31a354',
+  '#74c476',
+  '#3182bd',
+  '#6baed6',
+  '#9e9ac8',
+  '#756bb1',
+  '#e7ba52',
+  '#bd9e39',
+  '#d6616b',
+  '#969696',
+  '#636363',
+  '#c6dbef',
+];
 
 export function flameGraphSvg(folded: FoldedProfile, title: string): string {
   const root: Frame = { name: 'all', ms: 0, children: new Map(), stage: '' };
