@@ -22,6 +22,7 @@ RUN apt-get update \
 WORKDIR /app
 # Manifests first: this layer is rebuilt only when dependencies change, not on every edit.
 COPY package.json package-lock.json ./
+COPY packages/runtime/package.json packages/runtime/
 COPY packages/shared/package.json packages/shared/
 COPY legacy-monolith/package.json legacy-monolith/
 COPY services/users/package.json services/users/

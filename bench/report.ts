@@ -137,7 +137,7 @@ export function renderReport(x: ReportInputs): string {
   out.push('## Route scaling', '');
   if (x.scaling) {
     out.push(
-      "The gateway's own loader and matcher (`PlanStore.read`, `RouteTable.match`) on generated plans",
+      "The gateway's own loader and matcher (`FilePlanStore.read`, `RouteTable.match`) on generated plans",
       '(literal, `*`, `**`, method-limited and deny routes, a catch-all last; 10 % of the looked-up paths reach only the catch-all).',
       '',
     );

@@ -1,7 +1,7 @@
 /**
  * Route scaling (issue 7, point 4): what matching one request costs over 10, 1 000 and
  * 10 000 routes, and what validating + loading a 1 000-route file costs, using the gateway's
- * own loader (gateway/src/plan/planStore.ts → RouteTable.match, a segment trie) and
+ * own loader (gateway/src/plan/filePlanStore.ts → RouteTable.match, a segment trie) and
  * path normaliser (gateway/src/match/normalisePath.ts).
  *
  *   node --import tsx bench/routeScaling.ts          # prints a table
@@ -97,7 +97,7 @@ function samplePaths(count: number, n = 1_000): string[] {
 }
 
 async function runRouteScaling(): Promise<ScalingResult> {
-  const { PlanStore } = await import('../gateway/src/plan/planStore.ts');
+  const { FilePlanStore } = await import('../gateway/src/plan/filePlanStore.ts');
   const { normaliseTarget } = await import('../gateway/src/match/normalisePath.ts');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-routes-'));
   const rows: ScalingRow[] = [];
@@ -113,7 +113,7 @@ async function runRouteScaling(): Promise<ScalingResult> {
       for (let r = 0; r < repeats; r++) {
         const started = performance.now();
         // A new store each time: a store does not validate an unchanged file twice.
-        const loaded = await new PlanStore({ file }).read();
+        const loaded = await new FilePlanStore({ file }).read();
         loads.push(performance.now() - started);
         if (!loaded.ok)
           throw new Error(

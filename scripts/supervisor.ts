@@ -2,7 +2,7 @@
 // one dies, the others keep serving (the gateway falls back to the monolith) while the dead
 // one is restarted with backoff; one that keeps failing is given up on with a clear message.
 import type { ChildProcess } from 'node:child_process';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 
 export interface SupervisedSpec {
   name: string;

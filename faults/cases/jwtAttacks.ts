@@ -1,4 +1,4 @@
-import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
 import { cohortCookie } from '../../gateway/test/helpers/cohort.ts';
 import { named, type FaultCase } from '../case.ts';
 import { jwtAttacks } from '../corpora/jwtAttacks.ts';

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The `gateway` command: the sources are TypeScript run without a build step, so register
-// tsx's loader first, then hand over to the CLI.
-import { register } from 'tsx/esm/api';
+// The `gateway` command. A checkout of the repo has the TypeScript sources: they run, through
+// tsx's loader, so nothing in the repo can ever run a stale build. The packed gateway ships
+// no sources, only dist/ (compiled by prepack), which plain Node runs.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli.ts');
+const sources = new URL('../src/cli.ts', import.meta.url);
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(sources.href);
+} else {
+  // eslint-disable-next-line import-x/no-unresolved -- dist/ exists only in the packed gateway (built by prepack)
+  await import('../dist/cli.js');
+}

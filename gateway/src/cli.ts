@@ -1,8 +1,11 @@
-import { runMain } from '@mythoughts/shared/errors';
+import { runMain } from '@mythoughts/runtime/errors';
 import type { Command } from './cli/command.ts';
 import { compareCommand } from './cli/compare.ts';
+import { fleetCommand } from './cli/fleet.ts';
+import { mismatchesCommand } from './cli/mismatches.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';
 import { panicCommand } from './cli/panic.ts';
+import { replayCommand } from './cli/replay.ts';
 import { rolloutCommand } from './cli/rollout.ts';
 import { routesCommand } from './cli/routes.ts';
 import { schemaCommand } from './cli/schema.ts';
@@ -18,7 +21,10 @@ const COMMANDS: readonly Command[] = [
   shiftCommand,
   panicCommand,
   rolloutCommand,
+  fleetCommand,
   compareCommand,
+  mismatchesCommand,
+  replayCommand,
   overrideTokenCommand,
   schemaCommand,
 ];

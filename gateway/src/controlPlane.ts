@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { listen, urlOf } from '@mythoughts/shared/http/listen';
+import { listen, urlOf } from '@mythoughts/runtime/http/listen';
 import { AdminHostPolicy, checkAdminExposure, type AdminExposure } from './admin/adminAccess.ts';
 import { createAdminApp, type AdminDeps, type MetricsSource } from './admin/adminApp.ts';
 import { closeNow } from './drain.ts';

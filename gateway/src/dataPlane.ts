@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { listen } from '@mythoughts/shared/http/listen';
+import { listen } from '@mythoughts/runtime/http/listen';
 import type { RouteTable } from './config/routeTable.ts';
 import type { CohortCookies } from './decide/cohortCookie.ts';
 import { OutlierDetector } from './decide/outlierDetector.ts';
@@ -46,16 +46,27 @@ export class DataPlane {
   private readonly wheel = new TimerWheel();
   private readonly webSockets = new WebSocketForwarder();
   private readonly shadow: ShadowMirror;
+  private readonly outliers: OutlierDetector;
 
   constructor(private readonly deps: DataPlaneDeps) {
     const { observability, plan } = deps;
     const { metrics, logger } = observability;
     this.traffic = new RecentTraffic(deps.proof);
-    this.shadow = new ShadowMirror({ client: new ShadowClient(), ...deps.shadowFindings, metrics, logger, tracing: observability.requestTracing });
+    this.shadow = new ShadowMirror({
+      client: new ShadowClient(),
+      ...deps.shadowFindings,
+      metrics,
+      logger,
+      tracing: observability.requestTracing,
+      tokens: deps.proof.tokens,
+    });
     const outliers = new OutlierDetector((backend, cooldownMs) => {
       metrics.ejections.inc({ backend: backend.name });
       logger.warn({ backend: backend.name, cooldownMs }, `backend ${backend.name} ejected from splits after consecutive failures`);
     });
+    this.outliers = outliers;
+    outliers.planApplied(plan());
+    metrics.showEjections(() => outliers.ejectedSince());
     const sinks: ObserverSinks = {
       metrics,
       counters: observability.counters,
@@ -103,6 +114,12 @@ export class DataPlane {
         finished: upgrades.finished,
       }),
     );
+  }
+
+  /** A new plan runs: a backend it gives a share again (a rollout restarted after its rollback) is re-admitted at once. */
+  planApplied(table: RouteTable): void {
+    for (const backend of this.outliers.planApplied(table))
+      this.deps.observability.logger.info({ backend }, `backend ${backend} re-admitted: the new plan gives it a share again`);
   }
 
   get draining(): boolean {

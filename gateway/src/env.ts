@@ -1,22 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { envFlag } from '@mythoughts/shared/env';
-import { ConfigError } from '@mythoughts/shared/errors';
+import path from 'node:path';
+import { envFlag } from '@mythoughts/runtime/env';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { resolveCohortSecret } from './decide/cohortSecret.ts';
 import type { GatewayOptions } from './gateway.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** `<repo root>/routes.yaml`, the live migration plan `npm start` runs. */
-const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../../routes.yaml', import.meta.url));
-
-/** The routes file: the one given (a flag, an argument), else $GATEWAY_ROUTES, else <repo>/routes.yaml. */
+/**
+ * The routes file: the one given (a flag, an argument), else $GATEWAY_ROUTES, else routes.yaml in
+ * the working directory (the repo root for `npm start`, the project folder for an installed gateway).
+ */
 export function routesFileFrom(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return given || env.GATEWAY_ROUTES || DEFAULT_ROUTES_FILE;
+  return given || env.GATEWAY_ROUTES || path.resolve('routes.yaml');
 }
 
 export const ENVIRONMENT_HELP = `Environment:
-  GATEWAY_ROUTES               routes file (default: <repo>/routes.yaml)
+  GATEWAY_ROUTES               routes file (default: routes.yaml in the working directory)
   GATEWAY_PORT                 public port (default 8080)
   GATEWAY_HOST                 public interface (default 0.0.0.0)
   GATEWAY_ADMIN_PORT           admin port: /metrics, /livez (/healthz), /readyz (default 9901)
@@ -36,7 +34,8 @@ export const ENVIRONMENT_HELP = `Environment:
   GATEWAY_PROMETHEUS_URL       rollout gates from this Prometheus (the sum over every replica) instead of this process's (workers') metrics
   GATEWAY_ROLLOUT_STATE        the rollouts' progress file (default: routes.rollout.json beside the routes file)
   GATEWAY_COHORT_SECRET        HMAC secret (32+ characters) signing the gw_cohort cookie; the same on every replica
-                               (default: a development key in $DATA_DIR/keys/gateway-cohort.key, made on first start)
+                               (default: a development key in $DATA_DIR/keys/gateway-cohort.key, DATA_DIR defaulting to ./data,
+                               made on first start)
   JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
   LOG_LEVEL                    pino level (default info)
 Diagnostic switches (to measure what a feature costs; leave unset in production):
@@ -59,7 +58,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
       .filter(Boolean),
     jwtPublicKeyPem: env.JWT_PUBLIC_KEY_FILE ? readKey(env.JWT_PUBLIC_KEY_FILE) : null,
     overrideSecret: env.GATEWAY_OVERRIDE_SECRET || null,
-    cohortSecret: resolveCohortSecret(env, REPO_ROOT),
+    cohortSecret: resolveCohortSecret(env),
     trustForwarded: envFlag(env, 'GATEWAY_TRUST_FORWARDED', false),
     shutdownTimeoutMs: whole(env, 'GATEWAY_SHUTDOWN_TIMEOUT_MS', 10_000),
     drainDelayMs: whole(env, 'GATEWAY_DRAIN_DELAY_MS', 0),

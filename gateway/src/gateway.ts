@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ConfigError } from '@mythoughts/shared/errors';
-import { urlOf } from '@mythoughts/shared/http/listen';
-import type { Tracing } from '@mythoughts/shared/tracing/setup';
-import { createTokenVerifier } from '@mythoughts/shared/tokens';
+import { ConfigError } from '@mythoughts/runtime/errors';
+import { urlOf } from '@mythoughts/runtime/http/listen';
+import type { Tracing } from '@mythoughts/runtime/tracing/setup';
+import { createTokenVerifier } from '@mythoughts/runtime/tokens';
 import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
@@ -18,7 +18,8 @@ import type { GatewayMetrics } from './observe/metrics.ts';
 import { Observability } from './observe/observability.ts';
 import { PlanChangeCounter } from './plan/planChanges.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
-import { PlanStore } from './plan/planStore.ts';
+import { openPlanStore } from './plan/openPlanStore.ts';
+import type { PlanStore } from './plan/planStore.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';
 import type { RolloutSetup } from './rollout/rolloutSetup.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
@@ -110,9 +111,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const secrets = checkSecrets(options);
   const observability = new Observability(options);
   const { logger, metrics } = observability;
-  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
   let control: ControlPlane | null = null;
-  const plan = await loadPlan(store, observability, () => control?.planChanged());
+  let running: DataPlane | null = null;
+  const plan = await loadPlan(store, observability, (table) => {
+    running?.planApplied(table);
+    control?.planChanged();
+  });
 
   const tokens = options.jwtPublicKeyPem ? new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem)) : null;
   if (tokens === null)
@@ -127,6 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     shadowFindings,
     trustForwarded: options.trustForwarded ?? false,
   });
+  running = dataPlane;
 
   const server = dataPlane.server;
   try {
@@ -208,13 +214,13 @@ function checkSecrets(options: GatewayOptions): { cohort: string; override: stri
 }
 
 /** The running plan, loaded once; every applied or rejected change is logged, counted and told to the rollout. */
-async function loadPlan(store: PlanStore, { logger, metrics }: Observability, planChanged: () => void): Promise<LivePlan> {
+async function loadPlan(store: PlanStore, { logger, metrics }: Observability, planChanged: (table: RouteTable) => void): Promise<LivePlan> {
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   const loaded = await LivePlan.load(store, {
     applied(table, trigger) {
       metrics.showPlan(table);
       planChanges.showPlan(table);
-      planChanged();
+      planChanged(table);
       if (trigger !== 'start') {
         metrics.reloads.inc({ result: 'success' });
         planChanges
@@ -226,9 +232,9 @@ async function loadPlan(store: PlanStore, { logger, metrics }: Observability, pl
     rejected(problems, trigger) {
       metrics.reloads.inc({ result: 'failure' });
       metrics.lastReloadSuccessful.set(0);
-      logger.error({ file: store.file, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
+      logger.error({ plan: store.location, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
     },
   });
-  if (!(loaded instanceof LivePlan)) throw new ConfigError(`${store.file} is not a valid routes file:\n${describeProblems(loaded)}`);
+  if (!(loaded instanceof LivePlan)) throw new ConfigError(`${store.location} is not a valid routes file:\n${describeProblems(loaded)}`);
   return loaded;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { requestIdOf } from '@mythoughts/shared/http/requestId';
+import { requestIdOf } from '@mythoughts/runtime/http/requestId';
 import type { Route, RouteTable } from './config/routeTable.ts';
 import type { Decider } from './decide/routingDecision.ts';
 import { Exchange } from './exchange.ts';

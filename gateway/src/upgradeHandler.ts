@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { requestIdOf } from '@mythoughts/shared/http/requestId';
+import { requestIdOf } from '@mythoughts/runtime/http/requestId';
 import type { RouteTable } from './config/routeTable.ts';
 import type { Decider } from './decide/routingDecision.ts';
 import { Exchange } from './exchange.ts';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
 import { startSystem, type MyThoughtsSystem } from '../../tests/support/system.ts';
 import { compareCommand } from '../src/cli/compare.ts';
 import { closedPort } from './helpers/backends.ts';

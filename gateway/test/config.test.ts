@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import { formatProblem } from '../src/config/problems.ts';
-import { PlanStore } from '../src/plan/planStore.ts';
+import { FilePlanStore } from '../src/plan/filePlanStore.ts';
 
 const BACKENDS = `backends:
   legacy: { url: http://127.0.0.1:8001, legacy: true }
@@ -181,7 +181,7 @@ routes:
   });
 
   it('names an unreadable file', async () => {
-    const result = await new PlanStore({ file: '/nonexistent/routes.yaml' }).read();
+    const result = await new FilePlanStore({ file: '/nonexistent/routes.yaml' }).read();
     expect(result.ok).toBe(false);
     if (!result.ok)
       expect(formatProblem(result.problems[0]!)).toBe(

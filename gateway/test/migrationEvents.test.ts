@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlanStore } from '../src/plan/planStore.ts';
+import { FilePlanStore } from '../src/plan/filePlanStore.ts';
 import { scrape } from './helpers/gateway.ts';
 import { send } from './helpers/http.ts';
 import { startOpsSystem, type OpsSystem } from './helpers/opsFixture.ts';
@@ -30,7 +30,7 @@ describe('gateway_plan_changes_total (the migration annotations)', () => {
   });
 
   it('counts a shift written by another process once per route of the group, when the gateway runs it', async () => {
-    const store = new PlanStore({ file: system.gateway.routesFile });
+    const store = new FilePlanStore({ file: system.gateway.routesFile });
     const result = await store.change(
       { kind: 'shift', route: 'thoughts', backend: 'thoughts', percent: 30, only: false },
       { who: 'alice', via: 'cli', reason: 'canary clean', dryRun: false },

@@ -246,7 +246,7 @@ describe('gateway panic', () => {
     expect(text).toContain('split: { users: 0 }            # not started');
     expect(text).toContain('split: { thoughts: 0 }   # canary');
     const again = await gateway(['panic', '--all', '--file', file]);
-    expect(again.stdout).toBe('note: nothing to change: the file already says this\n');
+    expect(again.stdout).toBe('note: nothing to change: the plan already says this\n');
     expect(readFileSync(file, 'utf8')).toBe(text);
   });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketOf } from '../src/core/bucket.ts';
 import { RecentClients } from '../src/observe/recentClients.ts';
-import { TrafficWindow } from '../src/observe/trafficWindow.ts';
+import { summariseTraffic, TrafficWindow } from '../src/observe/trafficWindow.ts';
 import { fileDiff } from '../src/plan/fileDiff.ts';
 import { parsePercent } from '../src/plan/splitPercents.ts';
 
@@ -81,6 +81,29 @@ describe('TrafficWindow', () => {
     expect(window.snapshot().routes.find((r) => r.route === 'thoughts')!.backends).toEqual([
       expect.objectContaining({ backend: 'thoughts', requests: 1, share: 1 }),
     ]);
+  });
+});
+
+describe("summariseTraffic (a fleet's windows)", () => {
+  it("sums the counts of several windows: shares and p95 from the sums, each window's rate over its own time", () => {
+    let now = 1_000_000;
+    const older = new TrafficWindow(60_000, 10_000, () => now);
+    now += 20_000;
+    const younger = new TrafficWindow(60_000, 10_000, () => now);
+    for (let i = 0; i < 40; i++) older.record('thoughts', 'legacy', 200, 2);
+    for (let i = 0; i < 10; i++) younger.record('thoughts', 'thoughts', i < 5 ? 503 : 200, 400);
+    now += 20_000; // older has run 40 s, younger 20 s
+    const fleet = summariseTraffic([older.counts(), younger.counts()]);
+    expect(fleet.seconds).toBe(40);
+    const thoughts = fleet.routes.find((r) => r.route === 'thoughts')!;
+    expect(thoughts.requests).toBe(50);
+    expect(thoughts.requestsPerSecond).toBe(40 / 40 + 10 / 20);
+    const byName = Object.fromEntries(thoughts.backends.map((b) => [b.backend, b]));
+    expect(byName.legacy).toMatchObject({ requests: 40, share: 0.8, errorRate: 0 });
+    expect(byName.thoughts).toMatchObject({ requests: 10, share: 0.2, errorRate: 0.5 });
+    expect(byName.thoughts!.p95Ms).toBeGreaterThanOrEqual(400);
+    // One window alone is what its snapshot says.
+    expect(summariseTraffic([older.counts()])).toEqual(older.snapshot());
   });
 });
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
 import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import { formatProblem } from '../src/config/problems.ts';
 import { parseTtl, signOverrideToken, verifyOverrideToken } from '../src/decide/overrideToken.ts';

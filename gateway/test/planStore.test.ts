@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PlanStore } from '../src/plan/planStore.ts';
+import { FilePlanStore } from '../src/plan/filePlanStore.ts';
 import { commentedRoutes } from './helpers/opsFixture.ts';
 
 const ORIGINAL = commentedRoutes({ legacy: 'http://127.0.0.1:8001', thoughts: 'http://127.0.0.1:8003', users: 'http://127.0.0.1:8002' });
@@ -18,13 +18,13 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function storeOn(text = ORIGINAL): { store: PlanStore; file: string; auditFile: string } {
+function storeOn(text = ORIGINAL): { store: FilePlanStore; file: string; auditFile: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'plan-store-'));
   dirs.push(dir);
   const file = path.join(dir, 'routes.yaml');
   writeFileSync(file, text);
   const auditFile = path.join(dir, 'audit.jsonl');
-  return { store: new PlanStore({ file, auditFile }), file, auditFile };
+  return { store: new FilePlanStore({ file, auditFile }), file, auditFile };
 }
 
 const auditLines = (file: string) =>
@@ -52,7 +52,7 @@ describe('PlanStore.read', () => {
     expect(invalid.problems[0]).toMatchObject({ file, line: 21 });
     expect(invalid.message).toContain(`${file} is not a valid routes file:\n${file}:21`);
 
-    const missing = await new PlanStore({ file: path.join(path.dirname(file), 'nope.yaml') }).read();
+    const missing = await new FilePlanStore({ file: path.join(path.dirname(file), 'nope.yaml') }).read();
     expect(missing).toMatchObject({ ok: false, status: 503, message: expect.stringContaining('no such file') });
   });
 });

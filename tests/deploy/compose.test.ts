@@ -82,7 +82,7 @@ function publishedPorts(service: ComposeService): { hostIp: string; published: s
 
 /** Every source file that may read a process's environment variables. */
 function sourcesOf(process: string): string {
-  const dirs = [path.join(REPO_ROOT, 'packages/shared/src')];
+  const dirs = [path.join(REPO_ROOT, 'packages/runtime/src'), path.join(REPO_ROOT, 'packages/shared/src')];
   const entry = PROCESSES[process as keyof typeof PROCESSES].entry[0]!;
   dirs.push(path.join(REPO_ROOT, entry.split('/src/')[0]!, 'src'));
   const texts: string[] = [];

@@ -9,7 +9,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { PROCESSES } from '../../deploy/docker/processes.mjs';
 import { compileRouteTable, describeProblems } from '../../gateway/src/config/compileRouteTable.ts';
 import { optionsFromEnv } from '../../gateway/src/env.ts';
-import { tracingSettings } from '@mythoughts/shared/tracing/setup';
+import { tracingSettings } from '@mythoughts/runtime/tracing/setup';
 import { REPO_ROOT } from './composeEnv.ts';
 
 const K8S_DIR = path.join(REPO_ROOT, 'deploy/k8s');

@@ -16,13 +16,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { parseMetrics, sample } from '../../gateway/test/helpers/routes.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
-import { PlanStore } from '../../gateway/src/plan/planStore.ts';
+import { FilePlanStore } from '../../gateway/src/plan/filePlanStore.ts';
 import type { RouteProgress } from '../../gateway/src/rollout/progressFile.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { endProcess, GATEWAY_BIN, spawnGateway } from '../support/gatewayProcess.ts';
 import { freePort } from '../support/ports.ts';
 import { waitHealthy } from '../support/processes.ts';
-import { percentInPlan, rolloutPlan, startRolloutBackends, type RolloutBackends } from '../support/rolloutBackends.ts';
+import { percentInPlan, rolloutPlan, startRolloutBackends, type RolloutBackends, type RolloutPlanOptions } from '../support/rolloutBackends.ts';
 import { eventually, startHookReceiver, startTraffic, type HookReceiver, type Traffic } from '../support/rolloutTraffic.ts';
 
 /** The gates every test here runs with; 1 s intervals keep it quick. */
@@ -65,7 +65,7 @@ afterAll(async () => {
   await backends?.stop();
 });
 
-async function newSite(rollout: string, split = 0): Promise<void> {
+async function newSite(rollout: string, split = 0, plan: Pick<RolloutPlanOptions, 'outlier'> = {}): Promise<void> {
   dir = mkdtempSync(path.join(tmpdir(), 'rollout-restart-'));
   const [port, adminPort] = [await freePort(), await freePort()];
   const adminUrl = `http://127.0.0.1:${adminPort}`;
@@ -77,7 +77,7 @@ async function newSite(rollout: string, split = 0): Promise<void> {
     adminUrl,
     env: { GATEWAY_PORT: String(port), GATEWAY_ADMIN_PORT: String(adminPort), GATEWAY_ADMIN_URL: adminUrl },
   };
-  writeFileSync(site.routesFile, rolloutPlan(backends, { rollout: `${rollout}, ${GATES}, notify: [${hooks.url}]`, split }));
+  writeFileSync(site.routesFile, rolloutPlan(backends, { rollout: `${rollout}, ${GATES}, notify: [${hooks.url}]`, split, ...plan }));
 }
 
 /** `gateway serve` on the site's files, until ready; no traffic yet. */
@@ -129,10 +129,19 @@ function progressOnDisk(): RouteProgress | undefined {
   return (JSON.parse(readFileSync(site.progressFile, 'utf8')) as { routes: Record<string, RouteProgress> }).routes.thoughts;
 }
 
+async function metrics(): Promise<Map<string, number>> {
+  return parseMetrics((await send(`${site.adminUrl}/metrics`)).body);
+}
+
+/** Unix seconds at which outlier detection took the new backend out, while it is out. */
+async function ejectedSince(): Promise<number | undefined> {
+  return (await metrics()).get(sample('gateway_backend_ejected_since_seconds', { backend: 'thoughts' }));
+}
+
 async function rolloutChecks(): Promise<Record<string, number>> {
-  const metrics = parseMetrics((await send(`${site.adminUrl}/metrics`)).body);
+  const seen = await metrics();
   return Object.fromEntries(
-    ['passed', 'failed', 'inconclusive'].map((result) => [result, metrics.get(sample('gateway_rollout_checks_total', { route: 'thoughts', result })) ?? 0]),
+    ['passed', 'failed', 'inconclusive'].map((result) => [result, seen.get(sample('gateway_rollout_checks_total', { route: 'thoughts', result })) ?? 0]),
   );
 }
 
@@ -317,7 +326,7 @@ describe('a gateway SIGKILLed mid-rollout and started again', () => {
     // The state a kill just after the write leaves: routes.yaml at 50 % and its audit line (the
     // same PlanStore write, done here), the pending record still in routes.rollout.json.
     rmSync(site.auditFile);
-    const written = await new PlanStore({ file: site.routesFile }).change(
+    const written = await new FilePlanStore({ file: site.routesFile }).change(
       { kind: 'shift', route: 'thoughts', backend: 'thoughts', percent: pending.decision.to!, only: false },
       { who: pending.who, via: 'rollout', action: 'step', reason: pending.decision.reason, dryRun: false },
     );
@@ -334,5 +343,60 @@ describe('a gateway SIGKILLed mid-rollout and started again', () => {
     expect(audit()).toEqual(['step 25→50', 'step 50→100']); // the next step, neither repeated nor skipped
     await until('the end told', () => told().length === 6);
     expect(told()).toEqual(['started 25→25', 'paused 25→25', 'resumed 25→50', 'step 25→50', 'step 50→100', 'completed 50→100']);
+  });
+});
+
+// Outlier ejection outlives a step: the cool-down runs on after the rollout rolled back or moved
+// on. The requests an ejected backend does not get count as its failures, but only for the step
+// whose traffic ejected it.
+describe('a rollout whose new backend is still ejected from before the step', () => {
+  it('503s → rolled back → healthy → gateway rollout restart within the cool-down: re-admitted, promoted to 100 % with no failed check', async () => {
+    await backends.standIn.set({ mode: 'unavailable' });
+    await newSite('steps: [50, 100], failure_limit: 2', 0, { outlier: 'consecutive_failures: 3, cooldown_seconds: 30' });
+    await startGateway();
+    startClients();
+    await until('rolled back', async () => (await status()).status === 'rolled_back');
+    expect(audit()).toEqual(['step 0→50', 'rollback 50→0']);
+    expect((await rolloutChecks()).failed).toBe(2);
+    expect(await ejectedSince()).toBeGreaterThan(0); // still out: 30 s of cool-down to go
+
+    await backends.standIn.set({ mode: 'transparent' });
+    const restarted = await cli('restart', 'thoughts', '--by', 'ops', '--reason', 'fixed');
+    expect(restarted.stdout).toContain('restarted');
+    await until('re-admitted by the plan that gives it a share again', async () => (await ejectedSince()) === undefined, 10_000);
+    await until('completed at 100 %', async () => (await status()).status === 'completed');
+    expect(percentInFile()).toBe(100);
+    await until('the plan store appended the last step', () => audit().length === 4);
+    expect(audit()).toEqual(['step 0→50', 'rollback 50→0', 'step 0→50', 'step 50→100']);
+    expect((await rolloutChecks()).failed).toBe(2); // none since the restart
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
+  });
+
+  it('ejected while paused, promoted while still out: the checks hold (inconclusive, saying why) until it is back, then it goes on', async () => {
+    await newSite('steps: [25, pause, 50, 100], failure_limit: 2', 0, { outlier: 'consecutive_failures: 3, cooldown_seconds: 15' });
+    await startGateway();
+    startClients();
+    await until('paused on the pause step', async () => (await status()).status === 'paused');
+    await backends.standIn.set({ mode: 'unavailable' }); // the paused rollout judges nothing, so nothing fails
+    await until('ejected', async () => (await ejectedSince()) !== undefined);
+    await backends.standIn.set({ mode: 'transparent' });
+
+    // 25 → 50 keeps it in the split: no re-admission, the cool-down runs on into the new step.
+    await cli('promote', 'thoughts', '--by', 'ops');
+    expect(percentInFile()).toBe(50);
+    const held = await eventually('a check held by the old ejection', 20_000, async () => {
+      const check = (await status()).lastCheck;
+      return check?.percent === 50 && check.verdict === 'inconclusive' ? check : undefined;
+    });
+    expect(held.gates.find((g) => g.gate === 'error_percent')!.why).toMatch(
+      /^thoughts has been out \(outlier detection\) since \S+Z, before this step began: holding until it is back/,
+    );
+    await until('completed at 100 % once it is back', async () => (await status()).status === 'completed', 40_000);
+    await until('the plan store appended the last step', () => audit().length === 3);
+    expect(audit()).toEqual(['step 0→25', 'step 25→50', 'step 50→100']);
+    expect((await rolloutChecks()).failed).toBe(0);
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
   });
 });

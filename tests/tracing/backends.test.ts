@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTracing } from '@mythoughts/shared/tracing/setup';
+import { startTracing } from '@mythoughts/runtime/tracing/setup';
 import { send } from '../contract/client.ts';
 import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver.ts';
 import { startSystem, type MyThoughtsSystem } from '../support/system.ts';

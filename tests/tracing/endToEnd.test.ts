@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTracing, TRACING_OFF } from '@mythoughts/shared/tracing/setup';
+import { startTracing, TRACING_OFF } from '@mythoughts/runtime/tracing/setup';
 import { startTestGateway, type TestGateway } from '../../gateway/test/helpers/gateway.ts';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { routesYaml } from '../../gateway/test/helpers/routes.ts';

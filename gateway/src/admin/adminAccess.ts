@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 
 /** The admin port's listener settings that decide who may talk to it. */
 export interface AdminExposure {

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { FleetView } from '../fleet/fleetView.ts';
 import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 import type { AdminHostPolicy } from './adminAccess.ts';
 import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
@@ -28,6 +29,8 @@ export interface AdminDeps {
   readonly logger?: Logger;
   /** Shadow mismatches and noise, served at /api/shadow/mismatches. */
   readonly shadowFindings?: ShadowFindings;
+  /** On the etcd store: the fleet, whose mismatches /api/shadow/mismatches then shows (the stats' come through `ops`). */
+  readonly fleet?: FleetView | null;
   /** The rollout controller, served at /api/rollout (null: GATEWAY_ROLLOUT=off). */
   readonly rollout?: RolloutController | null;
   /** Without `ops`: why the rest of /api is not here, answered with its 404 (the dashboard shows it and draws only the rollouts). */
@@ -63,7 +66,10 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.setHeader('Content-Type', deps.registry.contentType);
     res.end(await deps.registry.metrics());
   });
-  if (deps.shadowFindings) app.use('/api/shadow', createMismatchRouter(deps.shadowFindings));
+  if (deps.shadowFindings) {
+    const ops = deps.ops;
+    app.use('/api/shadow', createMismatchRouter(deps.shadowFindings, ops ? () => ops.plan().table : null, deps.fleet ?? null));
+  }
   if (deps.rollout) app.use('/api/rollout', createRolloutApi(deps.rollout, deps.token !== null));
   if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, tokenRequired: deps.token !== null }));
   else if (deps.noOpsApi) {

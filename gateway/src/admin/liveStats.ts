@@ -1,6 +1,6 @@
+import type { MetricValue } from 'prom-client';
 import type { RouteTable } from '../config/routeTable.ts';
-import type { GatewayMetrics } from '../observe/metrics.ts';
-import type { BackendTraffic, TrafficWindow } from '../observe/trafficWindow.ts';
+import type { BackendTraffic, TrafficSnapshot } from '../observe/trafficWindow.ts';
 import { routeView, type RouteView } from './planView.ts';
 
 export interface ShadowCounts {
@@ -28,17 +28,27 @@ export interface LiveStats {
   readonly migratedShare: number | null;
   readonly requestsPerSecond: number;
   readonly routes: readonly RouteStats[];
+  /** On the etcd store: how many replicas' numbers these are (every live one that published); absent: this process alone. */
+  readonly replicas?: number;
+}
+
+/** The numbers behind the stats: this process's, or the fleet's summed from what every replica publishes. */
+export interface TrafficNumbers {
+  readonly traffic: TrafficSnapshot;
+  /** gateway_shadow_comparisons_total's samples (per route and result; summed when several replicas gave them). */
+  readonly shadowComparisons: readonly MetricValue<string>[];
+  readonly replicas?: number;
 }
 
 const NO_TRAFFIC = { requests: 0, requestsPerSecond: 0, share: null, errorRate: null, p95Ms: null } as const;
 
 /** GET /api/stats: the running plan beside what the last minutes of traffic did. */
-export async function liveStats(table: RouteTable, window: TrafficWindow, metrics: GatewayMetrics): Promise<LiveStats> {
-  const traffic = window.snapshot();
-  const shadow = await shadowByRoute(metrics);
+export function liveStats(table: RouteTable, numbers: TrafficNumbers): LiveStats {
+  const traffic = numbers.traffic;
+  const shadow = shadowByRoute(numbers.shadowComparisons);
   let forwarded = 0;
   let migrated = 0;
-  let requests = 0;
+  let requestsPerSecond = 0;
   const routes = table.routes.map((route) => {
     const view = routeView(route);
     const seen = traffic.routes.find((r) => r.route === route.name);
@@ -54,11 +64,11 @@ export async function liveStats(table: RouteTable, window: TrafficWindow, metric
       forwarded += b.requests;
       if (b.backend !== table.legacy.name) migrated += b.requests;
     }
-    requests += seen?.requests ?? 0;
+    requestsPerSecond += seen?.requestsPerSecond ?? 0;
     return {
       ...view,
       requests: seen?.requests ?? 0,
-      requestsPerSecond: (seen?.requests ?? 0) / traffic.seconds,
+      requestsPerSecond: seen?.requestsPerSecond ?? 0,
       backends,
       shadow: shadow.get(route.name) ?? countsOf({}),
     };
@@ -67,16 +77,19 @@ export async function liveStats(table: RouteTable, window: TrafficWindow, metric
     generatedAt: new Date().toISOString(),
     windowSeconds: traffic.seconds,
     migratedShare: forwarded === 0 ? null : migrated / forwarded,
-    requestsPerSecond: requests / traffic.seconds,
+    requestsPerSecond,
     routes,
+    ...(numbers.replicas === undefined ? {} : { replicas: numbers.replicas }),
   };
 }
 
-async function shadowByRoute(metrics: GatewayMetrics): Promise<Map<string, ShadowCounts>> {
+function shadowByRoute(samples: readonly MetricValue<string>[]): Map<string, ShadowCounts> {
   const raw = new Map<string, Record<string, number>>();
-  for (const { labels, value } of (await metrics.shadowComparisons.get()).values) {
+  for (const { labels, value } of samples) {
     const route = String(labels.route);
-    raw.set(route, { ...raw.get(route), [String(labels.result)]: value });
+    const counts = raw.get(route) ?? {};
+    const result = String(labels.result);
+    raw.set(route, { ...counts, [result]: (counts[result] ?? 0) + value });
   }
   return new Map([...raw].map(([route, counts]) => [route, countsOf(counts)]));
 }

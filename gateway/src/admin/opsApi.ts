@@ -7,6 +7,7 @@ import type { ChangeRequest } from '../plan/planChange.ts';
 import type { ChangeResult, PlanSnapshot, PlanStore } from '../plan/planStore.ts';
 import type { RecentTraffic } from '../observe/recentTraffic.ts';
 import { parsePercent } from '../plan/splitPercents.ts';
+import type { FleetView } from '../fleet/fleetView.ts';
 import { liveStats } from './liveStats.ts';
 import { planView } from './planView.ts';
 
@@ -19,6 +20,8 @@ export interface OpsDeps {
   readonly reload: () => Promise<ReloadResult>;
   readonly traffic: RecentTraffic;
   readonly metrics: GatewayMetrics;
+  /** On the etcd store: the fleet's numbers and replicas (the stats are then the whole fleet's, whichever replica answers). */
+  readonly fleet?: FleetView | null;
   /** Whether callers proved themselves with the admin token (else: loopback only). */
   readonly tokenRequired: boolean;
 }
@@ -48,7 +51,15 @@ export function createOpsApi(deps: OpsDeps): Router {
   });
 
   api.get('/stats', async (_req, res) => {
-    res.json(await liveStats(deps.plan().table, deps.traffic.window, deps.metrics));
+    const numbers = deps.fleet
+      ? await deps.fleet.numbers()
+      : { traffic: deps.traffic.window.snapshot(), shadowComparisons: (await deps.metrics.shadowComparisons.get()).values };
+    res.json(liveStats(deps.plan().table, numbers));
+  });
+
+  api.get('/fleet', async (_req, res) => {
+    if (!deps.fleet) throw new HttpProblem(404, 'no fleet: this gateway runs on a routes file; replicas share a plan on the etcd store (GATEWAY_PLAN_STORE)');
+    res.json(await deps.fleet.status());
   });
 
   api.get('/recent-clients', (_req, res) => {
@@ -59,7 +70,7 @@ export function createOpsApi(deps: OpsDeps): Router {
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new HttpProblem(400, `limit=${String(req.query.limit)} is not allowed: a whole number from 1 to 1000`);
-    res.json({ file: deps.store.auditFile, ...(await deps.store.auditReport(limit)) });
+    res.json({ file: deps.store.auditLocation, ...(await deps.store.auditReport(limit)) });
   });
 
   api.post('/routes/:route/split', async (req, res) => {

@@ -1,8 +1,8 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { MIN_SECRET_LENGTH, parseTtl, signOverrideToken } from '../decide/overrideToken.ts';
 import { routesFileFrom } from '../env.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { openPlanStore } from '../plan/openPlanStore.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
 const HELP = `Usage: gateway override-token --backend NAME [--ttl 1h] [--file FILE]
@@ -40,7 +40,7 @@ export const overrideTokenCommand: Command = {
     const ttl = parseTtl(values.ttl!);
     if (typeof ttl !== 'number') throw new ConfigError(ttl.error);
     const file = routesFileFrom(values.file);
-    const loaded = await new PlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) }).read();
+    const loaded = await openPlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) }).read();
     if (!loaded.ok) throw new ConfigError(loaded.message);
     const names = loaded.table.backends.map((b) => b.name);
     if (!names.includes(values.backend)) throw new ConfigError(`unknown backend '${values.backend}' in ${file}; allowed: ${names.join(', ')}`);

@@ -1,4 +1,4 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { parseCommandArgs, type Command } from './command.ts';
 import { CHANGE_OPTIONS, CHANGE_OPTIONS_HELP, runChange } from './routesChange.ts';
 

@@ -1,10 +1,11 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { MARK, SIGN } from '../rollout/gates.ts';
 import { ROLLOUT_COMMANDS, type RolloutCommand } from '../rollout/rolloutController.ts';
 import type { RolloutView } from '../rollout/rolloutView.ts';
 import { AdminClient } from './adminClient.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { runRolloutController } from './rolloutRun.ts';
+import { clock } from './textFormat.ts';
 
 const HELP = `Usage: gateway rollout status [ROUTE] [--json]
        gateway rollout pause|resume|promote|abort|restart ROUTE [--reason TEXT] [--by NAME]
@@ -108,8 +109,4 @@ function formatRollout(view: RolloutView): string[] {
     for (const event of view.events.slice(0, 5)) lines.push(`    ${clock(event.time)} ${event.event.padEnd(11)} ${event.from}% → ${event.to}%`);
   }
   return lines;
-}
-
-function clock(iso: string): string {
-  return `${iso.slice(11, 19)}Z`;
 }

@@ -1,10 +1,10 @@
 import { Registry } from 'prom-client';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { startControlPlane } from '../controlPlane.ts';
 import { optionsFromEnv, port } from '../env.ts';
 import { createGatewayLogger } from '../observe/logger.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { parseCommandArgs } from './command.ts';
 
@@ -37,7 +37,7 @@ export async function runRolloutController(args: string[]): Promise<number> {
   if (!options.rollout?.prometheusUrl)
     throw new ConfigError('gateway rollout run reads the gates from Prometheus: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
   const logger = createGatewayLogger();
-  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) });
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) });
   const read = await store.read();
   if (!read.ok) throw new ConfigError(read.message);
   const registry = new Registry();

@@ -1,12 +1,13 @@
 import path from 'node:path';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import type { LiveStats, RouteStats } from '../admin/liveStats.ts';
 import { describeMatch, type Route } from '../config/routeTable.ts';
 import { routesFileFrom } from '../env.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { openPlanStore } from '../plan/openPlanStore.ts';
 import { formatShare, formatSplit, splitOf } from '../plan/splitPercents.ts';
 import { AdminClient } from './adminClient.ts';
 import { parseCommandArgs, type Command } from './command.ts';
+import { table } from './textFormat.ts';
 
 const HELP = `Usage: gateway routes [--file FILE]
 
@@ -30,7 +31,7 @@ export const routesCommand: Command = {
     const { values } = parseCommandArgs(args, HELP, { file: { type: 'string' } });
     if (values.help) return 0;
     const file = routesFileFrom(values.file);
-    const loaded = await new PlanStore({ file }).read();
+    const loaded = await openPlanStore({ file }).read();
     if (!loaded.ok) throw new ConfigError(loaded.message);
     const admin = AdminClient.fromEnv();
     const stats = await admin.get<LiveStats & { file?: string }>('/api/stats');
@@ -72,16 +73,6 @@ function row(route: Route, live: RouteStats | undefined): string[] {
     live && requests > 0 ? `${formatShare(errors / requests)} (${errors})` : NONE,
     shadowSeen ? String(live!.shadow.mismatch) : live ? '0' : NONE,
   ];
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((r) => r[column]!.length)));
-  return rows.map((r) =>
-    r
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 function rate(perSecond: number): string {

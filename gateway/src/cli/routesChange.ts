@@ -4,7 +4,7 @@ import { routesFileFrom } from '../env.ts';
 import { AdminClient } from './adminClient.ts';
 import { estimateChange, formatEstimate, type RecentClientsReport } from '../plan/estimate.ts';
 import type { ChangeRequest, RouteChange } from '../plan/planChange.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { openPlanStore } from '../plan/openPlanStore.ts';
 import { formatSplit, sameSplit, type SplitPercents } from '../plan/splitPercents.ts';
 
 /** Options shift and panic share, with their help lines. */
@@ -45,7 +45,7 @@ export interface ChangeFlags {
  */
 export async function runChange(request: ChangeRequest, flags: ChangeFlags): Promise<number> {
   const file = routesFileFrom(flags.file);
-  const store = new PlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) });
+  const store = openPlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) });
   const dryRun = flags['dry-run'] === true;
   const result = await store.change(request, {
     who: flags.by || process.env.USER || os.userInfo().username,
@@ -73,7 +73,7 @@ export async function runChange(request: ChangeRequest, flags: ChangeFlags): Pro
   if (dryRun) {
     out.push(`Dry run: ${file} was not written.`);
   } else {
-    out.push(`Wrote ${file}; recorded in ${store.auditFile}.`);
+    out.push(`Wrote ${file}; recorded in ${store.auditLocation}.`);
     out.push(await confirmReload(admin, result.changes));
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -1,7 +1,7 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { formatProblem } from '../config/problems.ts';
 import { routesFileFrom } from '../env.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { FilePlanStore } from '../plan/filePlanStore.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
 const HELP = `Usage: gateway validate [file]
@@ -20,7 +20,7 @@ export const validateCommand: Command = {
     if (values.help) return 0;
     if (positionals.length > 1) throw new ConfigError(`validate takes at most one file, got ${positionals.length}`);
     const file = routesFileFrom(positionals[0]);
-    const result = await new PlanStore({ file }).read();
+    const result = await new FilePlanStore({ file }).read();
     if (!result.ok) {
       for (const problem of result.problems) process.stdout.write(`${formatProblem(problem)}\n`);
       process.stdout.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${file}\n`);

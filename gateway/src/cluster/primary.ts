@@ -1,11 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { urlOverrideOf } from '../config/validateBackends.ts';
 import { startControlPlane } from '../controlPlane.ts';
 import { controlPlaneSettings, type GatewayOptions } from '../gateway.ts';
-import { PlanStore } from '../plan/planStore.ts';
+import { openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { WorkerMetrics } from './workerMetrics.ts';
 
@@ -33,7 +33,7 @@ const NO_OPS_API =
 export async function runClusterPrimary(workers: number, options: GatewayOptions, logger: Logger): Promise<number> {
   // Fail fast, once, with every problem, rather than N workers each dying on the same file
   // (or, for the admin settings, the primary serving an open admin port while workers crash-loop).
-  const store = new PlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
   const loaded = await store.read();
   if (!loaded.ok) throw new ConfigError(loaded.message);
 

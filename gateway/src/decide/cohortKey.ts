@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseBearer } from '@mythoughts/shared/tokens';
+import { parseBearer } from '@mythoughts/runtime/tokens';
 import type { CohortKeySpec } from '../config/routesConfig.ts';
 import { COHORT_COOKIE, type CohortCookies } from './cohortCookie.ts';
 import { cookieValue } from './cookies.ts';

@@ -1,24 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { MIN_SECRET_LENGTH } from './overrideToken.ts';
 
 /**
  * The gw_cohort HMAC secret: GATEWAY_COHORT_SECRET, else a development key in
- * `<DATA_DIR>/keys/gateway-cohort.key` (beside the JWT dev keys), made on first start. Every
- * replica and cluster worker must use the same one, or each would replace the others'
- * cookies: production sets the variable (compose and k8s pass it as a secret); on one
- * machine every process finds the same file.
+ * `<DATA_DIR>/keys/gateway-cohort.key` (DATA_DIR defaults to `data` in the working directory,
+ * where the JWT dev keys are too), made on first start. Every replica and cluster worker must
+ * use the same one, or each would replace the others' cookies: production sets the variable
+ * (compose and k8s pass it as a secret); on one machine every process finds the same file.
  */
-export function resolveCohortSecret(env: NodeJS.ProcessEnv, repoRoot: string): string {
+export function resolveCohortSecret(env: NodeJS.ProcessEnv): string {
   const given = env.GATEWAY_COHORT_SECRET;
   if (given) {
     if (given.length < MIN_SECRET_LENGTH)
       throw new ConfigError(`GATEWAY_COHORT_SECRET is ${given.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`);
     return given;
   }
-  const file = path.join(path.resolve(env.DATA_DIR || path.join(repoRoot, 'data')), 'keys', 'gateway-cohort.key');
+  const file = path.join(path.resolve(env.DATA_DIR || 'data'), 'keys', 'gateway-cohort.key');
   try {
     return readSecret(file) ?? createSecret(file);
   } catch (error) {

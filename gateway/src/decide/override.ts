@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseBearer } from '@mythoughts/shared/tokens';
+import { parseBearer } from '@mythoughts/runtime/tokens';
 import type { Route } from '../config/routeTable.ts';
 import { BACKEND_HEADER, TOKEN_HEADER } from '../core/controlHeaders.ts';
 import type { Choice } from './chooseBackend.ts';

@@ -1,4 +1,4 @@
-import type { TokenVerifier } from '@mythoughts/shared/tokens';
+import type { TokenVerifier } from '@mythoughts/runtime/tokens';
 
 interface Entry {
   readonly username: string | null;

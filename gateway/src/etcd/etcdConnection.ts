@@ -14,6 +14,10 @@ export const ETCD_KEYS = {
   replicas: 'fleet/replicas/',
   /** `fleet/metrics/<id>`: each replica's counters (prom-client JSON), bound to its lease, for fleet-wide numbers and gates. */
   metrics: 'fleet/metrics/',
+  /** `fleet/traffic/<id>`: each replica's recent-traffic window as raw counts (JSON), bound to its lease, for the dashboard's fleet numbers. */
+  traffic: 'fleet/traffic/',
+  /** `fleet/shadow/<id>`: each replica's last shadow mismatches and learnt noise (JSON), bound to its lease. */
+  shadow: 'fleet/shadow/',
   /** The rollout controller's election. */
   election: 'rollout/leader',
   /** The rollouts' progress (one JSON value, as routes.rollout.json holds for a file plan). */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 
 /**
  * Where the fleet's plan lives: GATEWAY_PLAN_STORE=etcd://HOST:PORT[,HOST:PORT…]/PREFIX

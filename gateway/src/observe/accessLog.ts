@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { Exchange } from '../exchange.ts';
-import { redactQuery } from '@mythoughts/shared/http/redaction';
+import { redactQuery } from '@mythoughts/runtime/http/redaction';
 
 /** Where finished lines go: anything with a `write(string)` (a pino destination, the logger's stream). */
 interface LineSink {
@@ -14,7 +14,7 @@ interface LineSink {
  * (`level`, `time`, `pid`, `hostname`, `name`, `msg: "request"`), written as one string:
  * no line object, no serializer, no redaction pass over an object (it is the single largest
  * per-request cost otherwise). No header is ever logged, and a query string is logged with
- * the values of secret parameters replaced (the shared list, packages/shared/src/http/redaction.ts).
+ * the values of secret parameters replaced (the shared list, packages/runtime/src/http/redaction.ts).
  * The lines of one turn of the event loop go to the sink as one write at the end of that
  * turn (or at 16 KiB): under load that is one write for many requests instead of one each.
  */

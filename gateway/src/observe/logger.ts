@@ -1,4 +1,4 @@
-import { REDACTED_PATHS } from '@mythoughts/shared/http/logger';
+import { REDACTED_PATHS } from '@mythoughts/runtime/http/redaction';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**

@@ -110,6 +110,22 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** What ejectedSince reports at each scrape (showEjections): a cool-down ends without any event to hook. */
+  private ejectionsInForce: () => ReadonlyMap<string, number> = () => new Map();
+
+  readonly ejectedSince = new Gauge({
+    name: 'gateway_backend_ejected_since_seconds',
+    help: 'While outlier detection has a backend out of splits: the unix time its ejection began (no series once it is back); a rollout holds a step rather than count an ejection older than the step against it',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+    // Across workers: the oldest ejection, which is what a rollout must not blame on its step.
+    aggregator: 'min',
+    collect: () => {
+      this.ejectedSince.reset();
+      for (const [backend, since] of this.ejectionsInForce()) this.ejectedSince.set({ backend }, since / 1000);
+    },
+  });
+
   readonly webSocketUpgrades = new Counter({
     name: 'gateway_websocket_upgrades_total',
     help: 'WebSocket upgrade requests by route, backend chosen and result: upgraded (101 from the back end), refused (the back end answered without upgrading), failed (no connection or reset before the upgrade)',
@@ -140,6 +156,11 @@ export class GatewayMetrics {
       this.attemptChildren.set(key, child);
     }
     child.inc();
+  }
+
+  /** The ejections in force (backend → unix ms it began), asked at every scrape. */
+  showEjections(ejections: () => ReadonlyMap<string, number>): void {
+    this.ejectionsInForce = ejections;
   }
 
   /** Publishes the configured shares of a newly running plan (old routes disappear). */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { startTracing, type Tracing } from '@mythoughts/shared/tracing/setup';
+import { startTracing, type Tracing } from '@mythoughts/runtime/tracing/setup';
 import { AccessLog } from './accessLog.ts';
 import { createGatewayLogger } from './logger.ts';
 import { GatewayMetrics } from './metrics.ts';

@@ -20,8 +20,8 @@ import {
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
-import { httpServerAttributes, methodAttributes, spanMethod } from '@mythoughts/shared/tracing/httpAttributes';
-import type { Tracing } from '@mythoughts/shared/tracing/setup';
+import { httpServerAttributes, methodAttributes, spanMethod } from '@mythoughts/runtime/tracing/httpAttributes';
+import type { Tracing } from '@mythoughts/runtime/tracing/setup';
 import { parseTraceParent } from '@opentelemetry/core';
 import type { Backend } from '../config/routeTable.ts';
 import type { Exchange, ExchangeTrace } from '../exchange.ts';

@@ -17,6 +17,16 @@ class Counts {
   errors = 0;
   readonly latency = new Uint32Array(LATENCY_BOUNDS_MS.length + 1);
 
+  static of(published: BackendCounts): Counts {
+    const counts = new Counts();
+    counts.requests = published.requests;
+    counts.errors = published.errors;
+    published.latency.forEach((n, i) => {
+      if (i < counts.latency.length) counts.latency[i] = n;
+    });
+    return counts;
+  }
+
   add(other: Counts): void {
     this.requests += other.requests;
     this.errors += other.errors;
@@ -44,11 +54,12 @@ export interface BackendTraffic {
 export interface RouteTraffic {
   readonly route: string;
   readonly requests: number;
+  readonly requestsPerSecond: number;
   readonly backends: readonly BackendTraffic[];
 }
 
 export interface TrafficSnapshot {
-  /** Seconds the numbers cover: the window, or less just after a start. */
+  /** Seconds the numbers cover: the window, or less just after a start (the longest of a fleet's replicas). */
   readonly seconds: number;
   readonly routes: readonly RouteTraffic[];
 }
@@ -83,7 +94,8 @@ export class TrafficWindow {
     counts.latency[latencyBucket(durationMs)]! += 1;
   }
 
-  snapshot(): TrafficSnapshot {
+  /** The window's raw counts: what a replica publishes so the fleet's numbers are summed, never averaged. */
+  counts(): WindowCounts {
     const now = this.now();
     const oldest = now - this.windowMs;
     const merged = new Map<string, Map<string, Counts>>();
@@ -99,25 +111,69 @@ export class TrafficWindow {
         }
       }
     }
-    const seconds = Math.max(1, Math.min(this.windowMs, now - this.startedAt) / 1000);
-    const routes = [...merged].map(([route, backends]) => {
-      const requests = [...backends.values()].reduce((sum, c) => sum + c.requests, 0);
-      const forwarded = [...backends].filter(([name]) => name !== 'none').reduce((sum, [, c]) => sum + c.requests, 0);
-      return {
-        route,
-        requests,
-        backends: [...backends].map(([backend, c]) => ({
-          backend,
-          requests: c.requests,
-          requestsPerSecond: c.requests / seconds,
-          share: backend === 'none' || forwarded === 0 ? null : c.requests / forwarded,
-          errorRate: c.requests === 0 ? null : c.errors / c.requests,
-          p95Ms: percentile(c.latency, 0.95),
-        })),
-      };
-    });
-    return { seconds, routes };
+    const routes: Record<string, Record<string, BackendCounts>> = {};
+    for (const [route, backends] of merged) {
+      routes[route] = Object.fromEntries([...backends].map(([backend, c]) => [backend, { requests: c.requests, errors: c.errors, latency: [...c.latency] }]));
+    }
+    return { seconds: Math.max(1, Math.min(this.windowMs, now - this.startedAt) / 1000), routes };
   }
+
+  snapshot(): TrafficSnapshot {
+    return summariseTraffic([this.counts()]);
+  }
+}
+
+/** One backend's answers on one route over a window, as counts that add up across replicas. */
+export interface BackendCounts {
+  readonly requests: number;
+  readonly errors: number;
+  /** Answers per latency bucket (LATENCY_BOUNDS_MS, then one above the last bound). */
+  readonly latency: readonly number[];
+}
+
+export interface WindowCounts {
+  readonly seconds: number;
+  /** route → backend → counts */
+  readonly routes: Readonly<Record<string, Readonly<Record<string, BackendCounts>>>>;
+}
+
+/**
+ * The numbers of one or several windows (a fleet's replicas): counts and latency buckets
+ * summed, then shares, error rates and p95 computed from the sums; a rate is the sum of each
+ * window's own rate, since a replica that started a minute ago covers less time than the others.
+ */
+export function summariseTraffic(windows: readonly WindowCounts[]): TrafficSnapshot {
+  const merged = new Map<string, Map<string, { counts: Counts; perSecond: number }>>();
+  for (const window of windows) {
+    for (const [route, backends] of Object.entries(window.routes)) {
+      let into = merged.get(route);
+      if (!into) merged.set(route, (into = new Map()));
+      for (const [backend, counts] of Object.entries(backends)) {
+        let total = into.get(backend);
+        if (!total) into.set(backend, (total = { counts: new Counts(), perSecond: 0 }));
+        total.counts.add(Counts.of(counts));
+        total.perSecond += counts.requests / window.seconds;
+      }
+    }
+  }
+  const routes = [...merged].map(([route, backends]) => {
+    const all = [...backends];
+    const forwarded = all.filter(([name]) => name !== 'none').reduce((sum, [, b]) => sum + b.counts.requests, 0);
+    return {
+      route,
+      requests: all.reduce((sum, [, b]) => sum + b.counts.requests, 0),
+      requestsPerSecond: all.reduce((sum, [, b]) => sum + b.perSecond, 0),
+      backends: all.map(([backend, { counts: c, perSecond }]) => ({
+        backend,
+        requests: c.requests,
+        requestsPerSecond: perSecond,
+        share: backend === 'none' || forwarded === 0 ? null : c.requests / forwarded,
+        errorRate: c.requests === 0 ? null : c.errors / c.requests,
+        p95Ms: percentile(c.latency, 0.95),
+      })),
+    };
+  });
+  return { seconds: Math.max(1, ...windows.map((w) => w.seconds)), routes };
 }
 
 function latencyBucket(ms: number): number {

@@ -1,10 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { readTextIfExists } from '@mythoughts/shared/files';
+import { readTextIfExists } from '@mythoughts/runtime/files';
 import type { SplitPercents } from './splitPercents.ts';
 
-/** What a change did: an operator's shift or panic, or a step or rollback of the rollout controller. */
-export const AUDIT_ACTIONS = ['shift', 'panic', 'step', 'rollback'] as const;
+/** What a change did: an operator's shift or panic, a step or rollback of the rollout controller, or a whole plan pushed (`gateway plan push`). */
+export const AUDIT_ACTIONS = ['shift', 'panic', 'step', 'rollback', 'push'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One applied change of one route, as a line of the audit log. */
@@ -15,14 +15,15 @@ export interface AuditEntry {
   readonly who: string;
   readonly via: 'cli' | 'admin' | 'rollout';
   readonly action: AuditAction;
+  /** `*` (and group `*`, empty splits) for a push that changed no route's split. */
   readonly route: string;
   readonly group: string;
   readonly old: SplitPercents;
   readonly new: SplitPercents;
   readonly reason: string | null;
-  /** The routes file changed. */
+  /** The plan changed: the routes file, or the etcd store's plan key. */
   readonly file: string;
-  /** The file's version (sha256 of its text) after the change. */
+  /** The plan's version (sha256 of its text) after the change. */
   readonly version: string;
   /** Extra facts the caller records with the change, e.g. the rollout's gate values. */
   readonly details?: Readonly<Record<string, unknown>>;

@@ -16,6 +16,11 @@ export interface GateReading {
   readonly comparisons: number;
   /** Of those, the ones that differ beyond ignore rules and noise. */
   readonly mismatches: number;
+  /**
+   * Unix ms at which the oldest ejection of the new backend (outlier detection) in force
+   * during the interval began, on any replica; null when it was never out.
+   */
+  readonly ejectedSince: number | null;
 }
 
 export const GATE_NAMES = ['requests', 'error_percent', 'p95_ms', 'p95_ratio', 'comparisons', 'mismatch_percent'] as const;
@@ -36,9 +41,14 @@ export type CheckVerdict = 'passed' | 'failed' | 'inconclusive';
 
 /**
  * Each gate's value against its threshold. Too few attempts (or comparisons) make the gates
- * that depend on them inconclusive rather than passed: a sample of three says nothing.
+ * that depend on them inconclusive rather than passed: a sample of three says nothing. An
+ * ejection that began before the step (`stepBegan`, unix ms) makes the error gate
+ * inconclusive: the requests it diverted are counted as failures of the new backend, and
+ * those failures belong to the step that caused them, not to this one (a rollout restarted
+ * after its rollback would otherwise fail on the old cool-down). The check holds until the
+ * backend is back.
  */
-export function evaluateGates(reading: GateReading, config: RolloutConfig): GateResult[] {
+export function evaluateGates(reading: GateReading, config: RolloutConfig, stepBegan: number): GateResult[] {
   const { backend } = config;
   const enough = reading.attempts >= config.minRequests;
   const few = `${reading.attempts} attempts on ${backend} in the interval, ${config.minRequests} needed`;
@@ -47,9 +57,11 @@ export function evaluateGates(reading: GateReading, config: RolloutConfig): Gate
   ];
 
   const errorPercent = reading.attempts > 0 ? round((reading.failures / reading.attempts) * 100) : null;
+  const carried = reading.ejectedSince !== null && reading.ejectedSince < stepBegan;
+  const ejectedBefore = `${backend} has been out (outlier detection) since ${new Date(reading.ejectedSince ?? 0).toISOString()}, before this step began: holding until it is back, its diverted requests are not this step's failures`;
   results.push(
-    !enough
-      ? gate('error_percent', errorPercent, config.maxErrorPercent, 'inconclusive', few)
+    !enough || carried
+      ? gate('error_percent', errorPercent, config.maxErrorPercent, 'inconclusive', carried ? ejectedBefore : few)
       : judged(
           'error_percent',
           errorPercent!,

@@ -20,9 +20,11 @@ interface Totals {
   readonly legacyBuckets: ReadonlyMap<number, number>;
   readonly comparisons: number;
   readonly mismatches: number;
+  /** Unix ms the new backend's ejection in force began (a gauge, not differenced); null when it is in. */
+  readonly ejectedSince: number | null;
 }
 
-const ZERO: Totals = { attempts: 0, failures: 0, buckets: new Map(), legacyBuckets: new Map(), comparisons: 0, mismatches: 0 };
+const ZERO: Totals = { attempts: 0, failures: 0, buckets: new Map(), legacyBuckets: new Map(), comparisons: 0, mismatches: 0, ejectedSince: null };
 
 /**
  * Gates from the gateway's own registries: each process's cumulative counters and histogram
@@ -58,6 +60,7 @@ export class LocalGateReader implements GateReader {
       legacyP95Ms: milliseconds(histogramQuantile(0.95, legacyBuckets)),
       comparisons: sum.comparisons,
       mismatches: sum.mismatches,
+      ejectedSince: sum.ejectedSince,
     };
   }
 
@@ -69,9 +72,19 @@ export class LocalGateReader implements GateReader {
 
 function totalsOf(metrics: ProcessMetrics, query: GateQuery): Totals {
   const routes = new Set(query.routes);
-  const totals = { attempts: 0, failures: 0, buckets: new Map<number, number>(), legacyBuckets: new Map<number, number>(), comparisons: 0, mismatches: 0 };
+  const totals = {
+    attempts: 0,
+    failures: 0,
+    buckets: new Map<number, number>(),
+    legacyBuckets: new Map<number, number>(),
+    comparisons: 0,
+    mismatches: 0,
+    ejectedSince: null as number | null,
+  };
   for (const metric of metrics) {
     for (const { labels, value, metricName } of metric.values) {
+      if (metric.name === 'gateway_backend_ejected_since_seconds' && labels.backend === query.backend)
+        totals.ejectedSince = earliest(totals.ejectedSince, value * 1000);
       if (!routes.has(String(labels.route))) continue;
       if (metric.name === 'gateway_backend_attempts_total' && labels.backend === query.backend) {
         totals.attempts += value;
@@ -89,7 +102,11 @@ function totalsOf(metrics: ProcessMetrics, query: GateQuery): Totals {
   return totals;
 }
 
-/** `sum + (now - start)`, value by value and bucket by bucket. */
+/**
+ * `sum + (now - start)`, value by value and bucket by bucket; an ejection is a state, not a
+ * count: the oldest one in force at either end of the interval (one that began before the
+ * interval and ended inside it was in force at its start).
+ */
 function combine(sum: Totals, now: Totals, start: Totals): Totals {
   const buckets = (total: ReadonlyMap<number, number>, end: ReadonlyMap<number, number>, begin: ReadonlyMap<number, number>) =>
     new Map([...new Set([...total.keys(), ...end.keys()])].map((le) => [le, (total.get(le) ?? 0) + (end.get(le) ?? 0) - (begin.get(le) ?? 0)]));
@@ -100,7 +117,12 @@ function combine(sum: Totals, now: Totals, start: Totals): Totals {
     legacyBuckets: buckets(sum.legacyBuckets, now.legacyBuckets, start.legacyBuckets),
     comparisons: sum.comparisons + now.comparisons - start.comparisons,
     mismatches: sum.mismatches + now.mismatches - start.mismatches,
+    ejectedSince: earliest(earliest(sum.ejectedSince, now.ejectedSince), start.ejectedSince),
   };
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 function bucketsOf(buckets: ReadonlyMap<number, number>): Bucket[] {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readTextIfExists, writeFileAtomically } from '@mythoughts/shared/files';
+import { readTextIfExists, writeFileAtomically } from '@mythoughts/runtime/files';
 import type { RolloutDecision, RolloutEventKind, RolloutState } from './decideStep.ts';
 import type { CheckVerdict, GateResult } from './gates.ts';
 
@@ -52,6 +52,8 @@ export interface PendingWrite {
   readonly check: CheckRecord | null;
   /** Who the audit line names. */
   readonly who: string;
+  /** When the decision was taken (ISO 8601): the time its events bear, also when a restart carries it out. */
+  readonly announced?: string;
 }
 
 export const EVENTS_KEPT = 50;

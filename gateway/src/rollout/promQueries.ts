@@ -18,7 +18,8 @@ export function gateQueries(query: GateQuery, range: string): Readonly<Record<Ga
     legacyP95Seconds: `histogram_quantile(0.95, ${buckets(query.legacy)})`,
     comparisons: `sum(increase(gateway_shadow_comparisons_total{${routes}, result=~"match|mismatch"}[${range}]))`,
     mismatches: `sum(increase(gateway_shadow_comparisons_total{${routes}, result="mismatch"}[${range}]))`,
+    ejectedSinceSeconds: `min(min_over_time(gateway_backend_ejected_since_seconds{backend="${query.backend}"}[${range}]))`,
   };
 }
 
-export type GateSeries = 'attempts' | 'failures' | 'p95Seconds' | 'legacyRequests' | 'legacyP95Seconds' | 'comparisons' | 'mismatches';
+export type GateSeries = 'attempts' | 'failures' | 'p95Seconds' | 'legacyRequests' | 'legacyP95Seconds' | 'comparisons' | 'mismatches' | 'ejectedSinceSeconds';

@@ -177,7 +177,7 @@ export class RolloutController {
    * changed the split meanwhile: the decision is dropped, and sync pauses the rollout.
    */
   private async finishPending(name: string, known: RouteProgress, percent: number): Promise<void> {
-    const { decision, check, who } = known.pending!;
+    const { decision, check, who, announced } = known.pending!;
     // Not saved here: until apply records the outcome, the file keeps the announcement.
     this.progress[name] = { ...known, pending: null };
     if (percent === decision.to || percent === known.state.percent) {
@@ -185,17 +185,24 @@ export class RolloutController {
         { route: name, to: decision.to },
         `rollout of ${name}: carrying out the ${decision.action} to ${decision.to}% announced before this process started`,
       );
-      await this.apply(name, decision, check, who);
+      await this.apply(name, decision, check, who, announced);
     } else await this.save(name, { ...known, pending: null });
   }
 
   /**
    * Makes a decision happen: the split write first (announced in the progress file, then
    * written through the PlanStore), then the new state, the events and the next interval.
-   * Returns the refusal when the write was refused (the progress stays as it was; a rollout
-   * that had none yet is forgotten, so the next sync starts it again).
+   * The events bear `time`, taken before the write: what the new split causes comes after
+   * it. Returns the refusal when the write was refused (the progress stays as it was; a
+   * rollout that had none yet is forgotten, so the next sync starts it again).
    */
-  private async apply(name: string, decision: RolloutDecision, check: CheckRecord | null, who: string): Promise<({ ok: false } & Refusal) | null> {
+  private async apply(
+    name: string,
+    decision: RolloutDecision,
+    check: CheckRecord | null,
+    who: string,
+    time = new Date().toISOString(),
+  ): Promise<({ ok: false } & Refusal) | null> {
     const watched = this.watched.get(name)!;
     const known = this.progress[name];
     const inFile = percentOf(watched.route, watched.config.backend);
@@ -215,7 +222,7 @@ export class RolloutController {
         };
 
     if (decision.to !== null && decision.to !== inFile) {
-      await this.save(name, { ...base, pending: { decision, check, who } });
+      await this.save(name, { ...base, pending: { decision, check, who, announced: time } });
       const result = await this.options.store.change(
         { kind: 'shift', route: name, backend: watched.config.backend, percent: decision.to, only: false },
         {
@@ -247,7 +254,6 @@ export class RolloutController {
       });
     }
 
-    const time = new Date().toISOString();
     const events: RolloutEvent[] = decision.events.map((event) =>
       eventOf(event, name, watched.route.group, from, decision.state.percent, check?.gates ?? [], time, decision.reason),
     );
@@ -293,7 +299,8 @@ export class RolloutController {
     if (!progress || !watched || progress.state.status !== 'progressing' || this.timers.has(name)) return;
     let gates: GateResult[];
     try {
-      gates = evaluateGates(await this.options.reader.read(name, queryOf(watched), watched.config.intervalSeconds), watched.config);
+      const reading = await this.options.reader.read(name, queryOf(watched), watched.config.intervalSeconds);
+      gates = evaluateGates(reading, watched.config, stepBegan(progress));
     } catch (error) {
       const why = `cannot read the gate values: ${(error as Error).message}`;
       gates = [{ gate: 'requests', value: null, threshold: watched.config.minRequests, verdict: 'inconclusive', why }];
@@ -343,6 +350,12 @@ export class RolloutController {
       message: `route '${route}' has no rollout: block${hint ? ` (did you mean '${hint}'?)` : ''}${names.length ? `; rollouts: ${names.join(', ')}` : ' (no route has one)'}`,
     };
   }
+}
+
+/** When the rollout's current step (or pause, resume, restart) began: its last event (unix ms). */
+function stepBegan(progress: RouteProgress): number {
+  const last = progress.events.at(-1);
+  return last ? Date.parse(last.time) : 0;
 }
 
 /** The new backend's percent in a compiled route's split. */

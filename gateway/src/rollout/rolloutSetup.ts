@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import type { PlanStore } from '../plan/planStore.ts';
 import type { GateReader } from './gateReader.ts';
 import { LocalGateReader, type MetricsByProcess } from './localGateReader.ts';

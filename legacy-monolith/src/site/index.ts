@@ -25,7 +25,7 @@ export function addSiteRoutes(app: Express, monolith: Monolith): void {
     express.urlencoded({ extended: false, limit: '16kb', verify: verifyBodyEncoding }),
     // Every form POST of the site, whatever its path, needs a valid token.
     csrf.protect,
-    loadSessionUser(monolith.sessions),
+    loadSessionUser(monolith.models),
   );
   addSlashRedirects(site, ['/login', '/thoughts', '/logout']);
   addAuthRoutes(site, monolith, csrf, render);

@@ -1,5 +1,5 @@
 import type { CookieOptions, NextFunction, Request, Response } from 'express';
-import type { SessionStore } from '@mythoughts/shared/stores/sessions';
+import type { Models } from '../models.ts';
 
 /** The cookie that carries the opaque server-side session id (the `sessions` table). */
 const SESSION_COOKIE = 'session';
@@ -13,11 +13,11 @@ export function sessionIdOf(req: Request): string | undefined {
 }
 
 /** Looks up the session of the request's cookie and exposes its user as `res.locals.username`. */
-export function loadSessionUser(sessions: SessionStore) {
+export function loadSessionUser(models: Models) {
   return async (req: Request, res: Response, next: NextFunction) => {
     const session = sessionIdOf(req);
     // A session ended elsewhere (logout, a newer login of the same user) or expired finds no row: logged out.
-    res.locals.username = session ? await sessions.username(session) : undefined;
+    res.locals.username = session ? await models.sessionUser(session) : undefined;
     next();
   };
 }

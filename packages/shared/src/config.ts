@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { envFlag } from './env.ts';
-import { ConfigError } from './errors.ts';
+import { envFlag } from '@mythoughts/runtime/env';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { readKeyPair, resolveKeyFiles, type KeyPair } from './keys.ts';
 
 /** The repository root: `data/` and `routes.yaml` are found relative to it by default. */
@@ -24,7 +24,7 @@ export interface ServiceConfig {
   login: LoginThrottleSettings;
 }
 
-/** Login throttling (stores/loginThrottle.ts): failed logins counted per username and per address. */
+/** Login throttling (the monolith's loginGuard.ts, the users service's stores/loginThrottle.ts): failed logins counted per username and per address. */
 export interface LoginThrottleSettings {
   /** Failed logins for one username, in a row within the window, before it is locked. */
   maxFailuresPerUser: number;

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from './errors.ts';
-import { writeFileAtomically } from './files.ts';
+import { ConfigError } from '@mythoughts/runtime/errors';
+import { writeFileAtomically } from '@mythoughts/runtime/files';
 
 export interface KeyFiles {
   privateKeyFile?: string | undefined;

@@ -1,8 +1,10 @@
 import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
-import { thoughtAdminRoutes, thoughtsRoutes } from '@mythoughts/shared/api/thoughts';
-import { ThoughtStore } from '@mythoughts/shared/stores/thoughts';
-import { createTokenVerifier } from '@mythoughts/shared/tokens';
+import { createTokenVerifier } from '@mythoughts/runtime/tokens';
+import { adminThoughtsRoutes } from './handlers/adminThoughts.ts';
+import { myThoughtsRoutes } from './handlers/myThoughts.ts';
+import { thoughtsRoutes } from './handlers/thoughts.ts';
+import { ThoughtStore } from './stores/thoughtStore.ts';
 
 /** The thoughts back end: reading, searching, posting and deleting thoughts. It only verifies tokens. */
 export const thoughtsService: ServiceSpec = {
@@ -13,11 +15,13 @@ export const thoughtsService: ServiceSpec = {
   addRoutes(app, { config, database, logger }) {
     const thoughts = new ThoughtStore(database.db);
     const verifier = createTokenVerifier(config.keys.publicKeyPem);
+    // The service refuses to start unless these routers serve exactly the document's operations.
     addDocumentedApi(app, logger, {
       documentFile: new URL('./openapi.yaml', import.meta.url),
       routers: [
-        ['/api', thoughtsRoutes({ thoughts, verifier })],
-        ['/admin', thoughtAdminRoutes({ thoughts })],
+        ['/api', myThoughtsRoutes({ thoughts, verifier })],
+        ['/api', thoughtsRoutes({ thoughts })],
+        ['/admin', adminThoughtsRoutes({ thoughts })],
       ],
     });
   },

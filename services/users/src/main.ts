@@ -1,4 +1,4 @@
-import { runMain } from '@mythoughts/shared/errors';
+import { runMain } from '@mythoughts/runtime/errors';
 import { runServiceProcess } from '@mythoughts/shared/http/service';
 import { usersService } from './service.ts';
 

@@ -1,10 +1,11 @@
-import { ConfigError } from '@mythoughts/shared/errors';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { addDocumentedApi } from '@mythoughts/shared/http/openapi';
 import type { ServiceSpec } from '@mythoughts/shared/http/service';
-import { loginRoutes, userAdminRoutes } from '@mythoughts/shared/api/users';
-import { LoginThrottle } from '@mythoughts/shared/stores/loginThrottle';
-import { UserStore } from '@mythoughts/shared/stores/users';
-import { createTokenSigner } from '@mythoughts/shared/tokens';
+import { createTokenSigner } from '@mythoughts/runtime/tokens';
+import { adminUsersRoutes } from './handlers/adminUsers.ts';
+import { loginRoutes } from './handlers/login.ts';
+import { LoginThrottle } from './stores/loginThrottle.ts';
+import { UserStore } from './stores/userStore.ts';
 
 /** The users back end: login (it signs the tokens) and user administration. */
 export const usersService: ServiceSpec = {
@@ -18,11 +19,12 @@ export const usersService: ServiceSpec = {
     if (!privateKeyPem) throw new ConfigError('the users service signs tokens: set JWT_PRIVATE_KEY_FILE');
     const users = new UserStore(database.db);
     const signer = createTokenSigner(privateKeyPem);
+    // The service refuses to start unless these routers serve exactly the document's operations.
     addDocumentedApi(app, logger, {
       documentFile: new URL('./openapi.yaml', import.meta.url),
       routers: [
         ['/api', loginRoutes({ users, signer, loginThrottle: new LoginThrottle(database.db, config.login) })],
-        ['/admin', userAdminRoutes({ users })],
+        ['/admin', adminUsersRoutes({ users })],
       ],
     });
   },

@@ -201,7 +201,8 @@ function drawStats() {
   const forwarding = stats.routes.filter((r) => r.deny === null);
   const moving = forwarding.filter((r) => Object.entries(r.split).some(([b, p]) => b !== state.legacy && p > 0));
   $('moving').textContent = `${moving.length} / ${forwarding.length}`;
-  $('window-note').textContent = `configured split vs. what was really served, last ${windowText(stats.windowSeconds)}`;
+  const whose = stats.replicas === undefined ? '' : `, all ${stats.replicas} ${stats.replicas === 1 ? 'replica' : 'replicas'} of the fleet`;
+  $('window-note').textContent = `configured split vs. what was really served, last ${windowText(stats.windowSeconds)}${whose}`;
 
   $('routes').replaceChildren(...forwarding.map(routeRow));
   const denied = stats.routes.filter((r) => r.deny !== null);

@@ -4,7 +4,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type KyselyConfig } from '
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { redactUrl, type DatabaseTarget } from '../config.ts';
 import type { Schema } from './schema.ts';
 import { traceQueries } from './traceQueries.ts';

@@ -1,5 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import type { Dialect } from './connect.ts';
 
 /**

@@ -1,8 +1,10 @@
+import bcrypt from 'bcryptjs';
 import type { Kysely } from 'kysely';
-import { UserStore } from '../stores/users.ts';
+import { formatTimestamp } from '../timestamps.ts';
 import type { Schema } from './schema.ts';
 
 const DEMO_PASSWORD = 'password';
+const BCRYPT_COST = 10;
 
 /** The book's demo data: two users and five thoughts, ids 1-5 in this order. */
 const DEMO_THOUGHTS = [
@@ -21,8 +23,14 @@ const DEMO_THOUGHTS = [
 export async function seedDemoData(db: Kysely<Schema>): Promise<boolean> {
   const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (anyUser) return false;
-  const users = new UserStore(db);
-  for (const username of ['bruce', 'stephen']) await users.create(username, DEMO_PASSWORD);
+  const creation = formatTimestamp(new Date());
+  for (const username of ['bruce', 'stephen']) {
+    // Hashed as both sides hash a new user's password (bcrypt, never plain text).
+    await db
+      .insertInto('users')
+      .values({ username, password_hash: await bcrypt.hash(DEMO_PASSWORD, BCRYPT_COST), creation })
+      .execute();
+  }
   for (const thought of DEMO_THOUGHTS)
     await db
       .insertInto('thoughts')

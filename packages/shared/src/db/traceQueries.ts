@@ -21,7 +21,8 @@ export function traceQueries(tracer: Tracer, dialect: keyof typeof SYSTEM_NAME):
     const endTime = Date.now();
     const sql = event.query.sql;
     const operation = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toUpperCase() ?? '';
-    const table = /\b(?:from|into|update)\s+"([^"]+)"/i.exec(sql)?.[1];
+    // Kysely's builder quotes table names, the monolith's hand-written SQL does not.
+    const table = /\b(?:from|into|update)\s+"?(\w+)"?/i.exec(sql)?.[1];
     // Named `{operation} {table}` as the conventions ask, or less when the SQL does not say.
     const span = tracer.startSpan([operation, table].filter(Boolean).join(' ') || system, {
       kind: SpanKind.CLIENT,

@@ -1,11 +1,13 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
-import { parseBearer, type TokenVerifier } from '../tokens.ts';
+import { parseBearer, type TokenVerifier } from '@mythoughts/runtime/tokens';
 import { requireUtf8Query, verifyBodyEncoding } from './encoding.ts';
 
 /**
- * The conventions of the public JSON API (the book's Flask-RESTPlus behaviour), written once
- * for the monolith and the new services so that both answer byte for byte alike.
+ * The conventions of the public JSON API (the book's Flask-RESTPlus behaviour): its error
+ * shape and messages, where inputs are read from, the 308 for a slashless path and the 405 with
+ * `Allow`. Plumbing, not behaviour: the monolith's views and the services' handlers, each
+ * written on its own side, use it so that their errors look alike; what they answer is theirs.
  */
 export const MESSAGES = {
   unauthorized:

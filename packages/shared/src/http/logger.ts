@@ -1,11 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { redactParameters, redactQuery } from './redaction.ts';
+import { REDACTED_PATHS, redactParameters, redactQuery } from '@mythoughts/runtime/http/redaction';
 import { traceIdsOf } from './tracing.ts';
-
-/** Secrets never reach a log line, whichever service writes it. */
-export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', 'password', '*.token'];
 
 /** `level` defaults to LOG_LEVEL of the process (a service started in-process passes its own env's). */
 export function createLogger(name: string, level: string = process.env.LOG_LEVEL || 'info'): Logger {

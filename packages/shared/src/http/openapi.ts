@@ -6,7 +6,7 @@ import { OpenAPISchemaValidator } from 'express-openapi-validator/dist/framework
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { apiBodyParsers, apiErrorHandler, apiNotFound, invalidField } from './api.ts';
 
 /**

@@ -6,13 +6,13 @@ import { loadServiceConfig, type ServiceConfig, type ServiceConfigSpec } from '.
 import type { Database } from '../db/connect.ts';
 import { prepareDatabase } from '../db/prepare.ts';
 import { createLogger, requestLogger } from './logger.ts';
-import { closeGracefully, listen, urlOf } from './listen.ts';
+import { closeGracefully, listen, urlOf } from '@mythoughts/runtime/http/listen';
 import { createHttpMetrics } from './metrics.ts';
 import { requestId } from './requestId.ts';
 import { traceRequests } from './tracing.ts';
-import { startTracing, type Tracing } from '../tracing/setup.ts';
+import { startTracing, type Tracing } from '@mythoughts/runtime/tracing/setup';
 import { sendJson } from './api.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '@mythoughts/runtime/errors';
 
 export interface ServiceContext {
   config: ServiceConfig;

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import type { NextFunction, Request, Response } from 'express';
-import { httpServerAttributes, spanMethod } from '../tracing/httpAttributes.ts';
-import type { Tracing } from '../tracing/setup.ts';
+import { httpServerAttributes, spanMethod } from '@mythoughts/runtime/tracing/httpAttributes';
+import type { Tracing } from '@mythoughts/runtime/tracing/setup';
 import { routeLabel } from './metrics.ts';
 
 /** Probes and scrapes every few seconds would bury the traces that matter: never traced. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import express, { type Router } from 'express';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '@mythoughts/runtime/errors';
 import { apiRoute, apiRouter, MESSAGES, sendJson } from '../../src/http/api.ts';
 import { addDocumentedApi, documentedOperations, loadOpenApiDocument, openApiProblems, type OpenApiDocument } from '../../src/http/openapi.ts';
 import { startService, type RunningService, type ServiceSpec } from '../../src/http/service.ts';

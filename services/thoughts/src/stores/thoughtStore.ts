@@ -1,37 +1,33 @@
 import { sql, type Kysely } from 'kysely';
-import type { Schema, ThoughtRow } from '../db/schema.ts';
-import { formatTimestamp } from '../timestamps.ts';
+import type { Schema, ThoughtRow } from '@mythoughts/shared/db/schema';
+import { formatTimestamp } from '@mythoughts/shared/timestamps';
 
 export type Thought = ThoughtRow;
-export type Order = 'oldest-first' | 'newest-first';
 
-export const MAX_THOUGHT_LENGTH = 250;
-
-/** Thoughts as the API and the site read and write them. The API lists oldest first. */
+/**
+ * The thoughts service's data access, on the monolith's `thoughts` table (one database during
+ * the migration), through Kysely's query builder. Every list is oldest first, as the API
+ * answers it.
+ */
 export class ThoughtStore {
   constructor(private readonly db: Kysely<Schema>) {}
 
-  byUser(username: string, order: Order = 'oldest-first'): Promise<Thought[]> {
-    return this.db
-      .selectFrom('thoughts')
-      .selectAll()
-      .where('username', '=', username)
-      .orderBy('id', order === 'oldest-first' ? 'asc' : 'desc')
-      .execute();
+  byUser(username: string): Promise<Thought[]> {
+    return this.db.selectFrom('thoughts').selectAll().where('username', '=', username).orderBy('id', 'asc').execute();
   }
 
   /**
-   * Case-insensitive substring search in which `%`, `_` and `\` match literally. `lower` is
-   * the same Unicode-aware function on both databases (see db/connect.ts), so SQLite and
-   * PostgreSQL find the same rows.
+   * Case-insensitive substring search in which `%`, `_` and `\` match literally, the term taken
+   * exactly as sent (whitespace included). `lower` is the same Unicode-aware function on both
+   * databases (see db/connect.ts), so SQLite and PostgreSQL find the same rows.
    */
-  search(term: string | undefined, order: Order = 'oldest-first'): Promise<Thought[]> {
+  search(term: string | undefined): Promise<Thought[]> {
     let query = this.db.selectFrom('thoughts').selectAll();
     if (term) {
       const pattern = `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query = query.where(sql<boolean>`lower(${sql.ref('text')}) like ${pattern} escape '\\'`);
     }
-    return query.orderBy('id', order === 'oldest-first' ? 'asc' : 'desc').execute();
+    return query.orderBy('id', 'asc').execute();
   }
 
   get(id: number): Promise<Thought | undefined> {

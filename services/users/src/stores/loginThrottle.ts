@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { LoginThrottleSettings } from '../config.ts';
-import type { Schema } from '../db/schema.ts';
+import type { LoginThrottleSettings } from '@mythoughts/shared/config';
+import type { Schema } from '@mythoughts/shared/db/schema';
 
-/** What a login attempt came to, as a value the API and the HTML site each answer in their way. */
+/** What a login attempt came to, for the login handler to answer (200, 401 or 429). */
 export type LoginVerdict = { readonly outcome: 'ok' } | { readonly outcome: 'wrong' } | { readonly outcome: 'throttled'; readonly retryAfterSeconds: number };
 
 // Locks double with each failure after the first lock, up to this.
@@ -11,8 +11,9 @@ const MAX_LOCKOUT_SECONDS = 3600;
 
 /**
  * Password guessing throttled per username and per client address, with the counts in the
- * shared database so that the monolith, the users service and every replica of each agree
- * (the gateway may send one client's attempts to either side). The first failures are
+ * shared database so that the monolith (which counts the same way, in its own SQL:
+ * legacy-monolith/src/loginGuard.ts), the users service and every replica of each agree (the
+ * gateway may send one client's attempts to either side). The first failures are
  * ordinary wrong passwords; after `maxFailuresPerUser` for a username (or
  * `maxFailuresPerAddress` from an address) it is locked for `lockoutSeconds`, doubling with
  * each further failure, and attempts are answered "throttled" without checking the password.

@@ -1,7 +1,7 @@
 import bcrypt from 'bcryptjs';
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.ts';
-import { formatTimestamp } from '../timestamps.ts';
+import type { Schema } from '@mythoughts/shared/db/schema';
+import { formatTimestamp } from '@mythoughts/shared/timestamps';
 
 export interface PublicUser {
   id: number;
@@ -13,6 +13,7 @@ const BCRYPT_COST = 10;
 // Compared against when the user does not exist, so a wrong username costs as long as a wrong password.
 const ABSENT_USER_HASH = bcrypt.hashSync('no such user', BCRYPT_COST);
 
+/** The users service's data access, on the monolith's `users` table, through Kysely's query builder. */
 export class UserStore {
   constructor(private readonly db: Kysely<Schema>) {}
 
