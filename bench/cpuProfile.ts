@@ -38,11 +38,11 @@ export interface FoldedProfile {
 const IGNORED_ROOTS = new Set(['(root)', '(idle)']);
 
 /**
- * Folds the samples taken in the last `windowMs` before `endBeforeMs` milliseconds ahead of
- * the profile's end (so startup and shutdown stay out). Frames are `name file:line`, the file
- * relative to the repository, node's own modules as `node:…`.
+ * Folds the samples taken from `fromStartMs` after the profile's start for `lengthMs` (so
+ * startup and shutdown stay out; the profile starts as the process does). Frames are
+ * `name file:line`, the file relative to the repository, node's own modules as `node:…`.
  */
-export function foldProfile(profile: CpuProfile, window: { readonly fromEndMs: number; readonly lengthMs: number }): FoldedProfile {
+export function foldProfile(profile: CpuProfile, window: { readonly fromStartMs: number; readonly lengthMs: number }): FoldedProfile {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -60,8 +60,8 @@ export function foldProfile(profile: CpuProfile, window: { readonly fromEndMs: n
     stackOf.set(id, known);
     return known;
   };
-  const windowEnd = profile.endTime - window.fromEndMs * 1000;
-  const windowStart = windowEnd - window.lengthMs * 1000;
+  const windowStart = profile.startTime + window.fromStartMs * 1000;
+  const windowEnd = windowStart + window.lengthMs * 1000;
   const stacks = new Map<string, number>();
   let busyMs = 0;
   let at = profile.startTime;

@@ -77,7 +77,10 @@ export function renderReport(x: ReportInputs): string {
   out.push('');
   out.push('For direct, the fixed-rate column shows its own p50 / p99 (the baseline the others add to). CPU per request is the');
   out.push("proxy process tree's user+system time (/proc/<pid>/stat) during the saturation run divided by the requests served;");
-  out.push('peak RSS is VmHWM of that process (nginx: master + worker).', '');
+  out.push(
+    "peak RSS is the VmHWM of that process tree over the round's runs (c50, fixed rate, c200), reset before them (/proc/<pid>/clear_refs): the peak under load, not the start-up's (nginx: master + worker).",
+    '',
+  );
   out.push('| target | what it is |', '|---|---|');
   for (const t of x.targets) out.push(`| ${t.name} | ${t.description} |`);
   out.push('');

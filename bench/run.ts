@@ -107,8 +107,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (selected(PROFILE)) {
     try {
-      log(`profile: the gateway and the bare undici pass-through under node --cpu-prof and wrk -c${options.connections}, ${options.duration} s each`);
-      profile = await runProfiles(tmpDir, options.duration, options.connections, log);
+      log(
+        `profile: the gateway and the bare undici pass-through under node --cpu-prof and wrk -c${options.connections}, then at c${options.saturationConnections} with the event-loop delay recorded, ${options.duration} s each`,
+      );
+      profile = await runProfiles(tmpDir, options.duration, options.connections, options.saturationConnections, log);
     } finally {
       killAllSync();
     }
