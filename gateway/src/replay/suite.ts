@@ -28,6 +28,11 @@ export interface ReplayCase {
   readonly compare: CaseRules;
   /** How the shadow candidate differed when it was recorded (for the reader; the replay computes its own). */
   readonly recordedDiff: readonly string[];
+  /**
+   * Written by hand when the team accepts this difference (why, e.g. "legacy quirk kept:
+   * docs/api-contract.md §5"): the replay still compares and shows it, but does not fail on it.
+   */
+  readonly accepted?: string;
 }
 
 export interface ReplaySuite {
@@ -127,6 +132,8 @@ function checkCase(item: unknown, at: (field: string, why: string) => ConfigErro
   if (!isStringRecord(expect.headers)) throw at('.expect.headers', 'must map header names to strings');
   if (typeof expect.body !== 'string' || typeof expect.truncated !== 'boolean' || !Number.isInteger(expect.bodyBytes))
     throw at('.expect', 'needs body (a string), truncated (true/false) and bodyBytes');
+  if (item.accepted !== undefined && (typeof item.accepted !== 'string' || item.accepted.trim() === ''))
+    throw at('.accepted', 'must say why the difference is accepted (a non-empty string), or be left out');
   if (!isRecord(compare)) throw at('.compare', 'must be an object');
   for (const list of ['headers', 'ignore', 'noise'] as const)
     if (!Array.isArray(compare[list]) || !compare[list].every((entry) => typeof entry === 'string')) throw at(`.compare.${list}`, 'must be a list of strings');
