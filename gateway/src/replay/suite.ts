@@ -45,7 +45,7 @@ export interface ReplaySuite {
 
 /**
  * The recorded mismatches as replay cases, oldest first (the order they happened in, which
- * matters once writes are among them), one case per distinct request. Left out, each with a
+ * matters once writes are among them), one case per distinct request (as first recorded). Left out, each with a
  * sentence saying why: routes whose shadow is gone from the running plan (their rules are
  * unknown), writes on a route whose shadow does not mirror that method (only reads are
  * exported unless the shadow allows writes), requests too big to have been kept whole.
@@ -55,7 +55,8 @@ export function suiteCases(page: Pick<MismatchesPage, 'mismatches' | 'noise' | '
   const left: string[] = [];
   const seen = new Set<string>();
   const ruleless = new Map<string, number>();
-  for (const record of page.mismatches) {
+  // Oldest first: a request recorded several times is kept as it was first seen.
+  for (const record of [...page.mismatches].reverse()) {
     if (route !== undefined && record.route !== route) continue;
     const rules = page.rules[record.route];
     const { method, target } = record.request;
@@ -97,7 +98,7 @@ export function suiteCases(page: Pick<MismatchesPage, 'mismatches' | 'noise' | '
   }
   for (const [name, count] of ruleless)
     left.push(`route ${name}: ${count} recorded mismatch${count === 1 ? '' : 'es'}, but the running plan no longer shadows it (its rules are unknown)`);
-  return { cases: cases.reverse(), left };
+  return { cases, left };
 }
 
 /** A suite file's text, checked: a file that is not one says where (`suite.json: cases[2].request.method: …`). */
