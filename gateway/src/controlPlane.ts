@@ -5,10 +5,13 @@ import { listen, urlOf } from '@mythoughts/runtime/http/listen';
 import { AdminHostPolicy, checkAdminExposure, type AdminExposure } from './admin/adminAccess.ts';
 import { createAdminApp, type AdminDeps, type MetricsSource } from './admin/adminApp.ts';
 import { closeNow } from './drain.ts';
+import type { EtcdConnection } from './etcd/etcdConnection.ts';
+import { fleetMetrics, listReplicas } from './fleet/fleetReader.ts';
+import type { FleetSettings } from './fleet/fleetSettings.ts';
 import type { PlanStore } from './plan/planStore.ts';
 import type { MetricsByProcess } from './rollout/localGateReader.ts';
-import type { RolloutController } from './rollout/rolloutController.ts';
-import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
+import type { RolloutControl } from './rollout/rolloutControl.ts';
+import { startRolloutController, type FleetDeps, type RolloutSetup } from './rollout/rolloutSetup.ts';
 
 export interface ControlPlaneSettings extends AdminExposure {
   /** Null: no admin server (a cluster worker). */
@@ -18,10 +21,14 @@ export interface ControlPlaneSettings extends AdminExposure {
   /** False: this process runs no rollout controller (GATEWAY_ROLLOUT=off, a cluster worker). */
   readonly rollout: RolloutSetup | false;
   readonly routesFile: string;
+  /** On the etcd store: this process in the fleet (replica id, lease TTL, advertised admin URL); the rollout is the fleet's. */
+  readonly fleet?: FleetSettings | null;
 }
 
 export interface ControlPlaneDeps {
   readonly store: PlanStore;
+  /** The etcd store's connection (GATEWAY_PLAN_STORE): with settings.fleet, the rollout campaigns to lead the fleet's. */
+  readonly etcd?: EtcdConnection | null;
   readonly logger: Logger;
   /** Where the rollout's own metrics go. */
   readonly rolloutRegistry: Registry;
@@ -44,7 +51,7 @@ export interface ControlPlaneDeps {
 export interface ControlPlane {
   readonly adminUrl: string | null;
   /** Null when this process runs no rollout controller. */
-  readonly rollout: RolloutController | null;
+  readonly rollout: RolloutControl | null;
   /** The running plan changed (or may have): the rollout looks at what that means for it. */
   planChanged(): void;
   /** Stops watching and stepping; the admin port still answers (its /readyz says 503 while the process drains). */
@@ -69,6 +76,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
           routesFile: settings.routesFile,
           registry: deps.rolloutRegistry,
           localMetrics: deps.gates,
+          fleet: deps.etcd && settings.fleet ? fleetRollout(deps.etcd, settings.fleet, settings.adminToken || null) : null,
           logger,
         });
   let admin: Server | null = null;
@@ -85,9 +93,10 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       adminUrl = urlOf(adminHost, port);
     }
   } catch (error) {
-    rollout?.close();
+    await rollout?.close();
     throw error;
   }
+  rollout?.listening(adminUrl);
 
   const onPlanChange = deps.onPlanChange === undefined ? () => rollout?.planChanged() : deps.onPlanChange;
   const watcher =
@@ -95,9 +104,11 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       ? null
       : deps.store.watch(onPlanChange, (error) => logger.error({ err: error }, 'watching the plan store failed: changes now need SIGHUP'));
 
+  // The rollout's end (its work under way finished, a fleet leader resigned) is awaited by close().
+  let rolloutClosed: Promise<void> | null = null;
   const stop = () => {
     watcher?.stop();
-    rollout?.close();
+    rolloutClosed ??= rollout?.close() ?? Promise.resolve();
   };
   return {
     adminUrl,
@@ -106,7 +117,26 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     stop,
     async close() {
       stop();
+      await rolloutClosed;
       if (admin) await closeNow(admin);
     },
+  };
+}
+
+/** What the fleet's rollout reads of the fleet: which plan each live replica serves, and every replica's published counters. */
+function fleetRollout(etcd: EtcdConnection, fleet: FleetSettings, adminToken: string | null): FleetDeps {
+  return {
+    etcd,
+    replicaId: fleet.replicaId,
+    ttlSeconds: fleet.ttlSeconds,
+    advertiseAdminUrl: fleet.advertiseAdminUrl,
+    adminToken,
+    plans: {
+      async notServing(version) {
+        const replicas = await listReplicas(etcd.keys);
+        return replicas.filter((r) => r.plan.version !== version).map((r) => `${r.id} (serves ${r.plan.version.slice(0, 12)})`);
+      },
+    },
+    metrics: fleetMetrics(etcd.keys),
   };
 }
