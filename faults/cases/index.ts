@@ -1,12 +1,10 @@
 import type { FaultCase } from '../case.ts';
 import { adminBypassCase } from './adminBypass.ts';
 import { badPlansCase } from './badPlans.ts';
-import { deposedLeaderCase } from './deposedLeader.ts';
 import { etcdDownCase } from './etcdDown.ts';
 import { fleetShiftCase } from './fleetShift.ts';
 import { jwtAttacksCase } from './jwtAttacks.ts';
 import { killServiceCase } from './killService.ts';
-import { leaderKillCase } from './leaderKill.ts';
 import { reloadsCase } from './reloads.ts';
 import { sigtermCase } from './sigterm.ts';
 import { slowClientsCase } from './slowClients.ts';
@@ -22,7 +20,5 @@ export const CASES: readonly FaultCase[] = [
   slowClientsCase,
   // The fleet: three replicas on one plan in etcd.
   fleetShiftCase,
-  leaderKillCase,
-  deposedLeaderCase,
   etcdDownCase,
 ];
