@@ -233,11 +233,11 @@ describe('deploy/k8s manifests', () => {
   /** The gateway Deployment's plain variables (not from Secrets), and what the gateway's own parser makes of them. */
   function gatewayEnv(): { gateway: Deployment; plain: Record<string, string>; options: ReturnType<typeof optionsFromEnv> } {
     const gateway = deployments.find((d) => processOf(d) === 'gateway')!;
-    // The key file exists only in the pod.
+    // The key file exists only in the pod; the etcd files are read by the parser: stand-ins.
     const plain = Object.fromEntries(
       Object.entries(envOf(containerOf(gateway))).flatMap(([name, v]) => (v.value === undefined || name === 'JWT_PUBLIC_KEY_FILE' ? [] : [[name, v.value]])),
     ) as Record<string, string>;
-    return { gateway, plain, options: optionsFromEnv(plain) };
+    return { gateway, plain, options: withStandIns(gateway, plain, (env) => optionsFromEnv(env)) };
   }
 
   it('the gateway fails /readyz for a drain delay at SIGTERM, and the grace period covers delay and shutdown', () => {
@@ -310,28 +310,38 @@ describe('deploy/k8s manifests', () => {
    * What the gateway's own parser makes of a workload's etcd variables: every *_FILE must be a
    * file the pod gets from a Secret; the test writes a stand-in for each (the parser reads them).
    */
-  function storeSettingsOf(workload: Workload) {
-    const env = envOf(containerOf(workload));
+  /**
+   * Runs `parse` on `env` with each GATEWAY_ETCD_*_FILE pointing at a stand-in file (the parser
+   * reads them; the real ones exist only in the pod): each must be a file a mounted Secret projects.
+   */
+  function withStandIns<T>(workload: Workload, env: Record<string, string>, parse: (env: Record<string, string>) => T): T {
     const files = projectedFiles(workload);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'k8s-etcd-'));
     try {
-      const plain: Record<string, string> = {};
-      for (const name of STORE_VARIABLES) {
-        const value = env[name]?.value;
-        expect(value, `${workload.metadata.name}: ${name}`).toBeDefined();
-        if (!name.endsWith('_FILE')) {
-          plain[name] = value!;
-          continue;
-        }
-        expect(files.get(value!), `${workload.metadata.name}: ${name}=${value} is a file a mounted Secret projects`).toBeDefined();
-        const standIn = path.join(dir, path.posix.basename(value!));
-        writeFileSync(standIn, `${files.get(value!)!.key}\n`);
-        plain[name] = standIn;
+      const mapped = { ...env };
+      for (const [name, value] of Object.entries(env)) {
+        if (!name.startsWith('GATEWAY_ETCD_') || !name.endsWith('_FILE')) continue;
+        expect(files.get(value), `${workload.metadata.name}: ${name}=${value} is a file a mounted Secret projects`).toBeDefined();
+        mapped[name] = path.join(dir, path.posix.basename(value));
+        writeFileSync(mapped[name], `${files.get(value)!.key}\n`);
       }
-      return { settings: etcdSettingsFromEnv(plain)!, secrets: new Set([...files.values()].map((f) => f.source)) };
+      return parse(mapped);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  function storeSettingsOf(workload: Workload) {
+    const env = envOf(containerOf(workload));
+    const plain: Record<string, string> = {};
+    for (const name of STORE_VARIABLES) {
+      expect(env[name]?.value, `${workload.metadata.name}: ${name}`).toBeDefined();
+      plain[name] = env[name]!.value!;
+    }
+    return {
+      settings: withStandIns(workload, plain, (mapped) => etcdSettingsFromEnv(mapped)!),
+      secrets: new Set([...projectedFiles(workload).values()].map((f) => f.source)),
+    };
   }
 
   it('runs a 3-member etcd StatefulSet: stable member names from its headless Service, one initial cluster, TLS for clients and peers', () => {
