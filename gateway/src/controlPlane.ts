@@ -5,6 +5,11 @@ import { listen, urlOf } from '@mythoughts/runtime/http/listen';
 import { AdminHostPolicy, checkAdminExposure, type AdminExposure } from './admin/adminAccess.ts';
 import { createAdminApp, type AdminDeps, type MetricsSource } from './admin/adminApp.ts';
 import { closeNow } from './drain.ts';
+import type { EtcdConnection } from './etcd/etcdConnection.ts';
+import type { FleetSettings } from './fleet/fleetSettings.ts';
+import { FleetView } from './fleet/fleetView.ts';
+import { joinFleet, type FleetMember } from './fleet/joinFleet.ts';
+import type { PublishedNumbers } from './fleet/metricsPublisher.ts';
 import type { PlanStore } from './plan/planStore.ts';
 import type { MetricsByProcess } from './rollout/localGateReader.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';
@@ -38,6 +43,15 @@ export interface ControlPlaneDeps {
    * told directly. Null: no watching (GATEWAY_WATCH off, or a process that never writes).
    */
   readonly onPlanChange: (() => void) | undefined | null;
+  /** On the etcd store, a process that serves traffic: its place in the fleet, and the fleet's numbers on its admin API. */
+  readonly fleet?: FleetDeps | null;
+}
+
+export interface FleetDeps {
+  readonly etcd: EtcdConnection;
+  readonly settings: FleetSettings;
+  /** What the replica publishes: its registry, recent traffic and shadow findings. */
+  readonly numbers: PublishedNumbers;
 }
 
 /** The control plane of one process: off the request path, started in one place, stopped in one call. */
@@ -47,6 +61,15 @@ export interface ControlPlane {
   readonly rollout: RolloutController | null;
   /** The running plan changed (or may have): the rollout looks at what that means for it. */
   planChanged(): void;
+  /**
+   * Joins the fleet (etcd store only; a no-op otherwise) once the public port listens: the
+   * replica's registration, serving `servedVersion`, and its published numbers.
+   */
+  joinFleet(publicUrl: string, servedVersion: string): Promise<void>;
+  /** What the replica's registration says it serves, or refused (the validation message); a no-op outside a fleet. */
+  planServed(version: string): void;
+  planRejected(version: string, message: string): void;
+  storeUp(up: boolean): void;
   /** Stops watching and stepping; the admin port still answers (its /readyz says 503 while the process drains). */
   stop(): void;
   /** stop(), and the admin port closed. */
@@ -73,11 +96,22 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
         });
   let admin: Server | null = null;
   let adminUrl: string | null = null;
+  const fleetView = deps.fleet ? new FleetView(deps.fleet.etcd.keys) : null;
+  let member: FleetMember | null = null;
   try {
     if (settings.adminPort !== null) {
       const hosts = new AdminHostPolicy(settings.adminHosts ?? []);
       admin = createServer(
-        createAdminApp({ registry: deps.metrics, hosts, token: settings.adminToken || null, notReady: deps.notReady, logger, rollout, ...deps.api }),
+        createAdminApp({
+          registry: deps.metrics,
+          hosts,
+          token: settings.adminToken || null,
+          notReady: deps.notReady,
+          logger,
+          rollout,
+          fleet: fleetView,
+          ...deps.api,
+        }),
       );
       const adminHost = settings.adminHost ?? '127.0.0.1';
       const port = await listen(admin, { port: settings.adminPort, host: adminHost, portVariable: settings.adminPortVariable });
@@ -99,13 +133,33 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     watcher?.stop();
     rollout?.close();
   };
+  const tellFleet = (what: string, update: (member: FleetMember) => Promise<void>) => {
+    if (member) update(member).catch((error: Error) => logger.warn({ err: error }, `telling the fleet ${what} failed (retried every second)`));
+  };
   return {
     adminUrl,
     rollout,
     planChanged: () => rollout?.planChanged(),
+    async joinFleet(publicUrl, servedVersion) {
+      if (!deps.fleet) return;
+      member = await joinFleet({
+        keys: deps.fleet.etcd.keys,
+        settings: deps.fleet.settings,
+        adminUrl,
+        publicUrl,
+        servedVersion,
+        numbers: deps.fleet.numbers,
+        logger,
+      });
+    },
+    planServed: (version) => tellFleet('the plan it serves', (m) => m.registry.planServed(version)),
+    planRejected: (version, message) => tellFleet('the plan it rejected', (m) => m.registry.planRejected(version, message)),
+    storeUp: (up) => tellFleet('its store connection', (m) => m.registry.storeUp(up)),
     stop,
     async close() {
       stop();
+      // Leaving the fleet revokes the lease: the replica is gone from `gateway fleet` at once.
+      await member?.close();
       if (admin) await closeNow(admin);
     },
   };

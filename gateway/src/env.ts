@@ -3,6 +3,7 @@ import path from 'node:path';
 import { envFlag } from '@mythoughts/runtime/env';
 import { ConfigError } from '@mythoughts/runtime/errors';
 import { resolveCohortSecret } from './decide/cohortSecret.ts';
+import { FLEET_ENVIRONMENT_HELP, fleetSettingsFromEnv } from './fleet/fleetSettings.ts';
 import type { GatewayOptions } from './gateway.ts';
 
 /**
@@ -33,6 +34,7 @@ export const ENVIRONMENT_HELP = `Environment:
                                with GATEWAY_WORKERS>1 the primary runs it, never a worker)
   GATEWAY_PROMETHEUS_URL       rollout gates from this Prometheus (the sum over every replica) instead of this process's (workers') metrics
   GATEWAY_ROLLOUT_STATE        the rollouts' progress file (default: routes.rollout.json beside the routes file)
+${FLEET_ENVIRONMENT_HELP}
   GATEWAY_COHORT_SECRET        HMAC secret (32+ characters) signing the gw_cohort cookie; the same on every replica
                                (default: a development key in $DATA_DIR/keys/gateway-cohort.key, DATA_DIR defaulting to ./data,
                                made on first start)
@@ -67,6 +69,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     rollout: envFlag(env, 'GATEWAY_ROLLOUT', true)
       ? { prometheusUrl: env.GATEWAY_PROMETHEUS_URL || null, progressFile: env.GATEWAY_ROLLOUT_STATE || undefined }
       : false,
+    fleet: fleetSettingsFromEnv(env),
   };
 }
 

@@ -14,6 +14,7 @@ import { CohortCookies } from './decide/cohortCookie.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
 import { CachedTokenVerifier } from './decide/tokenCache.ts';
+import type { FleetSettings } from './fleet/fleetSettings.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { Observability } from './observe/observability.ts';
 import { PlanChangeCounter } from './plan/planChanges.ts';
@@ -79,6 +80,8 @@ export interface GatewayOptions {
   auditLogFile?: string;
   /** Tracing to export to. Default: from the OTEL_* variables of process.env (off when they are unset). */
   tracing?: Tracing;
+  /** On the etcd store: how this replica shows itself to the fleet. Default: id `<hostname>-<pid>`, lease TTL 5 s, published every second. */
+  fleet?: FleetSettings;
 }
 
 export interface Gateway {
@@ -161,6 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   const url = urlOf(host, port);
+  await controlPlane.joinFleet(url, plan.snapshot.version);
   logger.info({ url, adminUrl: controlPlane.adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
 
   async function shutdown(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { FleetView } from '../fleet/fleetView.ts';
 import { findingsReport } from '../shadow/findingsReport.ts';
+import { fromFleet, type HttpProblem } from './opsApi.ts';
 import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { ShadowFindings } from '../shadow/shadowMirror.ts';
  */
 export function createMismatchRouter(findings: ShadowFindings, fleet: FleetView | null = null): Router {
   const router = Router();
-  router.get('/mismatches', (req, res, next) => {
+  router.get('/mismatches', (req, res) => {
     const route = typeof req.query.route === 'string' && req.query.route !== '' ? req.query.route : undefined;
     const limitText = typeof req.query.limit === 'string' ? req.query.limit : undefined;
     const limit = limitText === undefined ? undefined : Number(limitText);
@@ -20,7 +21,11 @@ export function createMismatchRouter(findings: ShadowFindings, fleet: FleetView 
       return;
     }
     const query = { route, limit };
-    if (fleet) fleet.findings(query).then((report) => res.json(report), next);
+    if (fleet)
+      fromFleet(fleet.findings(query)).then(
+        (report) => res.json(report),
+        (problem: HttpProblem) => res.status(problem.status).json({ status: problem.status, message: problem.message }),
+      );
     else res.json(findingsReport(findings, query));
   });
   return router;
