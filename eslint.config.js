@@ -20,7 +20,7 @@ const TYPESCRIPT = ['**/*.ts', '**/*.mts'];
  */
 const GATEWAY = 'gateway/src';
 const WIRING = ['gateway.ts', 'controlPlane.ts', 'dataPlane.ts', 'observers.ts', 'stopSignal.ts', 'publicHandler.ts', 'cli.ts'];
-const ABOVE_THE_REQUEST = ['plan', 'ops', 'rollout', 'fleet', 'admin', 'cluster', 'cli'];
+const ABOVE_THE_REQUEST = ['plan', 'ops', 'rollout', 'fleet', 'replay', 'admin', 'cluster', 'cli'];
 const FORBIDDEN = {
   core: {
     from: ['config', 'match', 'decide', 'forward', 'shadow', 'observe', ...ABOVE_THE_REQUEST],
@@ -39,15 +39,19 @@ const FORBIDDEN = {
   shadow: { from: ABOVE_THE_REQUEST, why: "shadow runs beside forward, off the client path (it may implement forward's response-step interface)" },
   observe: { from: ['forward', 'shadow', ...ABOVE_THE_REQUEST], why: 'observe records what the steps report to it and knows none of them' },
   plan: {
-    from: ['forward', 'shadow', 'ops', 'rollout', 'fleet', 'admin', 'cluster', 'cli'],
+    from: ['forward', 'shadow', 'ops', 'rollout', 'fleet', 'replay', 'admin', 'cluster', 'cli'],
     why: 'the plan store reads and writes routes.yaml with config (and estimates a change from the clients observe saw); whatever edits the plan sits on top of it',
   },
-  rollout: { from: ['admin', 'cluster', 'cli'], why: 'the rollout controller runs below admin and cli, which drive it' },
+  rollout: { from: ['replay', 'admin', 'cluster', 'cli'], why: 'the rollout controller runs below admin and cli, which drive it' },
   fleet: {
-    from: ['forward', 'rollout', 'admin', 'cluster', 'cli'],
+    from: ['forward', 'rollout', 'replay', 'admin', 'cluster', 'cli'],
     why: 'the fleet registry publishes what the replica serves and counts (plan, observe, shadow) and is read by the rollout, admin and cli above it',
   },
-  admin: { from: ['cluster', 'cli'], why: 'admin serves the admin port; the cluster primary and the CLI use it' },
+  replay: {
+    from: ['plan', 'rollout', 'fleet', 'admin', 'cluster', 'cli'],
+    why: 'replay suites (export, hurl, replaying) are built from shadow/ alone, off every running gateway; the CLI drives them',
+  },
+  admin: { from: ['replay', 'cluster', 'cli'], why: 'admin serves the admin port; the cluster primary and the CLI use it' },
   // The cluster primary is wiring too (it forks workers that run gateway.ts): only the CLI is above it.
   cluster: { from: ['cli'], why: 'the CLI starts the cluster, not the other way round', wiring: true },
 };

@@ -10,5 +10,6 @@ if (existsSync(sources)) {
   register();
   await import(sources.href);
 } else {
+  // eslint-disable-next-line import-x/no-unresolved -- dist/ exists only in the packed gateway (built by prepack)
   await import('../dist/cli.js');
 }

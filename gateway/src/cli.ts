@@ -2,8 +2,10 @@ import { runMain } from '@mythoughts/runtime/errors';
 import type { Command } from './cli/command.ts';
 import { compareCommand } from './cli/compare.ts';
 import { fleetCommand } from './cli/fleet.ts';
+import { mismatchesCommand } from './cli/mismatches.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';
 import { panicCommand } from './cli/panic.ts';
+import { replayCommand } from './cli/replay.ts';
 import { rolloutCommand } from './cli/rollout.ts';
 import { routesCommand } from './cli/routes.ts';
 import { schemaCommand } from './cli/schema.ts';
@@ -21,6 +23,8 @@ const COMMANDS: readonly Command[] = [
   rolloutCommand,
   fleetCommand,
   compareCommand,
+  mismatchesCommand,
+  replayCommand,
   overrideTokenCommand,
   schemaCommand,
 ];

@@ -52,7 +52,14 @@ export class DataPlane {
     const { observability, plan } = deps;
     const { metrics, logger } = observability;
     this.traffic = new RecentTraffic(deps.proof);
-    this.shadow = new ShadowMirror({ client: new ShadowClient(), ...deps.shadowFindings, metrics, logger, tracing: observability.requestTracing });
+    this.shadow = new ShadowMirror({
+      client: new ShadowClient(),
+      ...deps.shadowFindings,
+      metrics,
+      logger,
+      tracing: observability.requestTracing,
+      tokens: deps.proof.tokens,
+    });
     const outliers = new OutlierDetector((backend, cooldownMs) => {
       metrics.ejections.inc({ backend: backend.name });
       logger.warn({ backend: backend.name, cooldownMs }, `backend ${backend.name} ejected from splits after consecutive failures`);

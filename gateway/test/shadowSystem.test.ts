@@ -5,28 +5,12 @@ import type { MismatchRecord } from '../src/shadow/mismatchStore.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { send } from './helpers/http.ts';
 import { startReversedThoughts } from './helpers/reversedThoughts.ts';
-import { waitForComparisons } from './helpers/shadow.ts';
+import { thoughtsShadowPlan, waitForComparisons } from './helpers/shadow.ts';
 
 /** The book's thoughts API at 0 % on the new service, every read mirrored to `candidate`. */
 function plan(system: MyThoughtsSystem, candidateUrl: string): string {
-  return `backends:
-  legacy: { url: ${system.legacyUrl}, legacy: true }
-  thoughts: { url: ${candidateUrl} }
-routes:
-  - { name: admin, match: { path: /admin/** }, deny: 404 }
-  - { name: internal, match: { path: /metrics }, deny: 404 }
-  - name: my-thoughts
-    match: { path: /api/me/thoughts/** }
-    group: thoughts
-    split: { thoughts: 0 }
-    shadow: { to: thoughts, noise_percent: 50 }
-  - name: thoughts
-    match: { path: /api/thoughts/** }
-    group: thoughts
-    split: { thoughts: 0 }
-    shadow: { to: thoughts, noise_percent: 50 }
-  - { name: site, match: { path: /** }, split: {} }
-`;
+  const shadow = '{ to: thoughts, noise_percent: 50 }';
+  return thoughtsShadowPlan(system.legacyUrl, candidateUrl, { myThoughts: shadow, thoughts: shadow });
 }
 
 let system: MyThoughtsSystem;

@@ -27,6 +27,10 @@ export interface UserRecord {
 }
 
 const THOUGHT_COLUMNS = sql.raw('id, username, text, "timestamp"');
+
+/** The API lists oldest first, the HTML pages newest first. */
+export type Listing = 'oldest first' | 'newest first';
+const ORDER_BY_ID = { 'oldest first': sql.raw('order by id asc'), 'newest first': sql.raw('order by id desc') };
 const PASSWORD_ROUNDS = 10;
 // Checked when the user does not exist, so that an unknown name costs as long as a wrong password.
 const NOBODY_HASH = bcrypt.hashSync('nobody has this password', PASSWORD_ROUNDS);
@@ -36,10 +40,8 @@ export class Models {
 
   // --- thoughts -------------------------------------------------------------------------
 
-  /** A user's thoughts: `oldestFirst` for the API, newest first for the HTML pages. */
-  async thoughtsOf(username: string, oldestFirst: boolean): Promise<ThoughtRecord[]> {
-    const direction = sql.raw(oldestFirst ? 'asc' : 'desc');
-    const { rows } = await sql<ThoughtRecord>`select ${THOUGHT_COLUMNS} from thoughts where username = ${username} order by id ${direction}`.execute(this.db);
+  async thoughtsOf(username: string, listing: Listing): Promise<ThoughtRecord[]> {
+    const { rows } = await sql<ThoughtRecord>`select ${THOUGHT_COLUMNS} from thoughts where username = ${username} ${ORDER_BY_ID[listing]}`.execute(this.db);
     return rows;
   }
 
@@ -51,15 +53,14 @@ export class Models {
    * surrounding whitespace first, as the old search form's field did, so `?search=now%20`
    * searches `now`. The new thoughts service searches the term exactly as sent.
    */
-  async searchThoughts(term: string | undefined, oldestFirst: boolean): Promise<ThoughtRecord[]> {
-    const direction = sql.raw(oldestFirst ? 'asc' : 'desc');
+  async searchThoughts(term: string | undefined, listing: Listing): Promise<ThoughtRecord[]> {
     const needle = (term ?? '').trim().toLowerCase();
     if (needle === '') {
-      return (await sql<ThoughtRecord>`select ${THOUGHT_COLUMNS} from thoughts order by id ${direction}`.execute(this.db)).rows;
+      return (await sql<ThoughtRecord>`select ${THOUGHT_COLUMNS} from thoughts ${ORDER_BY_ID[listing]}`.execute(this.db)).rows;
     }
     const like = `%${needle.replace(/[\\%_]/g, '\\$&')}%`;
     const { rows } = await sql<ThoughtRecord>`select ${THOUGHT_COLUMNS} from thoughts
-      where lower(text) like ${like} escape '\\' order by id ${direction}`.execute(this.db);
+      where lower(text) like ${like} escape '\\' ${ORDER_BY_ID[listing]}`.execute(this.db);
     return rows;
   }
 

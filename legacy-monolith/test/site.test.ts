@@ -217,6 +217,14 @@ describe('search', () => {
     const html = await (await browser().get('/search?search=%25')).text();
     expect(html).toContain('No results for your search');
   });
+
+  it('strips whitespace around the term, as the API does (the known legacy quirk of contract §5)', async () => {
+    const demo = (html: string) => thoughtTextsOf(html).filter((text) => /^(A few|And now|In a few|Naturally|Tonight)/.test(text));
+    const padded = demo(await (await browser().get('/search?search=%20now%20')).text());
+    expect(padded).toEqual(demo(await (await browser().get('/search?search=now')).text()));
+    // "know", "now," and "Now go": newest first.
+    expect(padded.map((text) => text.slice(0, 8))).toEqual(['Tonight ', 'And now,', 'A few se']);
+  });
 });
 
 describe('every page', () => {

@@ -66,7 +66,10 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.setHeader('Content-Type', deps.registry.contentType);
     res.end(await deps.registry.metrics());
   });
-  if (deps.shadowFindings) app.use('/api/shadow', createMismatchRouter(deps.shadowFindings, deps.fleet ?? null));
+  if (deps.shadowFindings) {
+    const ops = deps.ops;
+    app.use('/api/shadow', createMismatchRouter(deps.shadowFindings, ops ? () => ops.plan().table : null, deps.fleet ?? null));
+  }
   if (deps.rollout) app.use('/api/rollout', createRolloutApi(deps.rollout, deps.token !== null));
   if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, fleet: deps.fleet ?? null, tokenRequired: deps.token !== null }));
   else if (deps.noOpsApi) {

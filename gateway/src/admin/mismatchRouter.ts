@@ -1,16 +1,19 @@
 import { Router } from 'express';
+import type { RouteTable } from '../config/routeTable.ts';
 import type { FleetView } from '../fleet/fleetView.ts';
-import { findingsReport } from '../shadow/findingsReport.ts';
+import { findingsReport, type FindingsReport, type MismatchesPage } from '../shadow/findingsReport.ts';
+import { shadowRulesView, type ShadowRulesView } from '../shadow/mismatchStore.ts';
 import { fromFleet, type HttpProblem } from './opsApi.ts';
 import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 
 /**
  * `GET /mismatches?route=thoughts&limit=20` on the admin port (mounted under /api/shadow):
- * the last shadow mismatches, newest first, each with the request, both answers and the
- * diff, plus the places learnt as noise per route. With a fleet: every live replica's last
- * mismatches (each naming its replica), totals summed.
+ * the last shadow mismatches, newest first, each with the request (replayable, secrets
+ * redacted), both answers and the diff, plus the places learnt as noise per route and the
+ * comparison rules of each route the running plan (`table`) shadows. With a fleet: every
+ * live replica's last mismatches (each naming its replica), totals summed.
  */
-export function createMismatchRouter(findings: ShadowFindings, fleet: FleetView | null = null): Router {
+export function createMismatchRouter(findings: ShadowFindings, table: (() => RouteTable) | null, fleet: FleetView | null = null): Router {
   const router = Router();
   router.get('/mismatches', (req, res) => {
     const route = typeof req.query.route === 'string' && req.query.route !== '' ? req.query.route : undefined;
@@ -21,12 +24,17 @@ export function createMismatchRouter(findings: ShadowFindings, fleet: FleetView 
       return;
     }
     const query = { route, limit };
+    const answer = (report: FindingsReport) => {
+      const rules: Record<string, ShadowRulesView> = {};
+      for (const { name, shadow } of table?.().routes ?? []) if (shadow !== null) rules[name] = shadowRulesView(shadow);
+      const page: MismatchesPage = { ...report, rules };
+      res.json(page);
+    };
     if (fleet)
-      fromFleet(fleet.findings(query)).then(
-        (report) => res.json(report),
-        (problem: HttpProblem) => res.status(problem.status).json({ status: problem.status, message: problem.message }),
+      fromFleet(fleet.findings(query)).then(answer, (problem: HttpProblem) =>
+        res.status(problem.status).json({ status: problem.status, message: problem.message }),
       );
-    else res.json(findingsReport(findings, query));
+    else answer(findingsReport(findings, query));
   });
   return router;
 }

@@ -31,3 +31,18 @@ export function parseCommandArgs<O extends Options>(args: string[], help: string
     throw new ConfigError(`${(error as Error).message}\n\n${help}`);
   }
 }
+
+/**
+ * Runs a command whose exit 1 is a finding (compare, replay: "different"): a usage,
+ * configuration or set-up problem (a ConfigError) is its message on stderr and exit 2, so
+ * that 1 always means what the command found.
+ */
+export async function exitTwoOnConfigError(name: string, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`gateway ${name}: ${error.message}\n`);
+    return 2;
+  }
+}

@@ -3,16 +3,17 @@ import type { Backend, Route, RouteTable } from '../config/routeTable.ts';
 import { SHADOW_DEFAULTS } from '../config/routesConfig.ts';
 import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { METHODS, SAFE_METHODS } from '../core/httpMethods.ts';
-import { IgnoreRule } from '../core/jsonPath.ts';
 import { routesFileFrom } from '../env.ts';
 import { normaliseTarget } from '../match/normalisePath.ts';
 import { openPlanStore } from '../plan/openPlanStore.ts';
 import type { CapturedResponse, ResponseOutcome } from '../shadow/capturedResponse.ts';
 import { splitNoise } from '../shadow/difference.ts';
-import { ANSI, formatDifferences, PLAIN, type Painter } from '../shadow/diffFormat.ts';
+import { formatDifferences, type Painter } from '../shadow/diffFormat.ts';
 import { ShadowClient, type OutgoingCopy } from '../shadow/shadowClient.ts';
 import { ShadowComparator } from '../shadow/shadowComparator.ts';
-import { parseCommandArgs, type Command } from './command.ts';
+import { exitTwoOnConfigError, parseCommandArgs, type Command } from './command.ts';
+import { ignoreOptions } from './ignoreOption.ts';
+import { painter } from './painter.ts';
 
 const HELP = `Usage: gateway compare METHOD PATH [options]
 
@@ -69,18 +70,11 @@ export const compareCommand: Command = {
   name: 'compare',
   summary: 'send one request to the old and the new backend and diff the answers (exit 0 equal, 1 different)',
   help: HELP,
-  async run(args) {
-    let plan: ComparePlan | null;
-    try {
-      plan = await planComparison(args);
-    } catch (error) {
-      // Usage and configuration problems are exit 2, so that 1 always means "different".
-      if (!(error instanceof ConfigError)) throw error;
-      process.stderr.write(`gateway compare: ${error.message}\n`);
-      return 2;
-    }
-    return plan === null ? 0 : execute(plan, painter());
-  },
+  run: (args) =>
+    exitTwoOnConfigError('compare', async () => {
+      const plan = await planComparison(args);
+      return plan === null ? 0 : execute(plan, painter());
+    }),
 };
 
 /** Null when only --help was asked for. */
@@ -109,11 +103,7 @@ async function planComparison(args: string[]): Promise<ComparePlan | null> {
   const [reference, candidate] =
     values.backends === undefined ? routeBackends(loaded.table, route, target.path, method) : namedBackends(loaded.table, values.backends);
 
-  const extraIgnore = (values.ignore ?? []).map((text) => {
-    const rule = IgnoreRule.parse(text);
-    if (rule instanceof IgnoreRule) return rule;
-    throw new ConfigError(`--ignore ${rule.error}`);
-  });
+  const extraIgnore = ignoreOptions(values.ignore);
   const ignore = [...(route?.shadow?.ignore ?? []), ...extraIgnore];
   return {
     route,
@@ -210,10 +200,4 @@ function describeAnswer(backend: Backend, outcome: ResponseOutcome): string {
   if (!outcome.ok) return `${name} no answer  ${backend.origin}`;
   const answer: CapturedResponse = outcome;
   return `${name} ${answer.status}  ${String(answer.bodyBytes).padStart(6)} bytes  ${String(Math.round(answer.ms)).padStart(4)} ms  ${backend.origin}`;
-}
-
-function painter(): Painter {
-  if (process.env.NO_COLOR) return PLAIN;
-  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return ANSI;
-  return process.stdout.isTTY ? ANSI : PLAIN;
 }

@@ -6,8 +6,12 @@ import { findingsReport } from '../shadow/findingsReport.ts';
 import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 import type { ReplicaLease } from './replicaLease.ts';
 
-/** The newest mismatches a replica shares with the fleet (each holds both answers' bodies, up to 8 KiB each). */
-const SHARED_MISMATCHES = 20;
+/**
+ * The newest mismatches a replica shares with the fleet. Each holds three bodies (the
+ * replayable request and both answers) of up to 16 KiB: 10 keep the value well under etcd's
+ * 1.5 MiB request limit.
+ */
+const SHARED_MISMATCHES = 10;
 
 export interface PublishedNumbers {
   readonly registry: Registry;

@@ -1,4 +1,4 @@
-import type { MismatchRecord } from './mismatchStore.ts';
+import type { MismatchRecord, ShadowRulesView } from './mismatchStore.ts';
 import type { ShadowFindings } from './shadowMirror.ts';
 
 /** What the admin API answers at /api/shadow/mismatches: one process's findings, or a fleet's merged. */
@@ -11,6 +11,12 @@ export interface FindingsReport {
   readonly mismatches: readonly (MismatchRecord & { readonly replica?: string })[];
   /** Places learnt as noise, per route. */
   readonly noise: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The admin API's whole answer: the findings, and each route's rules in the running plan (what `gateway mismatches export` needs). */
+export interface MismatchesPage extends FindingsReport {
+  /** Per route with a shadow in the running plan: what is mirrored and how answers are compared. */
+  readonly rules: Readonly<Record<string, ShadowRulesView>>;
 }
 
 export interface FindingsQuery {

@@ -1,13 +1,18 @@
+import type { ShadowPlan } from '../config/routeTable.ts';
 import type { CapturedResponse } from './capturedResponse.ts';
 import type { Difference } from './difference.ts';
+import type { RecordedRequest } from './recordedRequest.ts';
+import { keptBody } from './secrets.ts';
 
-/** One side's answer as the admin API shows it. */
+/** One side's answer as the admin API shows it and a replay compares against it. */
 export interface AnswerView {
   readonly backend: string;
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  /** The body as text (redacted), at most SHOWN_BODY_CHARS. */
+  /** The body as text, secrets redacted, at most KEPT_BODY_BYTES of it (see `truncated`). */
   readonly body: string;
+  /** `body` holds only the beginning of the answer (it was over the shadow's or the store's cap). */
+  readonly truncated: boolean;
   readonly bodyBytes: number;
   readonly ms: number;
 }
@@ -17,7 +22,8 @@ export interface MismatchRecord {
   readonly at: string;
   readonly route: string;
   readonly requestId: string;
-  readonly request: { readonly method: string; readonly target: string };
+  /** What it takes to send the request again (`gateway mismatches export`), secrets redacted or replaced by placeholders. */
+  readonly request: RecordedRequest;
   readonly primary: AnswerView;
   readonly candidate: AnswerView;
   readonly differences: readonly Difference[];
@@ -27,14 +33,22 @@ export interface MismatchRecord {
   readonly noise: readonly string[];
 }
 
-const SHOWN_BODY_CHARS = 8_192;
-const BEARER = /(bearer\s+)[\w.~+/=-]+/gi;
+/** A route's comparison rules as the running plan has them: what a replay of its mismatches must apply too. */
+export interface ShadowRulesView {
+  readonly to: string;
+  /** The methods mirrored: a write among them means the route's shadow allows writes. */
+  readonly methods: readonly string[];
+  readonly headers: readonly string[];
+  readonly ignore: readonly string[];
+}
+
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
 
 /**
  * The last `capacity` mismatches (request, both answers, the diff), newest first, for the
- * admin API. A ring of fixed size: memory is bounded however many mismatches occur. Tokens,
- * cookies and password-like query values are redacted before they are kept.
+ * admin API. A ring of fixed size, each body in it capped (KEPT_BODY_BYTES): memory is
+ * bounded however many mismatches occur. Tokens, cookies and password-like values are
+ * redacted before they are kept.
  */
 export class MismatchStore {
   private readonly ring: MismatchRecord[] = [];
@@ -62,18 +76,18 @@ export class MismatchStore {
 export function answerView(answer: CapturedResponse): AnswerView {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(answer.headers)) headers[name] = SECRET_HEADERS.has(name) ? '[redacted]' : value;
-  const text = redactSecrets(answer.body.toString('utf8'));
+  const body = keptBody(answer.body);
   return {
     backend: answer.backend,
     status: answer.status,
     headers,
-    body: text.length > SHOWN_BODY_CHARS ? `${text.slice(0, SHOWN_BODY_CHARS)}…` : text,
+    body: body.text,
+    truncated: answer.truncated || body.truncated,
     bodyBytes: answer.bodyBytes,
     ms: Math.round(answer.ms * 100) / 100,
   };
 }
 
-/** Bearer tokens in bodies or diff lines (a login answer carries one). */
-export function redactSecrets(text: string): string {
-  return text.replace(BEARER, '$1[redacted]');
+export function shadowRulesView(plan: ShadowPlan): ShadowRulesView {
+  return { to: plan.to.name, methods: [...plan.methods], headers: [...plan.headers], ignore: plan.ignore.map((rule) => rule.text) };
 }

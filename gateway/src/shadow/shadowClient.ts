@@ -17,7 +17,7 @@ export interface CopyLimits {
 }
 
 /** Headers undici computes itself or refuses to be given (they describe one connection). */
-const NOT_COPIED = new Set([
+export const NOT_COPIED: ReadonlySet<string> = new Set([
   'host',
   'content-length',
   'transfer-encoding',

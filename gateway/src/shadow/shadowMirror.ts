@@ -10,9 +10,11 @@ import { traceShadowCopy, type RequestTracing } from '../observe/tracing.ts';
 import { flattenHeaders, ResponseTap, type CapturedResponse, type ResponseOutcome } from './capturedResponse.ts';
 import type { Difference } from './difference.ts';
 import { formatDifferences } from './diffFormat.ts';
-import { redactQuery } from '@mythoughts/runtime/http/redaction';
-import { answerView, redactSecrets, type MismatchStore } from './mismatchStore.ts';
+import { answerView, type MismatchStore } from './mismatchStore.ts';
 import type { NoiseModel } from './noiseModel.ts';
+import { claimedUsername, recordRequest, type TokenIdentifier } from './recordedRequest.ts';
+import type { CachedTokenVerifier } from '../decide/tokenCache.ts';
+import { redactSecrets } from './secrets.ts';
 import type { OutgoingCopy, ShadowClient } from './shadowClient.ts';
 import { ShadowComparator } from './shadowComparator.ts';
 
@@ -32,6 +34,8 @@ export interface ShadowMirrorDeps extends ShadowFindings {
   readonly random?: () => number;
   /** Gives each copy a span of its own when tracing is on (null: off). */
   readonly tracing?: RequestTracing | null;
+  /** Verifies the bearer token of a recorded request, whose placeholder names its user; without it the token's claim is taken unverified. */
+  readonly tokens?: CachedTokenVerifier | null;
 }
 
 /**
@@ -48,10 +52,13 @@ export class ShadowMirror {
   private readonly inFlight = new Map<string, number>();
   private readonly comparators = new WeakMap<ShadowPlan, ShadowComparator>();
   private readonly random: () => number;
+  private readonly identify: TokenIdentifier;
   private closed = false;
 
   constructor(private readonly deps: ShadowMirrorDeps) {
     this.random = deps.random ?? Math.random;
+    const tokens = deps.tokens ?? null;
+    this.identify = tokens === null ? claimedUsername : (token) => tokens.usernameOf(token);
   }
 
   /**
@@ -151,7 +158,7 @@ export class ShadowMirror {
       at: new Date().toISOString(),
       route,
       requestId: exchange.requestId,
-      request: { method: exchange.method, target: redactQuery(trip.target) },
+      request: recordRequest(trip.copy!, this.identify),
       primary: answerView(primary),
       candidate: answerView(candidate),
       differences: real,
@@ -188,7 +195,8 @@ export class ShadowMirror {
 
 /** One mirrored request: its reserved slots, the tap on the primary, and the copies once sent. */
 class ShadowTrip {
-  target = '';
+  /** What was sent to the candidate (null until sent): a mismatch record keeps a redacted copy of it. */
+  copy: OutgoingCopy | null = null;
   private skippedCopy = false;
 
   /** The response step that taps the primary's answer (run before the others: it sees the head as the back end sent it). */
@@ -211,13 +219,13 @@ class ShadowTrip {
   send(body: Buffer | null): void {
     if (body !== null && body.length > this.plan.maxBodyBytes)
       return this.skip(`the request body (${body.length} bytes) is over shadow max_body_bytes (${this.plan.maxBodyBytes})`);
-    this.target = this.req.url ?? this.exchange.path;
     const copy: OutgoingCopy = {
       method: this.exchange.method,
-      target: this.target,
+      target: this.req.url ?? this.exchange.path,
       headers: { ...flattenHeaders(this.req.headers), [SHADOW_HEADER]: '1' },
       body,
     };
+    this.copy = copy;
     const candidate = this.mirror.sendCopy(this.exchange, this.plan.to, copy, this.plan);
     const second = this.sampleNoise ? this.mirror.sendCopy(this.exchange, this.primary, copy, this.plan) : Promise.resolve(null);
     void Promise.all([this.tap.outcome, candidate, second]).then(([p, c, s]) => setImmediate(() => this.mirror.conclude(this, p, c, s)));

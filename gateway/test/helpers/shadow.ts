@@ -17,3 +17,29 @@ export async function waitForComparisons(gateway: TestGateway, route: string, to
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/**
+ * The book's thoughts API at 0 % on the new service (`candidateUrl`), each of its two routes
+ * shadowed as given (the YAML of a `shadow:` value): the plan of the shadow and replay tests
+ * against the real system.
+ */
+export function thoughtsShadowPlan(legacyUrl: string, candidateUrl: string, shadows: { myThoughts: string; thoughts: string }): string {
+  return `backends:
+  legacy: { url: ${legacyUrl}, legacy: true }
+  thoughts: { url: ${candidateUrl} }
+routes:
+  - { name: admin, match: { path: /admin/** }, deny: 404 }
+  - { name: internal, match: { path: /metrics }, deny: 404 }
+  - name: my-thoughts
+    match: { path: /api/me/thoughts/** }
+    group: thoughts
+    split: { thoughts: 0 }
+    shadow: ${shadows.myThoughts}
+  - name: thoughts
+    match: { path: /api/thoughts/** }
+    group: thoughts
+    split: { thoughts: 0 }
+    shadow: ${shadows.thoughts}
+  - { name: site, match: { path: /** }, split: {} }
+`;
+}

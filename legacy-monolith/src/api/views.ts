@@ -16,6 +16,12 @@ const TEXT_MAX = 250;
 // `thoughts.id` is an int4: anything beyond it cannot name a thought.
 const LARGEST_ID = 2 ** 31 - 1;
 
+/** Logging in and creating a user both take these, read in this order (the first missing one is named). */
+const CREDENTIALS = [
+  { name: 'username', help: 'Username' },
+  { name: 'password', help: 'Password' },
+];
+
 /** What the old serializer gave for a missing thought: every field null. */
 const MISSING_THOUGHT = { id: null, username: null, text: null, timestamp: null };
 
@@ -39,10 +45,7 @@ export function apiViews({ models, tryLogin, signer, verifier }: Monolith) {
 
   return {
     async login(req: Request, res: Response) {
-      const { username, password } = readFields(req, [
-        { name: 'username', help: 'Username' },
-        { name: 'password', help: 'Password' },
-      ]) as { username: string; password: string };
+      const { username, password } = readFields(req, CREDENTIALS) as { username: string; password: string };
       const result = await tryLogin(username, password, clientAddress(req));
       if (result.kind === 'locked') {
         throw new ApiError(429, { message: lockedMessage(result.retryAfter) }, { 'Retry-After': String(result.retryAfter) });
@@ -53,10 +56,7 @@ export function apiViews({ models, tryLogin, signer, verifier }: Monolith) {
     },
 
     async createUser(req: Request, res: Response) {
-      const { username, password } = readFields(req, [
-        { name: 'username', help: 'Username' },
-        { name: 'password', help: 'Password' },
-      ]) as { username: string; password: string };
+      const { username, password } = readFields(req, CREDENTIALS) as { username: string; password: string };
       if (characters(username) > USERNAME_MAX) throw invalidField('username', `Username must be at most ${USERNAME_MAX} characters`);
       const user = await models.addUser(username, password);
       if (user === undefined) throw new ApiError(409, { message: `Username "${username}" is already taken` });
@@ -64,7 +64,7 @@ export function apiViews({ models, tryLogin, signer, verifier }: Monolith) {
     },
 
     async myThoughts(req: Request, res: Response) {
-      sendJson(res, 200, await models.thoughtsOf(tokenUser(req), true));
+      sendJson(res, 200, await models.thoughtsOf(tokenUser(req), 'oldest first'));
     },
 
     async shareThought(req: Request, res: Response) {
@@ -76,7 +76,7 @@ export function apiViews({ models, tryLogin, signer, verifier }: Monolith) {
     },
 
     async allThoughts(req: Request, res: Response) {
-      sendJson(res, 200, await models.searchThoughts(readField(req, 'search'), true));
+      sendJson(res, 200, await models.searchThoughts(readField(req, 'search'), 'oldest first'));
     },
 
     async thoughtDetail(req: Request, res: Response) {

@@ -6,7 +6,7 @@ import type { Render } from './views.ts';
 export function addSearchRoutes(router: Router, { models }: Monolith, render: Render): void {
   router.get('/search', async (req, res) => {
     const term = typeof req.query.search === 'string' ? req.query.search : undefined;
-    const rows = await models.searchThoughts(term, false);
+    const rows = await models.searchThoughts(term, 'newest first');
     render(res, 'search.njk', { thoughts: rows });
   });
 }

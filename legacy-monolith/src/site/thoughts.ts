@@ -12,7 +12,7 @@ export function addThoughtRoutes(router: Router, { models, logger }: Monolith, c
   const listOwnThoughts = async (req: Request, res: Response) => {
     const username = currentUser(res);
     if (!username) return res.redirect(302, '/login/');
-    const rows = await models.thoughtsOf(username, false);
+    const rows = await models.thoughtsOf(username, 'newest first');
     render(res, 'thoughts.njk', { thoughts: rows, csrfToken: csrf.token(req, res) });
   };
   router.get('/', listOwnThoughts);

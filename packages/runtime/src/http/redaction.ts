@@ -17,7 +17,8 @@ const REDACTED = '[redacted]';
 /** pino's `redact` paths for every process's log: credentials in headers and bodies never reach a line. */
 export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', 'password', '*.token'];
 
-function isSecretParameter(name: string): boolean {
+/** A query parameter, JSON field or header whose name says it holds a secret (the lists above). */
+export function isSecretParameter(name: string): boolean {
   const lower = name.toLowerCase();
   return SECRET_PARAMETER_NAMES.includes(lower) || SECRET_PARAMETER_WORDS.some((word) => lower.includes(word));
 }
