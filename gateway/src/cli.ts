@@ -31,7 +31,7 @@ const COMMANDS: readonly Command[] = [
 
 const USAGE = `Usage: gateway <command> [options]
 
-The MyThoughts migration gateway: routes each request to the legacy monolith or a new
+A strangler-fig migration gateway: routes each request to the legacy monolith or a new
 service as routes.yaml says.
 
 Commands:

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { envFlag } from '@mythoughts/runtime/env';
 import { ConfigError } from '@mythoughts/runtime/errors';
 import { resolveCohortSecret } from './decide/cohortSecret.ts';
+import { ETCD_ENVIRONMENT_HELP, etcdSettingsFromEnv } from './etcd/etcdSettings.ts';
 import { FLEET_ENVIRONMENT_HELP, fleetSettingsFromEnv } from './fleet/fleetSettings.ts';
 import type { GatewayOptions } from './gateway.ts';
 
@@ -40,6 +41,10 @@ ${FLEET_ENVIRONMENT_HELP}
                                made on first start)
   JWT_PUBLIC_KEY_FILE          RS256 public key; enables the jwt:username cohort key
   LOG_LEVEL                    pino level (default info)
+Plan store (default: the routes file):
+${ETCD_ENVIRONMENT_HELP}
+  GATEWAY_PLAN_CACHE           with etcd: local copy of the last good plan, served when etcd is away at start
+                               (default: data/plan-cache.yaml under the working directory)
 Diagnostic switches (to measure what a feature costs; leave unset in production):
   GATEWAY_ACCESS_LOG           where access lines go: stdout (default, with the other lines), a file path (appended
                                in batches), or off (none)
@@ -69,6 +74,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
     rollout: envFlag(env, 'GATEWAY_ROLLOUT', true)
       ? { prometheusUrl: env.GATEWAY_PROMETHEUS_URL || null, progressFile: env.GATEWAY_ROLLOUT_STATE || undefined }
       : false,
+    planStore: etcdSettingsFromEnv(env),
+    planCacheFile: env.GATEWAY_PLAN_CACHE || undefined,
     fleet: fleetSettingsFromEnv(env),
   };
 }

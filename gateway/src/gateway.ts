@@ -10,17 +10,20 @@ import type { RouteTable } from './config/routeTable.ts';
 import { urlOverrideOf } from './config/validateBackends.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneSettings } from './controlPlane.ts';
 import { DataPlane } from './dataPlane.ts';
+import { connectEtcd } from './etcd/etcdConnection.ts';
+import type { EtcdSettings } from './etcd/etcdSettings.ts';
 import { CohortCookies } from './decide/cohortCookie.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
 import { CachedTokenVerifier } from './decide/tokenCache.ts';
-import type { FleetSettings } from './fleet/fleetSettings.ts';
+import { fleetSettingsFromEnv, type FleetSettings } from './fleet/fleetSettings.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { Observability } from './observe/observability.ts';
 import { PlanChangeCounter } from './plan/planChanges.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { openPlanStore } from './plan/openPlanStore.ts';
-import type { PlanStore } from './plan/planStore.ts';
+import { DEFAULT_PLAN_CACHE, PlanCache } from './plan/planCache.ts';
+import type { PlanSnapshot, PlanStore } from './plan/planStore.ts';
 import type { RolloutController } from './rollout/rolloutController.ts';
 import type { RolloutSetup } from './rollout/rolloutSetup.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
@@ -78,6 +81,10 @@ export interface GatewayOptions {
   rollout?: RolloutSetup | false;
   /** Where shifts and panics are recorded. Default: $GATEWAY_AUDIT_LOG, else routes.audit.jsonl beside routesFile. */
   auditLogFile?: string;
+  /** The plan in etcd (GATEWAY_PLAN_STORE) instead of routesFile. Default: null, the file. */
+  planStore?: EtcdSettings | null;
+  /** With planStore: the local copy of the last good plan, served when etcd is away at start (GATEWAY_PLAN_CACHE). Default data/plan-cache.yaml under the working directory. */
+  planCacheFile?: string;
   /** Tracing to export to. Default: from the OTEL_* variables of process.env (off when they are unset). */
   tracing?: Tracing;
   /** On the etcd store: how this replica shows itself to the fleet. Default: id `<hostname>-<pid>`, lease TTL 5 s, published every second. */
@@ -114,12 +121,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const secrets = checkSecrets(options);
   const observability = new Observability(options);
   const { logger, metrics } = observability;
-  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
+  const etcd = options.planStore ? connectEtcd(options.planStore) : null;
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) }, etcd);
+  const cache = store.remote ? new PlanCache(options.planCacheFile ?? DEFAULT_PLAN_CACHE) : null;
   let control: ControlPlane | null = null;
   let running: DataPlane | null = null;
-  const plan = await loadPlan(store, observability, (table) => {
-    running?.planApplied(table);
-    control?.planChanged();
+  const plan: LivePlan = await loadPlan(store, cache, observability, {
+    applied(snapshot) {
+      running?.planApplied(snapshot.table);
+      control?.planChanged();
+      control?.planServed(snapshot.version);
+    },
+    rejected() {
+      const refused = plan.rejected;
+      if (refused) control?.planRejected(refused.version, refused.message);
+    },
+  }).catch((error: unknown) => {
+    etcd?.close();
+    throw error;
   });
 
   const tokens = options.jwtPublicKeyPem ? new CachedTokenVerifier(createTokenVerifier(options.jwtPublicKeyPem)) : null;
@@ -148,9 +167,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       api: { ops: { plan: () => plan.snapshot, store, reload: () => plan.reload('admin API change'), traffic: dataPlane.traffic, metrics }, shadowFindings },
       notReady: () => (dataPlane.draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'),
       onPlanChange: options.watch === false ? null : () => void plan.reload('file change', true),
+      fleet: etcd ? { etcd, settings: options.fleet ?? fleetSettingsFromEnv({}), numbers: { registry: metrics.registry, window: dataPlane.traffic.window, shadowFindings } } : null,
     });
+    store.onStatus((status) => control?.storeUp(status.up));
   } catch (error) {
     await dataPlane.abort();
+    etcd?.close();
     throw error;
   }
   const controlPlane = control;
@@ -161,6 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (error) {
     await controlPlane.close();
     await dataPlane.abort();
+    etcd?.close();
     throw error;
   }
   const url = urlOf(host, port);
@@ -178,6 +201,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await dataPlane.close(options.shutdownTimeoutMs ?? 10_000, logger);
     await observability.flushTraces();
     await controlPlane.close();
+    etcd?.close();
     await dataPlane.release();
     logger.info('gateway stopped');
     observability.close();
@@ -217,28 +241,67 @@ function checkSecrets(options: GatewayOptions): { cohort: string; override: stri
   return { cohort: options.cohortSecret ?? randomBytes(32).toString('hex'), override };
 }
 
-/** The running plan, loaded once; every applied or rejected change is logged, counted and told to the rollout. */
-async function loadPlan(store: PlanStore, { logger, metrics }: Observability, planChanged: (table: RouteTable) => void): Promise<LivePlan> {
+/**
+ * The running plan, loaded once (from the store, or its local copy when a remote store is away at
+ * start); every applied or rejected change is logged, counted and told to the rollout, and the
+ * store's health is published on /metrics.
+ */
+async function loadPlan(
+  store: PlanStore,
+  cache: PlanCache | null,
+  { logger, metrics }: Observability,
+  told: { applied(plan: PlanSnapshot): void; rejected(): void },
+): Promise<LivePlan> {
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
-  const loaded = await LivePlan.load(store, {
-    applied(table, trigger) {
-      metrics.showPlan(table);
-      planChanges.showPlan(table);
-      planChanged(table);
-      if (trigger !== 'start') {
-        metrics.reloads.inc({ result: 'success' });
-        planChanges
-          .planRunning(loaded instanceof LivePlan ? loaded.snapshot.version : '')
-          .catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
-      }
-      logger.info({ file: table.file, trigger, routes: table.summary() }, trigger === 'start' ? 'routes loaded' : 'routes reloaded: new plan running');
-    },
-    rejected(problems, trigger) {
-      metrics.reloads.inc({ result: 'failure' });
-      metrics.lastReloadSuccessful.set(0);
-      logger.error({ plan: store.location, trigger, problems: problems.map(formatProblem) }, 'routes.yaml rejected: the running plan stays in force');
-    },
+  let seen = store.status();
+  store.onStatus((status) => {
+    metrics.planStoreUp.set(status.up ? 1 : 0);
+    metrics.planStoreWatchRestarts.inc(status.watchRestarts - seen.watchRestarts);
+    if (status.watchRestarts > seen.watchRestarts)
+      logger.info({ store: store.location, why: status.lastWatchRestart }, 'plan store watch started again: plan re-read');
+    if (status.up !== seen.up && status.up) logger.info({ store: store.location }, 'plan store reachable again: re-reading the plan');
+    if (status.up !== seen.up && !status.up)
+      logger.warn({ store: store.location, reason: status.reason }, 'plan store unreachable: serving the last good plan; plan writes answer 503');
+    seen = status;
   });
-  if (!(loaded instanceof LivePlan)) throw new ConfigError(`${store.location} is not a valid routes file:\n${describeProblems(loaded)}`);
+  const loaded = await LivePlan.load(
+    store,
+    {
+      applied(plan, trigger) {
+        metrics.showPlan(plan.table);
+        metrics.showPlanVersion(plan.version);
+        planChanges.showPlan(plan.table);
+        told.applied(plan);
+        if (trigger !== 'start' && trigger !== 'cache') {
+          metrics.reloads.inc({ result: 'success' });
+          planChanges
+            .planRunning(plan.version)
+            .catch((error: Error) => logger.warn({ err: error }, 'reading the audit log for the migration annotations failed'));
+        }
+        const message = trigger === 'start' || trigger === 'cache' ? 'routes loaded' : 'routes reloaded: new plan running';
+        logger.info({ plan: store.location, version: plan.version, trigger, routes: plan.table.summary() }, message);
+      },
+      rejected(problems, trigger) {
+        metrics.reloads.inc({ result: 'failure' });
+        metrics.lastReloadSuccessful.set(0);
+        logger.error({ plan: store.location, trigger, problems: problems.map(formatProblem) }, 'plan rejected: the running plan stays in force');
+        told.rejected();
+      },
+      startedFromCache(file, version, why) {
+        logger.warn({ cache: file, version, why }, `plan store unreachable at start: serving the cached plan ${file} (version ${version.slice(0, 12)})`);
+      },
+      cacheNotWritten(file, error) {
+        logger.warn(
+          { cache: file, err: error },
+          'the local copy of the plan could not be written: a restart while the store is away would start from an older copy',
+        );
+      },
+    },
+    cache,
+  );
+  if (!(loaded instanceof LivePlan)) {
+    const what = store.remote ? `no plan to start from: ${store.location} gave none` : `${store.location} is not a valid routes file`;
+    throw new ConfigError(`${what}:\n${describeProblems(loaded)}`);
+  }
   return loaded;
 }

@@ -112,7 +112,7 @@ describe('hot reload', () => {
 
     expect(weightOf(await scrape(gateway))).toBe(0.5);
     expect(await actualSides(gateway)).toEqual(expectedSides(good));
-    const rejection = gateway.logLines().find((line) => line.msg === 'routes.yaml rejected: the running plan stays in force');
+    const rejection = gateway.logLines().find((line) => line.msg === 'plan rejected: the running plan stays in force');
     expect(rejection?.problems).toEqual([expect.stringMatching(/routes\.yaml:\d+: routes\[0\] \(api\)\.split\.thougts: unknown backend 'thougts'/)]);
   });
 

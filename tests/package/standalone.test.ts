@@ -99,11 +99,19 @@ describe('the packed gateway, installed alone into an empty folder', () => {
     await Promise.all([packDir, project].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
   }, 30_000);
 
-  it('installed compiled JavaScript only, with no TypeScript, database driver or password hashing in its dependency tree', async () => {
+  it('installed compiled JavaScript only (its API importable by name), with no TypeScript, database driver or password hashing in its dependency tree', async () => {
     const installed = path.join(project, 'node_modules/@mythoughts/gateway');
     expect(existsSync(path.join(installed, 'dist/cli.js'))).toBe(true);
     expect(existsSync(path.join(installed, 'dist/gateway.d.ts'))).toBe(true);
     expect(existsSync(path.join(installed, 'src'))).toBe(false);
+    const imported = await run(
+      process.execPath,
+      ['--input-type=module', '-e', "const { startGateway } = await import('@mythoughts/gateway'); console.log(typeof startGateway);"],
+      {
+        cwd: project,
+      },
+    );
+    expect(imported.stdout.trim()).toBe('function');
     const { stdout } = await run('npm', ['ls', '--all', '--json'], { cwd: project, env: cleanEnv(), maxBuffer: 16 << 20 });
     const names = new Set(packageNames(JSON.parse(stdout) as { dependencies?: Record<string, unknown> }));
     expect(names.has('@mythoughts/gateway')).toBe(true);

@@ -4,6 +4,7 @@ import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { startControlPlane } from '../controlPlane.ts';
 import { optionsFromEnv, port } from '../env.ts';
 import { createGatewayLogger } from '../observe/logger.ts';
+import { connectEtcd } from '../etcd/etcdConnection.ts';
 import { openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { parseCommandArgs } from './command.ts';
@@ -37,9 +38,13 @@ export async function runRolloutController(args: string[]): Promise<number> {
   if (!options.rollout?.prometheusUrl)
     throw new ConfigError('gateway rollout run reads the gates from Prometheus: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
   const logger = createGatewayLogger();
-  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) });
+  const etcd = options.planStore ? connectEtcd(options.planStore) : null;
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) }, etcd);
   const read = await store.read();
-  if (!read.ok) throw new ConfigError(read.message);
+  if (!read.ok) {
+    etcd?.close();
+    throw new ConfigError(read.message);
+  }
   const registry = new Registry();
   let stopping = false;
   const control = await startControlPlane(
@@ -71,6 +76,7 @@ export async function runRolloutController(args: string[]): Promise<number> {
   stopping = true;
   logger.info({ signal }, 'gateway rollout run: stopping');
   await control.close();
+  etcd?.close();
   logger.flush();
   return 0;
 }

@@ -5,6 +5,7 @@ import { ConfigError } from '@mythoughts/runtime/errors';
 import { urlOverrideOf } from '../config/validateBackends.ts';
 import { startControlPlane } from '../controlPlane.ts';
 import { controlPlaneSettings, type GatewayOptions } from '../gateway.ts';
+import { connectEtcd } from '../etcd/etcdConnection.ts';
 import { openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { WorkerMetrics } from './workerMetrics.ts';
@@ -33,9 +34,14 @@ const NO_OPS_API =
 export async function runClusterPrimary(workers: number, options: GatewayOptions, logger: Logger): Promise<number> {
   // Fail fast, once, with every problem, rather than N workers each dying on the same file
   // (or, for the admin settings, the primary serving an open admin port while workers crash-loop).
-  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) });
+  const etcd = options.planStore ? connectEtcd(options.planStore) : null;
+  const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) }, etcd);
   const loaded = await store.read();
-  if (!loaded.ok) throw new ConfigError(loaded.message);
+  // With etcd away the workers start from their cached copy; an invalid plan stops everything here.
+  if (!loaded.ok && !(store.remote && loaded.status === 503)) {
+    etcd?.close();
+    throw new ConfigError(loaded.message);
+  }
 
   const own = new Registry();
   const workerMetrics = new WorkerMetrics(own, logger);
@@ -81,6 +87,7 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
     Object.values(cluster.workers ?? {}).map((worker) => stopWorker(worker!, (options.shutdownTimeoutMs ?? 10_000) + EXIT_GRACE_MS)),
   );
   await control.close();
+  etcd?.close();
   logger.info({ codes }, 'gateway stopped');
   logger.flush();
   return codes.every((code) => code === 0) ? 0 : 1;

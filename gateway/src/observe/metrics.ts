@@ -94,6 +94,27 @@ export class GatewayMetrics {
     aggregator: 'max',
   });
 
+  readonly planApplied = new Gauge({
+    name: 'gateway_plan_applied_timestamp_seconds',
+    help: 'Unix time at which the plan this process serves was applied, labelled with its version (sha256 of the plan text, first 12 hex digits)',
+    labelNames: ['version'] as const,
+    registers: [this.registry],
+    aggregator: 'max',
+  });
+
+  readonly planStoreUp = new Gauge({
+    name: 'gateway_plan_store_up',
+    help: 'Whether the plan store answers (1) or not (0: the last good plan keeps being served, plan writes answer 503); always 1 for a routes file',
+    registers: [this.registry],
+    aggregator: 'min',
+  });
+
+  readonly planStoreWatchRestarts = new Counter({
+    name: 'gateway_plan_store_watch_restarts_total',
+    help: 'Times the watch of the plan store was lost (a reconnect, a watch error, a compaction) and started again, each followed by a re-read of the plan',
+    registers: [this.registry],
+  });
+
   readonly ejections = new Counter({
     name: 'gateway_backend_ejections_total',
     help: 'Times a backend was taken out of splits after consecutive failures (outlier detection)',
@@ -139,6 +160,7 @@ export class GatewayMetrics {
     // Present from the start, so a dashboard shows 0 rather than "no data".
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);
+    this.planStoreUp.set(1);
   }
 
   /** One attempt on a backend (from the forwarder's events; the child is cached, this is the hot path). */
@@ -150,6 +172,12 @@ export class GatewayMetrics {
       this.attemptChildren.set(key, child);
     }
     child.inc();
+  }
+
+  /** The version of the plan now served, since now. */
+  showPlanVersion(version: string): void {
+    this.planApplied.reset();
+    this.planApplied.set({ version: version.slice(0, 12) }, Date.now() / 1000);
   }
 
   /** The ejections in force (backend → unix ms it began), asked at every scrape. */

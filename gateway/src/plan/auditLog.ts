@@ -69,12 +69,17 @@ export interface RecentAudit {
 export async function readRecentAudit(file: string, limit: number): Promise<RecentAudit> {
   const text = await readTextIfExists(file);
   if (text === null) return { entries: [], unreadableLines: 0 };
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  return parseAuditEntries(lines.slice(-limit).reverse());
+}
+
+/** Audit entries from their JSON texts, in the order given; a text that is not JSON is counted, not thrown. */
+export function parseAuditEntries(texts: readonly string[]): RecentAudit {
   const entries: AuditEntry[] = [];
   let unreadableLines = 0;
-  const lines = text.split('\n').filter((line) => line.trim() !== '');
-  for (const line of lines.slice(-limit).reverse()) {
+  for (const text of texts) {
     try {
-      entries.push(JSON.parse(line) as AuditEntry);
+      entries.push(JSON.parse(text) as AuditEntry);
     } catch {
       unreadableLines += 1; // reported to the caller in unreadableLines
     }

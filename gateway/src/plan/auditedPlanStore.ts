@@ -17,6 +17,9 @@ import { sameSplit, splitOf } from './splitPercents.ts';
  */
 export type Loaded<Basis> = { readonly ok: true; readonly text: string | null; readonly basis: Basis } | { readonly ok: false; readonly reason: string };
 
+/** Why a commit did not happen: the plan moved on (to this version), or another refusal. */
+export type CommitRefusal = { readonly movedTo: string } | Refusal;
+
 /** One change at a time per plan within this process (the admin API and the rollout can change at once). */
 const queues = new Map<string, Promise<unknown>>();
 
@@ -38,20 +41,26 @@ export abstract class AuditedPlanStore<Basis> implements PlanStore {
   protected abstract readonly missing: string;
   /** The last plan read: a text that did not change is not validated again. */
   private last: PlanSnapshot | null = null;
-  private current: StoreStatus = { up: true, reason: null, since: Date.now() };
+  private current: StoreStatus = { up: true, reason: null, since: Date.now(), watchRestarts: 0, lastWatchRestart: null };
   private readonly listeners: ((status: StoreStatus) => void)[] = [];
 
   constructor(private readonly urlOverride: UrlOverride = noUrlOverride) {}
 
   protected abstract load(): Promise<Loaded<Basis>>;
   /** Writes `text` and `entries` together if the plan is still at `basis` (and `meta.leadership` holds); null when done, else why not. */
-  protected abstract commit(text: string, entries: readonly AuditEntry[], basis: Basis, meta: ChangeMeta): Promise<Refusal | null>;
+  protected abstract commit(text: string, entries: readonly AuditEntry[], basis: Basis, meta: ChangeMeta): Promise<CommitRefusal | null>;
   abstract watch(onChange: () => void, onError: (error: Error) => void): { stop(): void };
   abstract auditReport(limit: number): Promise<RecentAudit>;
   abstract close(): void;
 
   async read(): Promise<PlanRead> {
     return this.validated(await this.load());
+  }
+
+  validate(text: string, source: string): PlanRead {
+    const compiled = compileRouteTable(text, source, this.urlOverride);
+    if (!compiled.ok) return this.invalid(source, versionOf(text), compiled.problems);
+    return { ok: true, text, table: compiled.table, version: versionOf(text) };
   }
 
   change(request: ChangeRequest, meta: ChangeMeta): Promise<ChangeResult> {
@@ -77,11 +86,20 @@ export abstract class AuditedPlanStore<Basis> implements PlanStore {
   /** Records whether the store answered; listeners hear of changes only. */
   protected reportUp(up: boolean, reason: string | null = null): void {
     if (up === this.current.up) return;
-    this.current = { up, reason, since: Date.now() };
-    for (const listener of this.listeners) listener(this.current);
+    this.tell({ ...this.current, up, reason, since: Date.now() });
   }
 
-  protected moved(expected: string, actual: string): { ok: false } & Refusal {
+  /** The watch was lost (reconnect, error, compaction) and is watching again. */
+  protected watchRestarted(why: string): void {
+    this.tell({ ...this.current, watchRestarts: this.current.watchRestarts + 1, lastWatchRestart: why });
+  }
+
+  private tell(status: StoreStatus): void {
+    this.current = status;
+    for (const listener of this.listeners) listener(status);
+  }
+
+  private moved(expected: string, actual: string): { ok: false } & Refusal {
     return {
       ok: false,
       status: 409,
@@ -95,16 +113,13 @@ export abstract class AuditedPlanStore<Basis> implements PlanStore {
     const version = versionOf(loaded.text);
     if (this.last?.version === version) return { ok: true, ...this.last };
     const compiled = compileRouteTable(loaded.text, this.location, this.urlOverride);
-    if (!compiled.ok) {
-      return {
-        ok: false,
-        status: 409,
-        message: `${this.location} is not a valid routes file:\n${describeProblems(compiled.problems)}`,
-        problems: compiled.problems,
-      };
-    }
+    if (!compiled.ok) return this.invalid(this.location, version, compiled.problems);
     this.last = { text: loaded.text, table: compiled.table, version };
     return { ok: true, ...this.last };
+  }
+
+  private invalid(source: string, version: string, problems: readonly ConfigProblem[]): PlanRead {
+    return { ok: false, status: 409, message: `${source} is not a valid routes file:\n${describeProblems(problems)}`, problems, version };
   }
 
   private unreadable(reason: string): { ok: false; status: 503; message: string; problems: ConfigProblem[] } {
@@ -164,13 +179,12 @@ export abstract class AuditedPlanStore<Basis> implements PlanStore {
   }
 
   private async pushNow(text: string, source: string, meta: ChangeMeta): Promise<ChangeResult> {
-    const next = compileRouteTable(text, source, this.urlOverride);
-    if (!next.ok)
-      return { ok: false, status: 400, message: `${source} is not a valid routes file, so nothing was written:\n${describeProblems(next.problems)}` };
+    const next = this.validate(text, source);
+    if (!next.ok) return { ok: false, status: 400, message: `${next.message}\nNothing was written.` };
     const loaded = await this.load();
     if (!loaded.ok) return this.unreadable(loaded.reason);
     const current = loaded.text === null ? null : this.validated(loaded);
-    const version = current?.ok ? current.version : loaded.text === null ? '' : versionOf(loaded.text);
+    const version = loaded.text === null ? '' : versionOf(loaded.text);
     if (meta.expectVersion !== undefined && meta.expectVersion !== version) return this.moved(meta.expectVersion, version);
     if (loaded.text === text) {
       const notes = ['nothing to change: the store already holds this text'];
@@ -218,7 +232,7 @@ export abstract class AuditedPlanStore<Basis> implements PlanStore {
       ...details,
     }));
     const refused = await this.commit(after.text, entries, basis, meta);
-    if (refused !== null) return { ok: false, ...refused };
+    if (refused !== null) return 'movedTo' in refused ? this.moved(before.version, refused.movedTo) : { ok: false, ...refused };
     return { ok: true, applied: true, ...outcome, version };
   }
 }

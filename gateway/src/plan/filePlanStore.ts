@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { readTextIfExists, writeFileAtomically } from '@mythoughts/runtime/files';
 import type { UrlOverride } from '../config/validateBackends.ts';
-import { AuditedPlanStore, versionOf, type Loaded } from './auditedPlanStore.ts';
+import { AuditedPlanStore, versionOf, type CommitRefusal, type Loaded } from './auditedPlanStore.ts';
 import { AuditLog, auditLogFileFor, readRecentAudit, type AuditEntry, type RecentAudit } from './auditLog.ts';
 import { FileWatcher } from './fileWatcher.ts';
-import type { Refusal } from './planChange.ts';
 
 export interface FilePlanStoreOptions {
   readonly file: string;
@@ -46,7 +45,7 @@ export class FilePlanStore extends AuditedPlanStore<string> {
     }
   }
 
-  protected async commit(text: string, entries: readonly AuditEntry[], basis: string): Promise<Refusal | null> {
+  protected async commit(text: string, entries: readonly AuditEntry[], basis: string): Promise<CommitRefusal | null> {
     let audit: AuditLog;
     try {
       audit = await AuditLog.openForAppend(this.auditLocation);
@@ -60,7 +59,7 @@ export class FilePlanStore extends AuditedPlanStore<string> {
       // Another process (an editor, a second CLI) may have written meanwhile: never write over what it wrote.
       const again = await this.load();
       if (!again.ok) return { status: 503, message: `cannot read ${this.location}: ${again.reason}` };
-      if (again.basis !== basis) return this.moved(basis, again.basis);
+      if (again.basis !== basis) return { movedTo: again.basis };
       try {
         await writeFileAtomically(this.location, text);
       } catch (error) {

@@ -1,4 +1,6 @@
 import type { UrlOverride } from '../config/validateBackends.ts';
+import type { EtcdConnection } from '../etcd/etcdConnection.ts';
+import { EtcdPlanStore } from './etcdPlanStore.ts';
 import { FilePlanStore } from './filePlanStore.ts';
 import type { PlanStore } from './planStore.ts';
 
@@ -11,7 +13,10 @@ export interface PlanStoreSettings {
   readonly urlOverride?: UrlOverride;
 }
 
-/** The plan store the settings name: GATEWAY_PLAN_STORE's etcd, or (unset) the routes file. */
-export function openPlanStore(settings: PlanStoreSettings): PlanStore {
-  return new FilePlanStore(settings);
+/**
+ * The plan store: in etcd when the process has a connection to it (GATEWAY_PLAN_STORE, opened
+ * by the caller, who shares it with the fleet and the rollout), else the routes file.
+ */
+export function openPlanStore(settings: PlanStoreSettings, etcd: EtcdConnection | null = null): PlanStore {
+  return etcd ? new EtcdPlanStore(etcd, settings.urlOverride) : new FilePlanStore(settings);
 }

@@ -10,8 +10,12 @@ export interface PlanSnapshot {
   readonly version: string;
 }
 
-/** A plan that cannot be read (503) or does not validate (409): `problems` has every problem, with file:line. */
-export type PlanRead = ({ readonly ok: true } & PlanSnapshot) | ({ readonly ok: false } & Refusal & { readonly problems: readonly ConfigProblem[] });
+/**
+ * A plan that cannot be read (503) or does not validate (409): `problems` has every problem, with
+ * file:line, and `version` is the version of the invalid text (absent when nothing could be read).
+ */
+export type PlanRead =
+  ({ readonly ok: true } & PlanSnapshot) | ({ readonly ok: false } & Refusal & { readonly problems: readonly ConfigProblem[]; readonly version?: string });
 
 /** Who changes the plan and how; recorded in the audit with every applied change. */
 export interface ChangeMeta {
@@ -55,6 +59,10 @@ export interface StoreStatus {
   readonly reason: string | null;
   /** When `up` last changed (ms since the epoch). */
   readonly since: number;
+  /** How often the watch was lost (a reconnect, a watch error, a compaction) and started again. */
+  readonly watchRestarts: number;
+  /** Why the watch last started again, null if it never did. */
+  readonly lastWatchRestart: string | null;
 }
 
 /**
@@ -73,6 +81,8 @@ export interface PlanStore {
   readonly remote: boolean;
   /** The plan as it is now: 503 when it cannot be read, 409 when it does not validate. */
   read(): Promise<PlanRead>;
+  /** Validates a plan text the way read() does (`source` names it in the problems), without touching the store. */
+  validate(text: string, source: string): PlanRead;
   /** Calls `onChange` whenever the plan may have changed (read() tells what it says); `onError` when watching failed. */
   watch(onChange: () => void, onError: (error: Error) => void): { stop(): void };
   /**
@@ -92,7 +102,7 @@ export interface PlanStore {
   auditReport(limit: number): Promise<RecentAudit>;
   /** Whether the store answers now. */
   status(): StoreStatus;
-  /** Calls `listener` whenever status().up changes. */
+  /** Calls `listener` whenever status() changes (up or down, a watch restarted). */
   onStatus(listener: (status: StoreStatus) => void): void;
   /** Releases connections; the store is unusable afterwards. */
   close(): void;
