@@ -63,8 +63,10 @@ function etcdSpec(dataDir: string, clientPort: number): ProcessSpec {
       // Replicas publish their counters every second: keep an hour of history, not all of it.
       '--auto-compaction-mode=periodic',
       '--auto-compaction-retention=1h',
+      '--logger=zap',
       '--log-level=warn',
     ],
+    ownGroup: true,
     healthUrl: `${client}/health`,
     publicUrl: `${client}/`,
     what: `etcd v3, the plan store (data in ${path.join(dataDir, 'fleet-etcd')})`,
@@ -78,7 +80,12 @@ async function pushIfEmpty(storeUrl: string, routesFile: string): Promise<string
   try {
     const held = await store.read();
     if (held.ok) return `the store holds plan ${held.version.slice(0, 12)} already (routes.yaml not pushed)`;
-    const pushed = await store.push(readFileSync(routesFile, 'utf8'), routesFile, { who: process.env.USER || 'npm run fleet', via: 'cli', reason: 'npm run fleet: first plan', dryRun: false });
+    const pushed = await store.push(readFileSync(routesFile, 'utf8'), routesFile, {
+      who: process.env.USER || 'npm run fleet',
+      via: 'cli',
+      reason: 'npm run fleet: first plan',
+      dryRun: false,
+    });
     if (!pushed.ok) throw new ConfigError(`pushing ${routesFile} into ${storeUrl} failed: ${pushed.message}`);
     return `pushed ${routesFile} into the store (version ${pushed.version.slice(0, 12)})`;
   } finally {

@@ -47,6 +47,13 @@ export interface ControlPlaneDeps {
   readonly fleet?: FleetDeps | null;
 }
 
+/** What a replica's registration says about its plan. */
+export interface ReplicaPlanState {
+  readonly served: string;
+  readonly rejected: { readonly version: string; readonly message: string } | null;
+  readonly storeUp: boolean;
+}
+
 export interface FleetDeps {
   readonly etcd: EtcdConnection;
   readonly settings: FleetSettings;
@@ -63,9 +70,9 @@ export interface ControlPlane {
   planChanged(): void;
   /**
    * Joins the fleet (etcd store only; a no-op otherwise) once the public port listens: the
-   * replica's registration, serving `servedVersion`, and its published numbers.
+   * replica's registration, from what it serves now (`now`), and its published numbers.
    */
-  joinFleet(publicUrl: string, servedVersion: string): Promise<void>;
+  joinFleet(publicUrl: string, now: ReplicaPlanState): Promise<void>;
   /** What the replica's registration says it serves, or refused (the validation message); a no-op outside a fleet. */
   planServed(version: string): void;
   planRejected(version: string, message: string): void;
@@ -133,28 +140,45 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     watcher?.stop();
     rollout?.close();
   };
-  const tellFleet = (what: string, update: (member: FleetMember) => Promise<void>) => {
-    if (member) update(member).catch((error: Error) => logger.warn({ err: error }, `telling the fleet ${what} failed (retried every second)`));
+  // What the registration must say; kept from the first event on, so one that comes while the
+  // replica is still joining is written once it has joined.
+  let told: ReplicaPlanState | null = null;
+  const tellFleet = (change: Partial<ReplicaPlanState>) => {
+    if (!told) return;
+    told = { ...told, ...change };
+    if (member) void writeTold(member, told);
+  };
+  const writeTold = async (to: FleetMember, state: ReplicaPlanState) => {
+    try {
+      await to.registry.planServed(state.served);
+      if (state.rejected) await to.registry.planRejected(state.rejected.version, state.rejected.message);
+      await to.registry.storeUp(state.storeUp);
+    } catch (error) {
+      logger.warn({ err: error }, 'updating the fleet registration failed (retried every second)');
+    }
   };
   return {
     adminUrl,
     rollout,
     planChanged: () => rollout?.planChanged(),
-    async joinFleet(publicUrl, servedVersion) {
+    async joinFleet(publicUrl, now) {
       if (!deps.fleet) return;
-      member = await joinFleet({
+      told = now;
+      const joined = await joinFleet({
         keys: deps.fleet.etcd.keys,
         settings: deps.fleet.settings,
         adminUrl,
         publicUrl,
-        servedVersion,
+        servedVersion: now.served,
         numbers: deps.fleet.numbers,
         logger,
       });
+      member = joined;
+      await writeTold(joined, told);
     },
-    planServed: (version) => tellFleet('the plan it serves', (m) => m.registry.planServed(version)),
-    planRejected: (version, message) => tellFleet('the plan it rejected', (m) => m.registry.planRejected(version, message)),
-    storeUp: (up) => tellFleet('its store connection', (m) => m.registry.storeUp(up)),
+    planServed: (version) => tellFleet({ served: version }),
+    planRejected: (version, message) => tellFleet({ rejected: { version, message } }),
+    storeUp: (up) => tellFleet({ storeUp: up }),
     stop,
     async close() {
       stop();

@@ -167,7 +167,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       api: { ops: { plan: () => plan.snapshot, store, reload: () => plan.reload('admin API change'), traffic: dataPlane.traffic, metrics }, shadowFindings },
       notReady: () => (dataPlane.draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'),
       onPlanChange: options.watch === false ? null : () => void plan.reload('file change', true),
-      fleet: etcd ? { etcd, settings: options.fleet ?? fleetSettingsFromEnv({}), numbers: { registry: metrics.registry, window: dataPlane.traffic.window, shadowFindings } } : null,
+      fleet: etcd
+        ? {
+            etcd,
+            settings: options.fleet ?? fleetSettingsFromEnv({}),
+            numbers: { registry: metrics.registry, window: dataPlane.traffic.window, shadowFindings },
+          }
+        : null,
     });
     store.onStatus((status) => control?.storeUp(status.up));
   } catch (error) {
@@ -187,7 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   const url = urlOf(host, port);
-  await controlPlane.joinFleet(url, plan.snapshot.version);
+  await controlPlane.joinFleet(url, { served: plan.snapshot.version, rejected: plan.rejected, storeUp: store.status().up });
   logger.info({ url, adminUrl: controlPlane.adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
 
   async function shutdown(): Promise<void> {
