@@ -6,14 +6,15 @@ import { AdminHostPolicy, checkAdminExposure, type AdminExposure } from './admin
 import { createAdminApp, type AdminDeps, type MetricsSource } from './admin/adminApp.ts';
 import { closeNow } from './drain.ts';
 import type { EtcdConnection } from './etcd/etcdConnection.ts';
+import { fleetMetrics, listReplicas } from './fleet/fleetReader.ts';
 import type { FleetSettings } from './fleet/fleetSettings.ts';
 import { FleetView } from './fleet/fleetView.ts';
 import { joinFleet, type FleetMember } from './fleet/joinFleet.ts';
 import type { PublishedNumbers } from './fleet/metricsPublisher.ts';
 import type { PlanStore } from './plan/planStore.ts';
 import type { MetricsByProcess } from './rollout/localGateReader.ts';
-import type { RolloutController } from './rollout/rolloutController.ts';
-import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
+import type { RolloutControl } from './rollout/rolloutControl.ts';
+import { startRolloutController, type FleetRolloutDeps, type RolloutSetup } from './rollout/rolloutSetup.ts';
 
 export interface ControlPlaneSettings extends AdminExposure {
   /** Null: no admin server (a cluster worker). */
@@ -43,7 +44,10 @@ export interface ControlPlaneDeps {
    * told directly. Null: no watching (GATEWAY_WATCH off, or a process that never writes).
    */
   readonly onPlanChange: (() => void) | undefined | null;
-  /** On the etcd store, a process that serves traffic: its place in the fleet, and the fleet's numbers on its admin API. */
+  /**
+   * On the etcd store (GATEWAY_PLAN_STORE): this process in the fleet; its rollout controller is
+   * the fleet's, run by the elected leader, and its admin API shows the fleet's numbers.
+   */
   readonly fleet?: FleetDeps | null;
 }
 
@@ -57,15 +61,15 @@ export interface ReplicaPlanState {
 export interface FleetDeps {
   readonly etcd: EtcdConnection;
   readonly settings: FleetSettings;
-  /** What the replica publishes: its registry, recent traffic and shadow findings. */
-  readonly numbers: PublishedNumbers;
+  /** A process that serves traffic: what it publishes (its registry, recent traffic, shadow findings); absent: it does not join (gateway rollout run). */
+  readonly numbers?: PublishedNumbers;
 }
 
 /** The control plane of one process: off the request path, started in one place, stopped in one call. */
 export interface ControlPlane {
   readonly adminUrl: string | null;
   /** Null when this process runs no rollout controller. */
-  readonly rollout: RolloutController | null;
+  readonly rollout: RolloutControl | null;
   /** The running plan changed (or may have): the rollout looks at what that means for it. */
   planChanged(): void;
   /**
@@ -99,6 +103,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
           routesFile: settings.routesFile,
           registry: deps.rolloutRegistry,
           localMetrics: deps.gates,
+          fleet: deps.fleet ? fleetRollout(deps.fleet, settings.adminToken || null) : null,
           logger,
         });
   let admin: Server | null = null;
@@ -126,9 +131,10 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       adminUrl = urlOf(adminHost, port);
     }
   } catch (error) {
-    rollout?.close();
+    await rollout?.close();
     throw error;
   }
+  rollout?.listening(adminUrl);
 
   const onPlanChange = deps.onPlanChange === undefined ? () => rollout?.planChanged() : deps.onPlanChange;
   const watcher =
@@ -136,9 +142,11 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       ? null
       : deps.store.watch(onPlanChange, (error) => logger.error({ err: error }, 'watching the plan store failed: changes now need SIGHUP'));
 
+  // The rollout's end (its work under way finished, a fleet leader resigned) is awaited by close().
+  let rolloutClosed: Promise<void> | null = null;
   const stop = () => {
     watcher?.stop();
-    rollout?.close();
+    rolloutClosed ??= rollout?.close() ?? Promise.resolve();
   };
   // What the registration must say; kept from the first event on, so one that comes while the
   // replica is still joining is written once it has joined.
@@ -162,7 +170,8 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     rollout,
     planChanged: () => rollout?.planChanged(),
     async joinFleet(publicUrl, now) {
-      if (!deps.fleet) return;
+      const numbers = deps.fleet?.numbers;
+      if (!deps.fleet || !numbers) return;
       told = now;
       const joined = await joinFleet({
         keys: deps.fleet.etcd.keys,
@@ -170,7 +179,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
         adminUrl,
         publicUrl,
         servedVersion: now.served,
-        numbers: deps.fleet.numbers,
+        numbers,
         logger,
       });
       member = joined;
@@ -182,9 +191,28 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     stop,
     async close() {
       stop();
+      await rolloutClosed;
       // Leaving the fleet revokes the lease: the replica is gone from `gateway fleet` at once.
       await member?.close();
       if (admin) await closeNow(admin);
     },
+  };
+}
+
+/** What the fleet's rollout reads of the fleet: which plan each live replica serves, and every replica's published counters. */
+function fleetRollout({ etcd, settings }: FleetDeps, adminToken: string | null): FleetRolloutDeps {
+  return {
+    etcd,
+    replicaId: settings.replicaId,
+    ttlSeconds: settings.ttlSeconds,
+    advertiseAdminUrl: settings.advertiseAdminUrl,
+    adminToken,
+    plans: {
+      async notServing(version) {
+        const replicas = await listReplicas(etcd.keys);
+        return replicas.filter((r) => r.plan.version !== version).map((r) => `${r.id} (serves ${r.plan.version.slice(0, 12)})`);
+      },
+    },
+    metrics: fleetMetrics(etcd.keys),
   };
 }
