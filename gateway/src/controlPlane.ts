@@ -5,10 +5,13 @@ import { listen, urlOf } from '@mythoughts/runtime/http/listen';
 import { AdminHostPolicy, checkAdminExposure, type AdminExposure } from './admin/adminAccess.ts';
 import { createAdminApp, type AdminDeps, type MetricsSource } from './admin/adminApp.ts';
 import { closeNow } from './drain.ts';
+import type { EtcdConnection } from './etcd/etcdConnection.ts';
+import { fleetMetrics, listReplicas } from './fleet/fleetReader.ts';
+import type { FleetSettings } from './fleet/fleetSettings.ts';
 import type { PlanStore } from './plan/planStore.ts';
 import type { MetricsByProcess } from './rollout/localGateReader.ts';
-import type { RolloutController } from './rollout/rolloutController.ts';
-import { startRolloutController, type RolloutSetup } from './rollout/rolloutSetup.ts';
+import type { RolloutControl } from './rollout/rolloutControl.ts';
+import { startRolloutController, type FleetRolloutDeps, type RolloutSetup } from './rollout/rolloutSetup.ts';
 
 export interface ControlPlaneSettings extends AdminExposure {
   /** Null: no admin server (a cluster worker). */
@@ -38,13 +41,20 @@ export interface ControlPlaneDeps {
    * told directly. Null: no watching (GATEWAY_WATCH off, or a process that never writes).
    */
   readonly onPlanChange: (() => void) | undefined | null;
+  /** On the etcd store (GATEWAY_PLAN_STORE): this process in the fleet; its rollout controller is the fleet's, run by the elected leader. */
+  readonly fleet?: FleetDeps | null;
+}
+
+export interface FleetDeps {
+  readonly etcd: EtcdConnection;
+  readonly settings: FleetSettings;
 }
 
 /** The control plane of one process: off the request path, started in one place, stopped in one call. */
 export interface ControlPlane {
   readonly adminUrl: string | null;
   /** Null when this process runs no rollout controller. */
-  readonly rollout: RolloutController | null;
+  readonly rollout: RolloutControl | null;
   /** The running plan changed (or may have): the rollout looks at what that means for it. */
   planChanged(): void;
   /** Stops watching and stepping; the admin port still answers (its /readyz says 503 while the process drains). */
@@ -69,6 +79,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
           routesFile: settings.routesFile,
           registry: deps.rolloutRegistry,
           localMetrics: deps.gates,
+          fleet: deps.fleet ? fleetRollout(deps.fleet, settings.adminToken || null) : null,
           logger,
         });
   let admin: Server | null = null;
@@ -85,9 +96,10 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       adminUrl = urlOf(adminHost, port);
     }
   } catch (error) {
-    rollout?.close();
+    await rollout?.close();
     throw error;
   }
+  rollout?.listening(adminUrl);
 
   const onPlanChange = deps.onPlanChange === undefined ? () => rollout?.planChanged() : deps.onPlanChange;
   const watcher =
@@ -95,9 +107,11 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       ? null
       : deps.store.watch(onPlanChange, (error) => logger.error({ err: error }, 'watching the plan store failed: changes now need SIGHUP'));
 
+  // The rollout's end (its work under way finished, a fleet leader resigned) is awaited by close().
+  let rolloutClosed: Promise<void> | null = null;
   const stop = () => {
     watcher?.stop();
-    rollout?.close();
+    rolloutClosed ??= rollout?.close() ?? Promise.resolve();
   };
   return {
     adminUrl,
@@ -106,7 +120,26 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     stop,
     async close() {
       stop();
+      await rolloutClosed;
       if (admin) await closeNow(admin);
     },
+  };
+}
+
+/** What the fleet's rollout reads of the fleet: which plan each live replica serves, and every replica's published counters. */
+function fleetRollout({ etcd, settings }: FleetDeps, adminToken: string | null): FleetRolloutDeps {
+  return {
+    etcd,
+    replicaId: settings.replicaId,
+    ttlSeconds: settings.ttlSeconds,
+    advertiseAdminUrl: settings.advertiseAdminUrl,
+    adminToken,
+    plans: {
+      async notServing(version) {
+        const replicas = await listReplicas(etcd.keys);
+        return replicas.filter((r) => r.plan.version !== version).map((r) => `${r.id} (serves ${r.plan.version.slice(0, 12)})`);
+      },
+    },
+    metrics: fleetMetrics(etcd.keys),
   };
 }

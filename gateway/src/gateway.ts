@@ -23,7 +23,7 @@ import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { openPlanStore } from './plan/openPlanStore.ts';
 import { DEFAULT_PLAN_CACHE, PlanCache } from './plan/planCache.ts';
 import type { PlanStore } from './plan/planStore.ts';
-import type { RolloutController } from './rollout/rolloutController.ts';
+import type { RolloutControl } from './rollout/rolloutControl.ts';
 import type { RolloutSetup } from './rollout/rolloutSetup.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
 import { NoiseModel } from './shadow/noiseModel.ts';
@@ -98,7 +98,7 @@ export interface Gateway {
   /** Shadow traffic's last mismatches and learnt noise (also on the admin API). */
   readonly shadowFindings: ShadowFindings;
   /** Null when GATEWAY_ROLLOUT=off. */
-  readonly rollout: RolloutController | null;
+  readonly rollout: RolloutControl | null;
   /** The plan running now. */
   table(): RouteTable;
   /** Re-reads routes.yaml now (what SIGHUP does). */

@@ -172,6 +172,24 @@ describe('recorded mismatches → exported suite → replay', () => {
     expect(green.stdout.trimEnd().split('\n').at(-1)).toBe('2 cases: 2 same, 0 different');
   });
 
+  it('an accepted difference is still replayed and shown, but does not fail the run', async () => {
+    const suite = JSON.parse((await exportSuite('--route', 'thoughts')).stdout) as ReplaySuite;
+    const file = saved('accepted.json', JSON.stringify({ ...suite, cases: [{ ...suite.cases[0], accepted: 'rewritten on purpose' }, suite.cases[1]] }));
+    const [partly, wholly] = await Promise.all([
+      gatewayCli(['replay', file, '--against', candidate.url, '--token', `bruce=${token}`]),
+      gatewayCli(['replay', file, '--against', system.legacyUrl, '--token', `bruce=${token}`]),
+    ]);
+    expect(partly.code).toBe(1);
+    expect(partly.stdout).toContain('  1. thoughts: GET /api/thoughts/?search=few  accepted difference (rewritten on purpose)\n       recorded (legacy) 200');
+    expect(partly.stdout.trimEnd().split('\n').at(-1)).toBe('2 cases: 0 same, 1 different, 1 accepted');
+    expect(wholly.code).toBe(0);
+    expect(wholly.stdout).toContain('  1. thoughts: GET /api/thoughts/?search=few  same (marked accepted, but it no longer differs: the mark can go)\n');
+    const onlyAccepted = saved('only-accepted.json', JSON.stringify({ ...suite, cases: [{ ...suite.cases[0], accepted: 'rewritten on purpose' }] }));
+    const clean = await gatewayCli(['replay', onlyAccepted, '--against', candidate.url]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout.trimEnd().split('\n').at(-1)).toBe('1 case: 0 same, 0 different, 1 accepted');
+  });
+
   it('exports only reads once the route no longer mirrors writes, saying what it left out', async () => {
     gateway.rewrite(plan(system, candidate.url, false));
     await eventually('the plan without mirrored writes', 5_000, async () => {

@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEtcd, ETCD_KEYS, type EtcdConnection } from '../../gateway/src/etcd/etcdConnection.ts';
-import { etcdSettingsFromEnv } from '../../gateway/src/etcd/etcdSettings.ts';
+import { ETCD_KEYS } from '../../gateway/src/etcd/etcdConnection.ts';
 import { fleetMetrics, listReplicas, readFleet } from '../../gateway/src/fleet/fleetReader.ts';
 import type { FleetStatus } from '../../gateway/src/fleet/fleetStatus.ts';
 import { joinFleet, type FleetMember } from '../../gateway/src/fleet/joinFleet.ts';
@@ -19,20 +18,12 @@ import { GATEWAY_BIN } from '../support/gatewayProcess.ts';
 import { eventually } from '../support/rolloutTraffic.ts';
 
 let etcd: ThrowawayEtcd;
-const connections: EtcdConnection[] = [];
 beforeAll(async () => {
   etcd = await startThrowawayEtcd();
 });
 afterAll(async () => {
-  for (const connection of connections) connection.close();
   await etcd?.close();
 });
-
-function connect(storeUrl: string): EtcdConnection {
-  const connection = connectEtcd(etcdSettingsFromEnv({ GATEWAY_PLAN_STORE: storeUrl })!);
-  connections.push(connection);
-  return connection;
-}
 
 /** A member with its own registry holding `attempts` on the thoughts route. */
 async function member(storeUrl: string, id: string, attempts: number, ttlSeconds = 5): Promise<{ member: FleetMember; window: TrafficWindow }> {
@@ -42,7 +33,7 @@ async function member(storeUrl: string, id: string, attempts: number, ttlSeconds
   const window = new TrafficWindow();
   for (let i = 0; i < attempts; i++) window.record('thoughts', 'thoughts', 200, 5);
   const joined = await joinFleet({
-    keys: connect(storeUrl).keys,
+    keys: etcd.connect(storeUrl).keys,
     settings: { replicaId: id, advertiseAdminUrl: null, ttlSeconds, publishIntervalMs: 200 },
     adminUrl: `http://127.0.0.1:99${attempts}`,
     publicUrl: 'http://127.0.0.1:8080',
@@ -56,7 +47,7 @@ async function member(storeUrl: string, id: string, attempts: number, ttlSeconds
 describe('fleet registry and metrics', () => {
   it('lists every member with its record and publishes its metrics keyed by replica id; a member that leaves is gone at once', async () => {
     const store = etcd.storeUrl();
-    const reader = connect(store).keys;
+    const reader = etcd.connect(store).keys;
     const a = await member(store, 'replica-a', 3);
     const b = await member(store, 'replica-b', 4);
 
@@ -87,7 +78,7 @@ describe('fleet registry and metrics', () => {
 
   it('updates the record when the served plan changes or a plan is rejected', async () => {
     const store = etcd.storeUrl();
-    const reader = connect(store).keys;
+    const reader = etcd.connect(store).keys;
     const { member: a } = await member(store, 'replica-a', 1);
     await a.registry.planServed('b'.repeat(64));
     await a.registry.planRejected('c'.repeat(64), 'routes.yaml:3: backends.reviews.url: not a URL');
@@ -99,7 +90,7 @@ describe('fleet registry and metrics', () => {
 
   it('registers again on a new lease when etcd was away longer than the TTL', async () => {
     const store = etcd.storeUrl();
-    const reader = connect(store).keys;
+    const reader = etcd.connect(store).keys;
     const { member: a } = await member(store, 'replica-a', 2, 1);
     const leaseOf = async () => (await reader.get(`${ETCD_KEYS.replicas}replica-a`).exec()).kvs[0]?.lease;
     const before = await leaseOf();
@@ -122,7 +113,7 @@ describe('fleet registry and metrics', () => {
 describe('gateway fleet', () => {
   it('prints each member against the store version: in sync, behind, rejected with the message; --json', async () => {
     const store = etcd.storeUrl();
-    const writer = connect(store).keys;
+    const writer = etcd.connect(store).keys;
     await writer.put(ETCD_KEYS.plan).value(PLAN);
     const current = versionOf(PLAN);
     const { member: a } = await member(store, 'replica-a', 1);

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -148,6 +148,16 @@ describe('the packed gateway, installed alone into an empty folder', () => {
       const answers = await Promise.all([backendOf(monolithClient.cookie), ...Array.from({ length: 20 }, () => backendOf())]);
       return answers.every((answer) => answer.backend === 'orders') ? true : undefined;
     });
+  });
+
+  it('finds the files it reads at run time inside the installed package: the dashboard and the routes.yaml schema', async () => {
+    const dashboard = await fetch(`${adminUrl}/`);
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain('<script src="/dashboard/app.js"');
+    expect((await fetch(`${adminUrl}/dashboard/app.js`)).status).toBe(200);
+    const { stdout } = await npx(['schema', '--path']);
+    expect(stdout.trim()).toBe(path.join(await realpath(project), 'node_modules/@mythoughts/gateway/schema/routes.schema.json'));
+    expect(JSON.parse(readFileSync(stdout.trim(), 'utf8'))).toHaveProperty('$schema');
   });
 
   it('counts the traffic of each backend on the admin port /metrics', async () => {

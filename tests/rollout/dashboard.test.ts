@@ -50,7 +50,7 @@ describe.skipIf(!hasChromium)('the rollout panel in headless Chromium', () => {
 
     await button('Pause').click();
     await expect.poll(panelStatus).toBe('paused');
-    expect(gateway.rollout!.status('thoughts')).toMatchObject([{ status: 'paused', percent: 5 }]);
+    expect(await gateway.rollout!.status('thoughts')).toMatchObject([{ status: 'paused', percent: 5 }]);
     await page.waitForTimeout(2_500); // an interval: paused means no check, no step
     expect(inFile()).toBe(5);
     await button('Resume').click();

@@ -17,7 +17,7 @@ import { send } from '../../gateway/test/helpers/http.ts';
 import { parseMetrics, sample } from '../../gateway/test/helpers/routes.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import { FilePlanStore } from '../../gateway/src/plan/filePlanStore.ts';
-import type { RouteProgress } from '../../gateway/src/rollout/progressFile.ts';
+import type { RouteProgress } from '../../gateway/src/rollout/progress.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { endProcess, GATEWAY_BIN, spawnGateway } from '../support/gatewayProcess.ts';
 import { freePort } from '../support/ports.ts';

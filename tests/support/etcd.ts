@@ -2,6 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { connectEtcd, type EtcdConnection } from '../../gateway/src/etcd/etcdConnection.ts';
+import { etcdSettingsFromEnv } from '../../gateway/src/etcd/etcdSettings.ts';
 import { freePort } from './ports.ts';
 import { eventually } from './rolloutTraffic.ts';
 
@@ -21,6 +23,8 @@ export interface ThrowawayEtcd {
   start(): Promise<void>;
   /** Compacts the history up to the current revision (what makes a watcher's revision unreachable). */
   compact(): void;
+  /** The gateway's own client on `storeUrl` (what connectEtcd gives a replica), closed with the server. */
+  connect(storeUrl: string): EtcdConnection;
   close(): Promise<void>;
 }
 
@@ -75,6 +79,7 @@ export async function startThrowawayEtcd(): Promise<ThrowawayEtcd> {
   }
 
   await start();
+  const connections: EtcdConnection[] = [];
   return {
     endpoint,
     storeUrl: (prefix = `test-${process.pid}-${++prefixes}`) => `etcd://${endpoint}/${prefix}`,
@@ -86,7 +91,13 @@ export async function startThrowawayEtcd(): Promise<ThrowawayEtcd> {
       const compacted = ctl('compact', String(revision));
       if (compacted.status !== 0) throw new Error(`etcdctl compact failed: ${compacted.stderr}`);
     },
+    connect(storeUrl) {
+      const connection = connectEtcd(etcdSettingsFromEnv({ GATEWAY_PLAN_STORE: storeUrl })!);
+      connections.push(connection);
+      return connection;
+    },
     async close() {
+      for (const connection of connections.splice(0)) connection.close();
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },

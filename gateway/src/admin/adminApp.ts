@@ -8,7 +8,7 @@ import { dashboardFiles, securityHeaders } from './dashboardFiles.ts';
 import { createMismatchRouter } from './mismatchRouter.ts';
 import { createOpsApi, type OpsDeps } from './opsApi.ts';
 import { createRolloutApi } from './rolloutApi.ts';
-import type { RolloutController } from '../rollout/rolloutController.ts';
+import type { RolloutControl } from '../rollout/rolloutControl.ts';
 
 /** Where /metrics comes from: a prom-client Registry, or the cluster primary's aggregate of its workers. */
 export interface MetricsSource {
@@ -32,7 +32,7 @@ export interface AdminDeps {
   /** On the etcd store: the fleet, whose mismatches /api/shadow/mismatches then shows (the stats' come through `ops`). */
   readonly fleet?: FleetView | null;
   /** The rollout controller, served at /api/rollout (null: GATEWAY_ROLLOUT=off). */
-  readonly rollout?: RolloutController | null;
+  readonly rollout?: RolloutControl | null;
   /** Without `ops`: why the rest of /api is not here, answered with its 404 (the dashboard shows it and draws only the rollouts). */
   readonly noOpsApi?: string;
 }

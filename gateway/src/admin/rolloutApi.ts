@@ -1,22 +1,24 @@
 import express, { Router } from 'express';
-import { ROLLOUT_COMMANDS, type RolloutCommand, type RolloutController } from '../rollout/rolloutController.ts';
+import { ROLLOUT_COMMANDS, type RolloutCommand, type RolloutControl } from '../rollout/rolloutControl.ts';
 import { answerProblem, bodyOf, HttpProblem, optionalText, refuseCrossSiteWrites, whoOf } from './opsApi.ts';
 
 /**
  * The rollout on the admin API (/api/rollout), what `gateway rollout` and the dashboard use:
  * every rollout's status, and pause / resume / promote / abort / restart of one route.
  */
-export function createRolloutApi(rollout: RolloutController, tokenRequired: boolean): Router {
+export function createRolloutApi(rollout: RolloutControl, tokenRequired: boolean): Router {
   const api = Router();
   api.use(refuseCrossSiteWrites);
   api.use(express.json({ limit: '16kb' }));
 
-  api.get('/', (_req, res) => {
-    res.json({ rollouts: rollout.status() });
+  api.get('/', async (_req, res) => {
+    const status = await rollout.status();
+    if (!Array.isArray(status)) throw new HttpProblem(status.status, status.message);
+    res.json({ rollouts: status });
   });
 
-  api.get('/:route', (req, res) => {
-    const status = rollout.status(req.params.route);
+  api.get('/:route', async (req, res) => {
+    const status = await rollout.status(req.params.route);
     if (!Array.isArray(status)) throw new HttpProblem(status.status, status.message);
     res.json(status[0]);
   });

@@ -37,12 +37,17 @@ Options:
   --ignore PATH      another body location not compared, e.g. '$[*].timestamp' (repeatable)
   --timeout MS       per answer (default 10000)
 
+A difference the team accepts (a documented legacy quirk, say) is marked in the suite file:
+add "accepted": "why" to its case. It is still replayed and its diff shown, as an accepted
+difference that does not fail the run.
+
 Secret query values and fields were recorded as '[redacted]' and are sent that way; cookies
 were not recorded: a request that needed one is replayed without it. The recorded answers
 are those of the data at recording time: replay against a system seeded the same way.
 
-Exit status: 0 every case answered the same, 1 at least one differs, 2 usage error, a
-login that failed, or a case the target gave no answer to (and none differed).`;
+Exit status: 0 every case answered the same (or differs only where accepted), 1 at least
+one differs, 2 usage error, a login that failed, or a case the target gave no answer to (and
+none differed).`;
 
 const OPTIONS = {
   against: { type: 'string' },
@@ -142,18 +147,18 @@ async function execute(plan: ReplayPlan, paint: Painter): Promise<number> {
   const { cases } = plan.suite;
   out(`replaying ${plan.file === '-' ? 'stdin' : plan.file} against ${plan.target.origin} (${cases.length} case${cases.length === 1 ? '' : 's'})`);
   const client = new ShadowClient();
-  const counts = { same: 0, different: 0, 'no answer': 0 };
+  const counts = { same: 0, different: 0, accepted: 0, 'no answer': 0 };
   try {
     for (const [i, replay] of cases.entries()) {
       const result = await replayCase(client, plan.target, replay, plan.tokens, plan.ignore, plan.timeoutMs);
-      counts[result.outcome]++;
+      counts[result.outcome === 'different' && replay.accepted !== undefined ? 'accepted' : result.outcome]++;
       for (const line of describe(i + 1, replay, result, paint)) out(line);
     }
   } finally {
     await client.close();
   }
-  const unanswered = counts['no answer'] > 0 ? `, ${counts['no answer']} without an answer` : '';
-  out(`${cases.length} case${cases.length === 1 ? '' : 's'}: ${counts.same} same, ${counts.different} different${unanswered}`);
+  const more = [counts.accepted > 0 ? `${counts.accepted} accepted` : '', counts['no answer'] > 0 ? `${counts['no answer']} without an answer` : ''];
+  out([`${cases.length} case${cases.length === 1 ? '' : 's'}: ${counts.same} same`, `${counts.different} different`, ...more.filter(Boolean)].join(', '));
   return counts.different > 0 ? 1 : counts['no answer'] > 0 ? 2 : 0;
 }
 
@@ -161,7 +166,13 @@ function describe(number: number, replay: ReplayCase, result: CaseResult, paint:
   const head = `${String(number).padStart(3)}. ${replay.name}`;
   if (result.outcome === 'no answer') return [`${head}  NO ANSWER`, `       ${result.reason}`];
   const { expect } = replay;
-  const lines = [`${head}  ${result.outcome}`];
+  const label =
+    replay.accepted === undefined
+      ? result.outcome
+      : result.outcome === 'same'
+        ? 'same (marked accepted, but it no longer differs: the mark can go)'
+        : `accepted difference (${replay.accepted})`;
+  const lines = [`${head}  ${label}`];
   const noise = result.noisy.length > 0 ? `; noise, not counted: ${result.noisy.map((d) => d.where).join(', ')}` : '';
   if (result.outcome === 'same') return noise === '' ? lines : [...lines, `       ${noise.slice(2)}`];
   lines.push(

@@ -1,6 +1,6 @@
 import { ConfigError } from '@mythoughts/runtime/errors';
 import { MARK, SIGN } from '../rollout/gates.ts';
-import { ROLLOUT_COMMANDS, type RolloutCommand } from '../rollout/rolloutController.ts';
+import { ROLLOUT_COMMANDS, type RolloutCommand } from '../rollout/rolloutControl.ts';
 import type { RolloutView } from '../rollout/rolloutView.ts';
 import { AdminClient } from './adminClient.ts';
 import { parseCommandArgs, type Command } from './command.ts';
@@ -31,7 +31,9 @@ Options:
   --by NAME        who, for the audit log (default: $USER)
 
 The commands talk to the process that runs the controller (the gateway, or 'gateway rollout
-run'): GATEWAY_ADMIN_URL (default http://127.0.0.1:9901) and GATEWAY_ADMIN_TOKEN.`;
+run'): GATEWAY_ADMIN_URL (default http://127.0.0.1:9901) and GATEWAY_ADMIN_TOKEN. On the
+etcd store (GATEWAY_PLAN_STORE) any replica answers: the one elected leader runs the fleet's
+controller, and the others pass the request on to it ("leader" in the status names it).`;
 
 export const rolloutCommand: Command = {
   name: 'rollout',
@@ -94,6 +96,8 @@ function formatRollout(view: RolloutView): string[] {
     `  steps       ${numbered.join(' → ')}`,
     `  failures    ${view.failures} of ${view.failureLimit} in a row (then ${view.onFailure}); every ${view.intervalSeconds} s`,
   ];
+  if (view.leader !== null) lines.push(`  leader      ${view.leader} (the fleet's rollout controller)`);
+  if (view.holding !== null) lines.push(`  holding     ${view.holding}`);
   const check = view.lastCheck;
   if (check === null) lines.push('  last check  none yet');
   else {

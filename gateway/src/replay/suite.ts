@@ -28,6 +28,11 @@ export interface ReplayCase {
   readonly compare: CaseRules;
   /** How the shadow candidate differed when it was recorded (for the reader; the replay computes its own). */
   readonly recordedDiff: readonly string[];
+  /**
+   * Written by hand when the team accepts this difference (why, e.g. "legacy quirk kept:
+   * docs/api-contract.md §5"): the replay still compares and shows it, but does not fail on it.
+   */
+  readonly accepted?: string;
 }
 
 export interface ReplaySuite {
@@ -40,7 +45,7 @@ export interface ReplaySuite {
 
 /**
  * The recorded mismatches as replay cases, oldest first (the order they happened in, which
- * matters once writes are among them), one case per distinct request. Left out, each with a
+ * matters once writes are among them), one case per distinct request (as first recorded). Left out, each with a
  * sentence saying why: routes whose shadow is gone from the running plan (their rules are
  * unknown), writes on a route whose shadow does not mirror that method (only reads are
  * exported unless the shadow allows writes), requests too big to have been kept whole.
@@ -50,7 +55,8 @@ export function suiteCases(page: Pick<MismatchesPage, 'mismatches' | 'noise' | '
   const left: string[] = [];
   const seen = new Set<string>();
   const ruleless = new Map<string, number>();
-  for (const record of page.mismatches) {
+  // Oldest first: a request recorded several times is kept as it was first seen.
+  for (const record of [...page.mismatches].reverse()) {
     if (route !== undefined && record.route !== route) continue;
     const rules = page.rules[record.route];
     const { method, target } = record.request;
@@ -92,7 +98,7 @@ export function suiteCases(page: Pick<MismatchesPage, 'mismatches' | 'noise' | '
   }
   for (const [name, count] of ruleless)
     left.push(`route ${name}: ${count} recorded mismatch${count === 1 ? '' : 'es'}, but the running plan no longer shadows it (its rules are unknown)`);
-  return { cases: cases.reverse(), left };
+  return { cases, left };
 }
 
 /** A suite file's text, checked: a file that is not one says where (`suite.json: cases[2].request.method: …`). */
@@ -127,6 +133,8 @@ function checkCase(item: unknown, at: (field: string, why: string) => ConfigErro
   if (!isStringRecord(expect.headers)) throw at('.expect.headers', 'must map header names to strings');
   if (typeof expect.body !== 'string' || typeof expect.truncated !== 'boolean' || !Number.isInteger(expect.bodyBytes))
     throw at('.expect', 'needs body (a string), truncated (true/false) and bodyBytes');
+  if (item.accepted !== undefined && (typeof item.accepted !== 'string' || item.accepted.trim() === ''))
+    throw at('.accepted', 'must say why the difference is accepted (a non-empty string), or be left out');
   if (!isRecord(compare)) throw at('.compare', 'must be an object');
   for (const list of ['headers', 'ignore', 'noise'] as const)
     if (!Array.isArray(compare[list]) || !compare[list].every((entry) => typeof entry === 'string')) throw at(`.compare.${list}`, 'must be a list of strings');

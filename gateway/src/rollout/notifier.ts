@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RolloutEvent } from './progressFile.ts';
+import type { RolloutEvent } from './progress.ts';
 import type { RolloutMetrics } from './rolloutMetrics.ts';
 
 export interface NotifierOptions {

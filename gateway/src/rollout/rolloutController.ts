@@ -21,22 +21,33 @@ import {
 import type { GateQuery, GateReader } from './gateReader.ts';
 import { describeGates, evaluateGates, verdictOf, type GateResult } from './gates.ts';
 import type { Notifier } from './notifier.ts';
-import { EVENTS_KEPT, type CheckRecord, type ProgressFile, type RolloutEvent, type RouteProgress } from './progressFile.ts';
+import { EVENTS_KEPT, type CheckRecord, type Leadership, type ProgressStore, type RolloutEvent, type RouteProgress } from './progress.ts';
 import type { RolloutMetrics } from './rolloutMetrics.ts';
+import type { CommandResult, RolloutCommand, RolloutControl } from './rolloutControl.ts';
 import { rolloutView, type RolloutView } from './rolloutView.ts';
 
-export type RolloutCommand = 'pause' | 'resume' | 'promote' | 'abort' | 'restart';
-export const ROLLOUT_COMMANDS: readonly RolloutCommand[] = ['pause', 'resume', 'promote', 'abort', 'restart'];
-
-export type CommandResult = ({ readonly ok: true } & { readonly rollout: RolloutView; readonly message: string }) | ({ readonly ok: false } & Refusal);
+/** How often an interval that waits for the fleet to serve a step's plan asks again. */
+const CONVERGENCE_POLL_MS = 250;
 
 export interface RolloutControllerOptions {
   readonly store: Pick<PlanStore, 'read' | 'change'>;
-  readonly progress: ProgressFile;
+  readonly progress: ProgressStore;
   readonly reader: GateReader;
   readonly metrics: RolloutMetrics;
   readonly notifier: Notifier;
   readonly logger: Logger;
+  /** The fleet leader's election key: every plan and progress write carries it, so a deposed leader's write fails. Null: the only controller (a file plan). */
+  readonly leadership?: Leadership | null;
+  /** Why no check or command may run now (the store unreachable, leadership lost), or null; asked before each. */
+  readonly holdReason?: () => Promise<string | null>;
+  /** The fleet's replicas, when there are several: a step is judged only once every live one serves the plan it wrote. */
+  readonly fleet?: FleetPlans;
+}
+
+/** The replicas of a fleet, as far as the rollout needs them. */
+export interface FleetPlans {
+  /** The live replicas that do not serve plan `version` (yet), each as `id (serves 1a2b3c4d5e6f)`; empty when all do. */
+  notServing(version: string): Promise<readonly string[]>;
 }
 
 /** A route under rollout as the last read of routes.yaml shows it. */
@@ -54,11 +65,15 @@ interface Watched {
  * rollback through the PlanStore (validated, atomic, audited, compare-and-write). Everything
  * runs one at a time, so a check, a command and a change of routes.yaml never interleave.
  */
-export class RolloutController {
+export class RolloutController implements RolloutControl {
   private progress: Record<string, RouteProgress> = {};
   private readonly watched = new Map<string, Watched>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly nextCheckAt = new Map<string, number>();
+  /** Routes whose interval waits for replicas to serve the last step's plan, and which. */
+  private readonly waitingFor = new Map<string, readonly string[]>();
+  /** Why nothing is judged now (holdReason's last answer). */
+  private holding: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -76,7 +91,7 @@ export class RolloutController {
   }
 
   /** Every rollout, or the one of `route` (404 when it has none). */
-  status(route?: string): RolloutView[] | ({ ok: false } & Refusal) {
+  async status(route?: string): Promise<RolloutView[] | ({ ok: false } & Refusal)> {
     if (route !== undefined) return this.watched.has(route) && this.progress[route] ? [this.viewOf(route)] : this.unknown(route);
     return Object.keys(this.progress)
       .filter((name) => this.watched.has(name))
@@ -84,12 +99,18 @@ export class RolloutController {
   }
 
   private viewOf(name: string): RolloutView {
-    return rolloutView(name, this.progress[name]!, this.watched.get(name)!.config, this.nextCheckAt.get(name) ?? null);
+    const waiting = this.waitingFor.get(name);
+    const holding = this.holding ?? (waiting ? `waiting for ${waiting.join(', ')} to serve the plan of this step before its interval starts` : null);
+    return rolloutView(name, this.progress[name]!, this.watched.get(name)!.config, this.nextCheckAt.get(name) ?? null, holding);
   }
+
+  /** A single controller has nobody to tell where it listens. */
+  listening(): void {}
 
   /** pause | resume | promote | abort | restart, by a human (CLI, admin API, dashboard). */
   command(route: string, command: RolloutCommand, who: string, reason: string | null): Promise<CommandResult> {
     return this.serial(async () => {
+      if (await this.holds()) return { ok: false, status: 503, message: `rollout of ${route}: ${this.holding}` } as const;
       await this.sync();
       const progress = this.progress[route];
       const watched = this.watched.get(route);
@@ -118,17 +139,31 @@ export class RolloutController {
     });
   }
 
-  close(): void {
+  /** Stops every timer; resolves once the work under way (a check, a command) is over, so a successor never overlaps it. */
+  async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.options.notifier.close();
+    await this.queue;
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const next = this.queue.then(work);
-    this.queue = next.catch((error: Error) => this.options.logger.error({ err: error }, `rollout controller: ${error.message}`));
+    this.queue = next.catch((error: Error) => {
+      this.options.logger.error({ err: error }, `rollout controller: ${error.message}`);
+      // A refused write may mean a lost leadership: asking again steps a deposed leader down.
+      void this.holds();
+    });
     return next;
+  }
+
+  /** Asks holdReason; true (and shown in every status) when nothing may be judged or written now. */
+  private async holds(): Promise<boolean> {
+    const why = (await this.options.holdReason?.()) ?? null;
+    if (why !== this.holding) this.options.logger[why ? 'warn' : 'info']({ problem: why }, why ? `rollout holds: ${why}` : 'rollout goes on: the hold is over');
+    this.holding = why;
+    return why !== null;
   }
 
   /** Takes routes.yaml as it is now: new and edited blocks start, hand edits pause, removed blocks end. */
@@ -236,6 +271,7 @@ export class RolloutController {
             gates: gateValues(check?.gates ?? []),
           },
           expectVersion: watched.version,
+          ...(this.options.leadership ? { leadership: this.options.leadership } : {}),
         },
       );
       if (!result.ok) {
@@ -274,13 +310,26 @@ export class RolloutController {
     return null;
   }
 
-  /** A new interval begins now: the gates will judge what happens from here on. */
+  /**
+   * A new interval begins now: the gates will judge what happens from here on. In a fleet it
+   * begins once every live replica serves the plan (until then, asked again every 250 ms), so
+   * no interval mixes traffic split the old way and the new.
+   */
   private async restartWindow(name: string): Promise<void> {
     const progress = this.progress[name];
     const watched = this.watched.get(name);
     this.stopTimer(name);
     this.nextCheckAt.delete(name);
+    this.waitingFor.delete(name);
     if (!progress || !watched || progress.state.status !== 'progressing' || this.closed) return;
+    const behind = await this.notServing(watched.version);
+    if (behind.length > 0) {
+      this.waitingFor.set(name, behind);
+      const timer = setTimeout(() => void this.serial(() => this.restartWindow(name)), CONVERGENCE_POLL_MS);
+      timer.unref();
+      this.timers.set(name, timer);
+      return;
+    }
     await this.options.reader.startWindow(name, queryOf(watched));
     const delayMs = watched.config.intervalSeconds * 1000;
     this.nextCheckAt.set(name, Date.now() + delayMs);
@@ -289,14 +338,28 @@ export class RolloutController {
     this.timers.set(name, timer);
   }
 
-  /** The end of an interval: gates → decision → write. */
+  /**
+   * The end of an interval: gates → decision → write. Held (nothing judged, a new interval)
+   * when the store cannot be reached or leadership is in doubt, or when a replica no longer
+   * serves the step's plan (one that joined meanwhile, one that rejected it).
+   */
   private async check(name: string): Promise<void> {
     this.timers.delete(name);
     if (this.closed) return;
+    if (await this.holds()) {
+      await this.restartWindow(name);
+      return;
+    }
     await this.sync();
     const progress = this.progress[name];
     const watched = this.watched.get(name);
     if (!progress || !watched || progress.state.status !== 'progressing' || this.timers.has(name)) return;
+    const behind = await this.notServing(watched.version);
+    if (behind.length > 0) {
+      this.options.logger.info({ route: name, behind }, `rollout check of ${name} not judged: ${behind.join(', ')} do not serve the plan of this step`);
+      await this.restartWindow(name);
+      return;
+    }
     let gates: GateResult[];
     try {
       const reading = await this.options.reader.read(name, queryOf(watched), watched.config.intervalSeconds);
@@ -322,6 +385,16 @@ export class RolloutController {
     await this.apply(name, decision, record, 'rollout');
   }
 
+  /** The replicas that do not serve `version`; an unreadable fleet is one too (nothing is judged on numbers it cannot vouch for). */
+  private async notServing(version: string): Promise<readonly string[]> {
+    if (!this.options.fleet) return [];
+    try {
+      return await this.options.fleet.notServing(version);
+    } catch (error) {
+      return [`the fleet's registrations (unreadable: ${(error as Error).message})`];
+    }
+  }
+
   private stopTimer(name: string): void {
     const timer = this.timers.get(name);
     if (timer !== undefined) clearTimeout(timer);
@@ -337,7 +410,7 @@ export class RolloutController {
     const next = { ...this.progress };
     if (record === undefined) delete next[name];
     else next[name] = record;
-    await this.options.progress.write(next);
+    await this.options.progress.write(next, this.options.leadership ?? null);
     this.progress = next;
   }
 

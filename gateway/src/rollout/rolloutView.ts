@@ -1,6 +1,6 @@
 import type { RolloutConfig, RolloutStep } from '../config/routesConfig.ts';
 import type { RolloutStatus } from './decideStep.ts';
-import type { CheckRecord, RolloutEvent, RouteProgress } from './progressFile.ts';
+import type { CheckRecord, RolloutEvent, RouteProgress } from './progress.ts';
 
 /** A rollout as `gateway rollout status`, the admin API and the dashboard show it. */
 export interface RolloutView {
@@ -21,9 +21,13 @@ export interface RolloutView {
   readonly lastCheck: CheckRecord | null;
   /** Newest first. */
   readonly events: readonly RolloutEvent[];
+  /** Why no check runs now (the plan store unreachable, replicas not serving the step's plan yet), or null. */
+  readonly holding: string | null;
+  /** In a fleet: the replica whose controller leads the rollouts (it answered this); null for a single controller. */
+  readonly leader: string | null;
 }
 
-export function rolloutView(route: string, progress: RouteProgress, config: RolloutConfig, nextCheckAt: number | null): RolloutView {
+export function rolloutView(route: string, progress: RouteProgress, config: RolloutConfig, nextCheckAt: number | null, holding: string | null): RolloutView {
   return {
     route,
     group: progress.group,
@@ -39,5 +43,7 @@ export function rolloutView(route: string, progress: RouteProgress, config: Roll
     nextCheckInSeconds: nextCheckAt === null ? null : Math.max(0, Math.round((nextCheckAt - Date.now()) / 100) / 10),
     lastCheck: progress.lastCheck,
     events: [...progress.events].reverse().slice(0, 20),
+    holding,
+    leader: null,
   };
 }
