@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { BACK_END_ONLY_PACKAGES } from './dependencies.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const README = path.join(ROOT, 'gateway/README.md');
 const run = promisify(execFile);
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 /** The environment without npm's own variables: this test may run under `npm test`, whose workspace settings must not leak into the stranger's folder. */
 const cleanEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
@@ -164,5 +166,15 @@ describe('the packed gateway, installed alone into an empty folder', () => {
     const text = await fetch(`${adminUrl}/metrics`).then((response) => response.text());
     expect(text).toMatch(/gateway_requests_total\{route="orders",backend="orders"[^}]*\} [1-9]/);
     expect(text).toMatch(/gateway_requests_total\{route="orders",backend="monolith"[^}]*\} [1-9]/);
+  });
+
+  it('ships type declarations that a strict TypeScript program (skipLibCheck off) compiles against', async () => {
+    await writeFile(
+      path.join(project, 'embed.mts'),
+      "import { startGateway } from '@mythoughts/gateway';\nexport const start: typeof startGateway = startGateway;\n",
+    );
+    const compilerOptions = { module: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
+    await writeFile(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['embed.mts'] }));
+    await run(process.execPath, [TSC, '-p', project]);
   });
 });
