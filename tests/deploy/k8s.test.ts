@@ -231,13 +231,20 @@ describe('deploy/k8s manifests', () => {
   });
 
   /** The gateway Deployment's plain variables (not from Secrets), and what the gateway's own parser makes of them. */
+  /** What the downward API gives a gateway pod, for expanding $(VAR). */
+  const SAMPLE_POD: Record<string, string> = { POD_NAME: 'gateway-5d8f9c7b6-x2k4q', POD_NAMESPACE: NAMESPACE, POD_IP: '10.1.2.3' };
+
   function gatewayEnv(): { gateway: Deployment; plain: Record<string, string>; options: ReturnType<typeof optionsFromEnv> } {
     const gateway = deployments.find((d) => processOf(d) === 'gateway')!;
     // The key file exists only in the pod; the etcd files are read by the parser: stand-ins.
     const plain = Object.fromEntries(
       Object.entries(envOf(containerOf(gateway))).flatMap(([name, v]) => (v.value === undefined || name === 'JWT_PUBLIC_KEY_FILE' ? [] : [[name, v.value]])),
     ) as Record<string, string>;
-    return { gateway, plain, options: withStandIns(gateway, plain, (env) => optionsFromEnv(env)) };
+    // $(VAR) as Kubernetes expands it, with a pod's own name and address.
+    const expanded = Object.fromEntries(
+      Object.entries(plain).map(([name, value]) => [name, value.replace(/\$\((\w+)\)/g, (_w, ref: string) => SAMPLE_POD[ref] ?? '')]),
+    );
+    return { gateway, plain, options: withStandIns(gateway, expanded, (env) => optionsFromEnv(env)) };
   }
 
   it('the gateway fails /readyz for a drain delay at SIGTERM, and the grace period covers delay and shutdown', () => {
@@ -396,7 +403,7 @@ describe('deploy/k8s manifests', () => {
     // Named by its pod; reachable by the others at its pod IP, a Host its admin port answers.
     expect(plain.GATEWAY_REPLICA_ID).toBe('$(POD_NAME)');
     expect(plain.GATEWAY_ADVERTISE_ADMIN_URL).toBe(`http://$(POD_IP):${options.adminPort}`);
-    expect(options.adminHosts).toContain(`$(POD_IP):${options.adminPort}`);
+    expect(options.adminHosts).toContain(`${SAMPLE_POD.POD_IP}:${options.adminPort}`);
     expect(options.rollout, 'every replica campaigns; the elected one runs the rollout').not.toBe(false);
   });
 

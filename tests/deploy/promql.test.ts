@@ -24,7 +24,8 @@ function declaredMetrics(): Map<string, { type: string; labels: string[] }> {
   const metrics = new Map<string, { type: string; labels: string[] }>();
   for (const file of METRIC_SOURCES) {
     const text = readFileSync(path.join(REPO_ROOT, file), 'utf8');
-    for (const match of text.matchAll(/new (Counter|Gauge|Histogram|Summary)\(\{([\s\S]*?)\}\)/g)) {
+    // A ScrapedHistogram (filled from plain counters at each scrape) declares a histogram too.
+    for (const match of text.matchAll(/new (?:Scraped)?(Counter|Gauge|Histogram|Summary)\(\s*\{([\s\S]*?)\}(?:\)|,)/g)) {
       const body = match[2]!;
       const name = /name:\s*'([a-zA-Z_:][a-zA-Z0-9_:]*)'/.exec(body)?.[1];
       if (!name) continue;
