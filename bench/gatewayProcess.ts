@@ -17,6 +17,8 @@ export interface GatewaySpec {
   /** The variant's switches, on top of the bench's defaults. */
   readonly env: Readonly<Record<string, string>>;
   readonly probePath: string;
+  /** Options for node itself before the script (e.g. `--cpu-prof`); none by default. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -44,7 +46,7 @@ export async function startGatewayProcess(spec: GatewaySpec): Promise<Server> {
   const server = await startServer({
     name: spec.name,
     command: process.execPath,
-    args: ['--import', 'tsx', GATEWAY_CLI, 'serve'],
+    args: [...(spec.nodeArgs ?? []), '--import', 'tsx', GATEWAY_CLI, 'serve'],
     cwd: REPO_ROOT,
     env,
     port: spec.port,

@@ -26,11 +26,13 @@ Options:
   --saturation N      connections of the overload run                          (default 200)
   --rate R            requests/s of the fixed-rate (added latency) run        (default 2000)
   --warmup S          seconds of warm-up per target before round 1             (default 3)
-  --only a,b          only these targets: direct, nginx, bare, bare-undici, npm-start,
-                      gateway, the gateway variants (gateway-no-log, gateway-no-metrics,
-                      gateway-no-cohort, gateway-jwt, gateway-shadow, gateway-tracing-off,
-                      gateway-tracing, gateway-2-workers),
-                      route-scaling and websockets (1 000 sockets × 10 echoes)
+  --only a,b          only these targets: direct, nginx, nginx-2-workers, bare,
+                      bare-undici, fastify-proxy, npm-start, gateway, the gateway
+                      variants (gateway-no-log, gateway-no-metrics, gateway-no-cohort,
+                      gateway-jwt, gateway-shadow, gateway-tracing-off, gateway-tracing,
+                      gateway-2-workers), route-scaling, websockets (1 000 sockets
+                      × 10 echoes) and profile (per-stage CPU table + flame graphs
+                      bench/flamegraph-*.svg, under node --cpu-prof)
   --soak S            also run an S-second soak of the gateway (RSS growth), e.g. 300
   --out FILE          where to write the report                   (default bench/RESULTS.md)
   --keep-temp         keep the generated configs and logs (the temp dir is printed)

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * CPU time and memory of a server process and its children (nginx's master + worker, a
@@ -35,15 +35,39 @@ export function cpuSeconds(pid: number): number {
   let ticks = 0;
   for (const p of processTree(pid)) {
     try {
-      // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += ticksOf(`/proc/${p}/stat`);
     } catch {
       // gone
     }
   }
   return ticks / CLOCK_TICKS;
+}
+
+/** User + system CPU seconds of one thread (the main thread: tid = pid). */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  return ticksOf(`/proc/${pid}/task/${tid}/stat`) / CLOCK_TICKS;
+}
+
+function ticksOf(statFile: string): number {
+  // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
+  const stat = readFileSync(statFile, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Starts the peak-RSS count (VmHWM) of the process tree afresh (`5` to /proc/<pid>/clear_refs),
+ * so the next memory() reads the peak since now: the peak under a load, not the start-up's
+ * (loading and compiling the TypeScript sources peaks higher than serving does).
+ */
+export function resetPeak(pid: number): void {
+  for (const p of processTree(pid)) {
+    try {
+      writeFileSync(`/proc/${p}/clear_refs`, '5');
+    } catch {
+      // gone, or not ours to reset: its peak then counts from its start
+    }
+  }
 }
 
 /** Memory in bytes: `peak` = VmHWM (high-water mark of RSS), `current` = VmRSS, summed over the tree. */

@@ -1,4 +1,5 @@
-import { fmt, type GoalRow } from './goals.ts';
+import { fmt, pairedMedian, type GoalRow } from './goals.ts';
+import { formatProfile, type ProfileResult } from './profile.ts';
 import type { MachineInfo } from './machine.ts';
 import type { RoundSettings, Sample } from './rounds.ts';
 import { formatScaling, type ScalingResult } from './routeScaling.ts';
@@ -18,6 +19,7 @@ export interface ReportInputs {
   readonly goals: readonly GoalRow[];
   readonly scaling: ScalingResult | null;
   readonly soak: SoakResult | null;
+  readonly profile: ProfileResult | null;
   readonly elapsedSeconds: number;
 }
 
@@ -46,7 +48,7 @@ export function renderReport(x: ReportInputs): string {
   );
   out.push(`| run time | ${Math.round(x.elapsedSeconds)} s |`, '');
 
-  out.push('## Targets of issue 11', '');
+  out.push('## Targets (issue 20, then those of issue 11 still measured)', '');
   out.push('| target | measured | |', '|---|---|---|');
   for (const g of x.goals)
     out.push(`| ${g.goal} | ${g.measured} | ${g.status === 'met' ? '**met**' : g.status === 'not met' ? '**NOT MET**' : 'not measured'} |`);
@@ -75,7 +77,10 @@ export function renderReport(x: ReportInputs): string {
   out.push('');
   out.push('For direct, the fixed-rate column shows its own p50 / p99 (the baseline the others add to). CPU per request is the');
   out.push("proxy process tree's user+system time (/proc/<pid>/stat) during the saturation run divided by the requests served;");
-  out.push('peak RSS is VmHWM of that process (nginx: master + worker).', '');
+  out.push(
+    "peak RSS is the VmHWM of that process tree over the round's runs (c50, fixed rate, c200), reset before them (/proc/<pid>/clear_refs): the peak under load, not the start-up's (nginx: master + worker).",
+    '',
+  );
   out.push('| target | what it is |', '|---|---|');
   for (const t of x.targets) out.push(`| ${t.name} | ${t.description} |`);
   out.push('');
@@ -108,11 +113,29 @@ export function renderReport(x: ReportInputs): string {
   for (const v of extra) {
     const r = x.summaries.get(v.name);
     const missing = x.unavailable.find((u) => u.name === v.name);
+    const vsTwo = pairedMedian(x.samples, v.name, 'nginx-2-workers', (sample) => sample.saturation.requestsPerSecond);
+    const twoNginx = x.summaries.get('nginx-2-workers');
+    const scaling = vsTwo === null || !twoNginx ? '' : `, ${num(vsTwo)} × nginx with 2 workers (${fmt(twoNginx.requestsPerSecond)} req/s)`;
     out.push(
-      `- \`${v.name}\` (${v.description}): ${r ? `${fmt(r.requestsPerSecond)} req/s, ${num(r.ratioToNginx)} × nginx, ${num(r.cpuUsPerRequest, 0)} µs CPU/req` : `not measured${missing ? `: ${missing.reason}` : ''}`}`,
+      `- \`${v.name}\` (${v.description}): ${r ? `${fmt(r.requestsPerSecond)} req/s, ${num(r.ratioToNginx)} × nginx (1 worker)${scaling}, ${num(r.cpuUsPerRequest, 0)} µs CPU/req` : `not measured${missing ? `: ${missing.reason}` : ''}`}`,
     );
   }
   if (extra.length) out.push('');
+
+  out.push("## Where a request's CPU goes (per-stage cost)", '');
+  if (x.profile) {
+    const p = x.profile;
+    out.push(
+      `Each of these run alone under \`node --cpu-prof\` (250 µs sampling) and \`wrk -t1 -c${p.connections}\` for ${p.seconds} s (bench/profile.ts): every sample of the wrk run is`,
+      "given to the stage of the innermost frame of the gateway's own code or undici on its stack (what node does on that code's behalf counts",
+      "for it), and each stage's share of the samples is applied to the main thread's CPU time per request (/proc). Flame graphs:",
+      p.targets.map((t) => `[${t.name}](${t.svg.replace(/^bench\//, '')})`).join(', ') + '.',
+      '',
+    );
+    out.push(formatProfile(p), '');
+  } else {
+    out.push('Not run in this invocation (`--only profile`).', '');
+  }
 
   out.push('## Route scaling', '');
   if (x.scaling) {

@@ -1,5 +1,5 @@
 import { runFixedRate, type FixedRateResult } from './hey.ts';
-import { cpuSeconds, memory } from './procStats.ts';
+import { cpuSeconds, memory, resetPeak } from './procStats.ts';
 import { delay } from './processes.ts';
 import type { Target } from './stand.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
@@ -16,7 +16,7 @@ export interface Sample {
   readonly fixedRate: FixedRateResult | null;
   /** wrk -t1 -c<saturation>: overload behaviour (timeouts, tail). */
   readonly overload: WrkResult | null;
-  /** VmHWM of the target's process after this round (bytes). */
+  /** VmHWM of the target's process tree over this round's runs (bytes): the peak under load, start-up excluded. */
   readonly peakRss: number | null;
 }
 
@@ -63,6 +63,7 @@ export async function runRounds(targets: readonly Target[], settings: RoundSetti
 }
 
 async function measure(target: Target, round: number, s: RoundSettings): Promise<Sample> {
+  if (target.pid !== null) resetPeak(target.pid);
   const cpuBefore = target.pid === null ? 0 : cpuSeconds(target.pid);
   const saturation = await runWrk(target.url, s.connections, s.duration, target.clients.headersFile);
   const cpuUsPerRequest = target.pid === null ? null : ((cpuSeconds(target.pid) - cpuBefore) * 1e6) / Math.max(1, saturation.requests);

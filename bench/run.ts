@@ -21,10 +21,12 @@ import { startStand, targetNames, type Stand } from './stand.ts';
 import { summarise } from './summary.ts';
 import { installHint, missingTools } from './tools.ts';
 import { runWebSockets, type WebSocketResult } from './websockets.ts';
+import { runProfiles, type ProfileResult } from './profile.ts';
 import { BASELINE } from './variants.ts';
 
 const ROUTE_SCALING = 'route-scaling';
 const WEBSOCKETS = 'websockets';
+const PROFILE = 'profile';
 
 function log(line: string): void {
   process.stdout.write(`bench ${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -34,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   let options: BenchOptions;
   try {
     options = parseOptions(argv);
-    const known = [...targetNames(), ROUTE_SCALING, WEBSOCKETS];
+    const known = [...targetNames(), ROUTE_SCALING, WEBSOCKETS, PROFILE];
     const unknown = options.only.filter((name) => !known.includes(name));
     if (unknown.length) throw new UsageError(`--only: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
   } catch (error) {
@@ -72,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
   let scaling: ScalingResult | null = null;
   let websockets: WebSocketResult | null = null;
   let websocketsFailure: string | null = null;
+  let profile: ProfileResult | null = null;
   try {
     const proxies = targetNames().filter((name) => name !== 'direct' && selected(name));
     if (proxies.length > 0 || options.soak > 0) {
@@ -98,6 +101,16 @@ async function main(argv: string[]): Promise<number> {
     } catch (error) {
       websocketsFailure = (error as Error).message.split('\n')[0]!;
       log(`websockets: ${websocketsFailure}`);
+    } finally {
+      killAllSync();
+    }
+  }
+  if (selected(PROFILE)) {
+    try {
+      log(
+        `profile: the gateway and the bare undici pass-through under node --cpu-prof and wrk -c${options.connections}, then at c${options.saturationConnections} with the event-loop delay recorded, ${options.duration} s each`,
+      );
+      profile = await runProfiles(tmpDir, options.duration, options.connections, options.saturationConnections, log);
     } finally {
       killAllSync();
     }
@@ -129,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
       goals,
       scaling,
       soak,
+      profile,
       elapsedSeconds: (Date.now() - started) / 1000,
     });
     const out = path.resolve(REPO_ROOT, options.out);

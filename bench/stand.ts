@@ -6,7 +6,7 @@ import { answers, startGatewayProcess } from './gatewayProcess.ts';
 import { startNginx } from './nginx.ts';
 import { nginxProxyHttpBlock } from './nginxProxyConfig.ts';
 import { REPO_ROOT } from './paths.ts';
-import { freePort, startServer } from './processes.ts';
+import { freePort, startServer, type Server } from './processes.ts';
 import { LOAD_PATH, readBenchRoutes, writeGatewayRoutes, type BackendUrls } from './routesFile.ts';
 import { startSlowBackend } from './slowBackend.ts';
 import { checkSplit, type SplitCount } from './splitCheck.ts';
@@ -39,7 +39,7 @@ export interface Stand {
   stop(): Promise<void>;
 }
 
-const CORE_TARGETS = ['direct', 'nginx', 'bare', 'bare-undici', 'npm-start'] as const;
+const CORE_TARGETS = ['direct', 'nginx', 'nginx-2-workers', 'bare', 'bare-undici', 'fastify-proxy', 'npm-start'] as const;
 
 /** Every target name `--only` accepts (besides route-scaling). */
 export function targetNames(): string[] {
@@ -95,20 +95,22 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
       variant: null,
     });
 
-    if (selected('nginx')) {
+    for (const workers of [1, 2]) {
+      const name = workers === 1 ? 'nginx' : `nginx-${workers}-workers`;
+      if (!selected(name)) continue;
       const port = await freePort();
-      const block = nginxProxyHttpBlock(readBenchRoutes(), port, { legacy: urls.legacy, new: urls.new }, path.join(tmpDir, 'nginx-proxy-access.log'));
-      const nginx = await startNginx('nginx-proxy', tmpDir, block, port);
+      const block = nginxProxyHttpBlock(readBenchRoutes(), port, { legacy: urls.legacy, new: urls.new }, path.join(tmpDir, `${name}-access.log`));
+      const nginx = await startNginx(name, tmpDir, block, port, workers);
       stops.push(nginx.stop);
       await add({
-        name: 'nginx',
+        name,
         kind: 'nginx',
-        description: 'nginx 1 worker, same 20 routes as regex locations, split_clients 90/10, upstream keepalive, buffered access log',
+        description: `nginx ${workers === 1 ? '1 worker' : `${workers} workers (scaling with cores, against gateway-2-workers)`}, same 20 routes as regex locations, split_clients 90/10, upstream keepalive, buffered access log`,
         url: `http://127.0.0.1:${port}${LOAD_PATH}`,
         pid: nginx.pid,
         clients: clients.cookies,
-        fixedRate: true,
-        overload: true,
+        fixedRate: workers === 1,
+        overload: workers === 1,
         variant: null,
       });
     }
@@ -118,33 +120,34 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
         name: 'bare',
         script: 'bareProxy.ts',
         description: "node:http + http-proxy-3, keep-alive agent, no routing/logging/metrics (the old engine's ceiling)",
+        rounds: true,
       },
       {
         name: 'bare-undici',
         script: 'bareUndici.ts',
         description: "node:http + undici Pool.stream, keep-alive, no routing/logging/metrics (the engine's ceiling)",
+        rounds: true,
+      },
+      {
+        name: 'fastify-proxy',
+        script: 'fastifyProxy.ts',
+        description:
+          'the Node peer: fastify 5 + @fastify/http-proxy 11 (undici), the 20 routes as fastify routes, the split by a hash of gw_cohort; no metrics, no log',
+        rounds: false,
       },
     ];
     for (const bare of bareProxies.filter((b) => selected(b.name))) {
-      const port = await freePort();
-      const server = await startServer({
-        name: bare.name,
-        command: process.execPath,
-        args: ['--import', 'tsx', path.join(REPO_ROOT, 'bench', bare.script), String(port), urls.legacy],
-        cwd: REPO_ROOT,
-        port,
-        logFile: path.join(tmpDir, `${bare.name}.log`),
-      });
+      const server = await startNodeProxy(bare.name, bare.script, tmpDir, urls);
       stops.push(server.stop);
       await add({
         name: bare.name,
         kind: 'bare',
         description: bare.description,
-        url: `http://127.0.0.1:${port}${LOAD_PATH}`,
+        url: `http://127.0.0.1:${server.port}${LOAD_PATH}`,
         pid: server.pid,
         clients: clients.cookies,
-        fixedRate: true,
-        overload: true,
+        fixedRate: bare.rounds,
+        overload: bare.rounds,
         variant: null,
       });
     }
@@ -240,6 +243,22 @@ export async function startStand(tmpDir: string, selected: (name: string) => boo
     await stop();
     throw error;
   }
+}
+
+/**
+ * A proxy script of the bench (bench/<script> <port> <legacy origin> <new origin>) as a child
+ * process on a free loopback port, so its CPU and RSS are measured like the gateway's.
+ */
+export async function startNodeProxy(name: string, script: string, tmpDir: string, urls: BackendUrls, nodeArgs: readonly string[] = []): Promise<Server> {
+  const port = await freePort();
+  return startServer({
+    name,
+    command: process.execPath,
+    args: [...nodeArgs, '--import', 'tsx', path.join(REPO_ROOT, 'bench', script), String(port), urls.legacy, urls.new],
+    cwd: REPO_ROOT,
+    port,
+    logFile: path.join(tmpDir, `${name}.log`),
+  });
 }
 
 /** The gateway's own validation of a generated routes file, run in this process. */

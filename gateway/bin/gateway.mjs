@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 
 const sources = new URL('../src/cli.ts', import.meta.url);
+const build = new URL('../dist/cli.js', import.meta.url);
 if (existsSync(sources)) {
   const { register } = await import('tsx/esm/api');
   register();
   await import(sources.href);
 } else {
-  // eslint-disable-next-line import-x/no-unresolved -- dist/ exists only in the packed gateway (built by prepack)
-  await import('../dist/cli.js');
+  await import(build.href);
 }

@@ -11,7 +11,7 @@ import type { FleetSettings } from './fleet/fleetSettings.ts';
 import type { PlanStore } from './plan/planStore.ts';
 import type { MetricsByProcess } from './rollout/localGateReader.ts';
 import type { RolloutControl } from './rollout/rolloutControl.ts';
-import { startRolloutController, type FleetDeps, type RolloutSetup } from './rollout/rolloutSetup.ts';
+import { startRolloutController, type FleetRolloutDeps, type RolloutSetup } from './rollout/rolloutSetup.ts';
 
 export interface ControlPlaneSettings extends AdminExposure {
   /** Null: no admin server (a cluster worker). */
@@ -21,14 +21,10 @@ export interface ControlPlaneSettings extends AdminExposure {
   /** False: this process runs no rollout controller (GATEWAY_ROLLOUT=off, a cluster worker). */
   readonly rollout: RolloutSetup | false;
   readonly routesFile: string;
-  /** On the etcd store: this process in the fleet (replica id, lease TTL, advertised admin URL); the rollout is the fleet's. */
-  readonly fleet?: FleetSettings | null;
 }
 
 export interface ControlPlaneDeps {
   readonly store: PlanStore;
-  /** The etcd store's connection (GATEWAY_PLAN_STORE): with settings.fleet, the rollout campaigns to lead the fleet's. */
-  readonly etcd?: EtcdConnection | null;
   readonly logger: Logger;
   /** Where the rollout's own metrics go. */
   readonly rolloutRegistry: Registry;
@@ -45,6 +41,13 @@ export interface ControlPlaneDeps {
    * told directly. Null: no watching (GATEWAY_WATCH off, or a process that never writes).
    */
   readonly onPlanChange: (() => void) | undefined | null;
+  /** On the etcd store (GATEWAY_PLAN_STORE): this process in the fleet; its rollout controller is the fleet's, run by the elected leader. */
+  readonly fleet?: FleetDeps | null;
+}
+
+export interface FleetDeps {
+  readonly etcd: EtcdConnection;
+  readonly settings: FleetSettings;
 }
 
 /** The control plane of one process: off the request path, started in one place, stopped in one call. */
@@ -76,7 +79,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
           routesFile: settings.routesFile,
           registry: deps.rolloutRegistry,
           localMetrics: deps.gates,
-          fleet: deps.etcd && settings.fleet ? fleetRollout(deps.etcd, settings.fleet, settings.adminToken || null) : null,
+          fleet: deps.fleet ? fleetRollout(deps.fleet, settings.adminToken || null) : null,
           logger,
         });
   let admin: Server | null = null;
@@ -124,12 +127,12 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
 }
 
 /** What the fleet's rollout reads of the fleet: which plan each live replica serves, and every replica's published counters. */
-function fleetRollout(etcd: EtcdConnection, fleet: FleetSettings, adminToken: string | null): FleetDeps {
+function fleetRollout({ etcd, settings }: FleetDeps, adminToken: string | null): FleetRolloutDeps {
   return {
     etcd,
-    replicaId: fleet.replicaId,
-    ttlSeconds: fleet.ttlSeconds,
-    advertiseAdminUrl: fleet.advertiseAdminUrl,
+    replicaId: settings.replicaId,
+    ttlSeconds: settings.ttlSeconds,
+    advertiseAdminUrl: settings.advertiseAdminUrl,
     adminToken,
     plans: {
       async notServing(version) {

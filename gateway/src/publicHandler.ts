@@ -55,7 +55,8 @@ export function createPublicHandler(deps: PublicHandlerDeps): (req: IncomingMess
     if (deps.tracing !== null) deps.tracing.start(exchange, req);
     else if (req.headers.traceparent !== undefined) exchange.trace = clientTrace(req.headers.traceparent);
     (res as TrackedResponse)[EXCHANGE] = exchange;
-    res.once('close', onClose);
+    // 'close' comes once per response: a plain listener, not once()'s wrapper made per request.
+    res.on('close', onClose);
 
     // normalise → match → deny
     const own = resolveRoute(exchange, req);

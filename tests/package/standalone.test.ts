@@ -1,7 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { BACK_END_ONLY_PACKAGES } from './dependencies.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const README = path.join(ROOT, 'gateway/README.md');
 const run = promisify(execFile);
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 /** The environment without npm's own variables: this test may run under `npm test`, whose workspace settings must not leak into the stranger's folder. */
 const cleanEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
@@ -150,9 +152,29 @@ describe('the packed gateway, installed alone into an empty folder', () => {
     });
   });
 
+  it('finds the files it reads at run time inside the installed package: the dashboard and the routes.yaml schema', async () => {
+    const dashboard = await fetch(`${adminUrl}/`);
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain('<script src="/dashboard/app.js"');
+    expect((await fetch(`${adminUrl}/dashboard/app.js`)).status).toBe(200);
+    const { stdout } = await npx(['schema', '--path']);
+    expect(stdout.trim()).toBe(path.join(await realpath(project), 'node_modules/@mythoughts/gateway/schema/routes.schema.json'));
+    expect(JSON.parse(readFileSync(stdout.trim(), 'utf8'))).toHaveProperty('$schema');
+  });
+
   it('counts the traffic of each backend on the admin port /metrics', async () => {
     const text = await fetch(`${adminUrl}/metrics`).then((response) => response.text());
     expect(text).toMatch(/gateway_requests_total\{route="orders",backend="orders"[^}]*\} [1-9]/);
     expect(text).toMatch(/gateway_requests_total\{route="orders",backend="monolith"[^}]*\} [1-9]/);
+  });
+
+  it('ships type declarations that a strict TypeScript program (skipLibCheck off) compiles against', async () => {
+    await writeFile(
+      path.join(project, 'embed.mts'),
+      "import { startGateway } from '@mythoughts/gateway';\nexport const start: typeof startGateway = startGateway;\n",
+    );
+    const compilerOptions = { module: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
+    await writeFile(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['embed.mts'] }));
+    await run(process.execPath, [TSC, '-p', project]);
   });
 });

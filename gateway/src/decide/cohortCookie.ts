@@ -1,9 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { RecentResults } from '../core/recentResults.ts';
 
 export const COHORT_COOKIE = 'gw_cohort';
 
 /** 12 random bytes: 16 base64url characters of client id. */
 const ID = /^[A-Za-z0-9_-]{16}$/;
+/** `<16-character id>.<22-character MAC>` (16 bytes in base64url). */
+const VALUE_LENGTH = 16 + 1 + 22;
 
 /**
  * The gateway's own cohort cookie, `gw_cohort=<id>.<mac>`: a random client id and an
@@ -15,6 +18,9 @@ const ID = /^[A-Za-z0-9_-]{16}$/;
  */
 export class CohortCookies {
   private readonly secret: Buffer;
+  /** Cookie value → its id (or null: forged): an HMAC per distinct cookie, not per request. */
+  private readonly verified = new RecentResults<string | null>();
+  private readonly verify = (value: string): string | null => this.check(value);
 
   constructor(secret: string) {
     this.secret = Buffer.from(secret, 'utf8');
@@ -28,6 +34,11 @@ export class CohortCookies {
 
   /** The client id of a cookie value this gateway (or a replica with the same secret) issued; null otherwise. */
   idOf(value: string): string | null {
+    // Only a value of the issued length is worth a check, and only such values are kept (bounded memory).
+    return value.length === VALUE_LENGTH ? this.verified.get(value, this.verify) : null;
+  }
+
+  private check(value: string): string | null {
     const dot = value.indexOf('.');
     if (dot !== 16) return null;
     const id = value.slice(0, dot);

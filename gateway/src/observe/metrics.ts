@@ -1,6 +1,8 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RouteTable } from '../config/routeTable.ts';
-import { RequestCounters } from './requestCounters.ts';
+import { RequestCounters, ScrapedHistogram } from './requestCounters.ts';
+
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
  * The migration's metrics (names and labels as in shared/docs/architecture.md), on a
@@ -10,20 +12,27 @@ import { RequestCounters } from './requestCounters.ts';
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  /** The per-request counter and histogram, counted in typed arrays and handed to prom-client when scraped. */
+  readonly counters = new RequestCounters(DURATION_BUCKETS);
+
+  readonly requests: Counter<'route' | 'backend' | 'decision' | 'code'> = new Counter({
     name: 'gateway_requests_total',
     help: 'Requests answered, by route, backend that answered (none = the gateway itself), decision and status class',
     labelNames: ['route', 'backend', 'decision', 'code'] as const,
     registers: [this.registry],
+    collect: () => this.counters.fillCounter(this.requests),
   });
 
-  readonly duration = new Histogram({
-    name: 'gateway_request_duration_seconds',
-    help: 'Time from request received to response finished, by route and backend',
-    labelNames: ['route', 'backend'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
+  readonly duration = new ScrapedHistogram(
+    {
+      name: 'gateway_request_duration_seconds',
+      help: 'Time from request received to response finished, by route and backend',
+      labelNames: ['route', 'backend'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [this.registry],
+    },
+    () => this.counters,
+  );
 
   readonly weights = new Gauge({
     name: 'gateway_route_weight_ratio',
@@ -152,9 +161,6 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  /** The per-request counter and histogram updates (labelled children cached). */
-  readonly counters = new RequestCounters(this.requests, this.duration);
-
   constructor(options: { defaultMetrics: boolean }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     // Present from the start, so a dashboard shows 0 rather than "no data".
@@ -196,9 +202,4 @@ export class GatewayMetrics {
     this.lastReloadSuccess.set(Date.now() / 1000);
     this.lastReloadSuccessful.set(1);
   }
-}
-
-/** `2xx` … `5xx`, the code label. */
-export function statusClass(status: number): string {
-  return status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : status >= 200 ? '2xx' : '1xx';
 }

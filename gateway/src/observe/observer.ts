@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Exchange } from '../exchange.ts';
 import type { AccessLog } from './accessLog.ts';
-import { statusClass } from './metrics.ts';
 import type { RequestCounters } from './requestCounters.ts';
 
 /**
@@ -17,6 +16,6 @@ export function recordExchange(exchange: Exchange, res: ServerResponse, counters
 /** The same record for an exchange without a ServerResponse (a WebSocket: 101, logged when it closes). */
 export function recordOutcome(exchange: Exchange, status: number, incomplete: boolean, counters: RequestCounters | null, accessLog: AccessLog | null): void {
   const durationMs = performance.now() - exchange.startedAt;
-  counters?.record(exchange.routeName, exchange.backendName, exchange.decision, statusClass(status), durationMs / 1000);
+  counters?.record(exchange.routeName, exchange.backendName, exchange.decision, status, durationMs / 1000);
   accessLog?.write(exchange, status, durationMs, incomplete);
 }

@@ -33,12 +33,12 @@ export interface RolloutDeps {
    */
   readonly localMetrics?: { readonly read: MetricsByProcess; readonly name: string };
   /** On the etcd store: one controller for the whole fleet, its leader elected (null or absent: this process's own). */
-  readonly fleet?: FleetDeps | null;
+  readonly fleet?: FleetRolloutDeps | null;
   readonly logger: Logger;
 }
 
 /** What a fleet's rollout needs besides the election: which replica serves which plan, and every replica's numbers. */
-export interface FleetDeps extends FleetRolloutSettings {
+export interface FleetRolloutDeps extends FleetRolloutSettings {
   readonly plans: FleetPlans;
   /** Every live replica's published counters by replica id: the gates without Prometheus. */
   readonly metrics: MetricsByProcess;
