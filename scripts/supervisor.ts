@@ -61,10 +61,18 @@ export class Supervisor<S extends SupervisedSpec> {
     return healthy.every(Boolean);
   }
 
-  /** SIGTERM to every running process, no more restarts; resolves when all have exited. */
-  async stop(): Promise<void> {
+  /**
+   * No more restarts from now on (a process that exits stays down), nothing killed yet: what a
+   * later stage's supervisor is told while an earlier one stops first.
+   */
+  holdRestarts(): void {
     this.stopping = true;
     for (const p of this.processes) if (p.restartTimer) clearTimeout(p.restartTimer);
+  }
+
+  /** SIGTERM to every running process, no more restarts; resolves when all have exited. */
+  async stop(): Promise<void> {
+    this.holdRestarts();
     const running = this.processes.map((p) => p.child).filter((child) => child.exitCode === null && child.signalCode === null);
     for (const child of running) child.kill('SIGTERM');
     await Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve))));

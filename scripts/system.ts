@@ -18,6 +18,8 @@ export interface ProcessSpec {
   command: readonly string[];
   /** Variables of this process alone, on top of the system's. */
   env?: NodeJS.ProcessEnv;
+  /** In a process group of its own, so a terminal's Ctrl-C reaches it only through the supervisor (stopped last). */
+  ownGroup?: boolean;
   healthUrl: string;
   publicUrl: string;
   what: string;
@@ -58,7 +60,7 @@ export function gatewaySpec(name: string, publicPort: string, adminPort: string,
     env: { GATEWAY_PORT: publicPort, GATEWAY_ADMIN_PORT: adminPort, ...extra },
     healthUrl: `${admin}/healthz`,
     publicUrl: `http://127.0.0.1:${publicPort}/`,
-    what: `gateway — the public entry (admin: ${admin}/)`,
+    what: `${name === 'gateway' ? 'gateway — the public entry' : `gateway replica ${name}`} (admin: ${admin}/)`,
   };
 }
 
@@ -111,6 +113,8 @@ export async function runSupervised(
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    // Later stages stop first (the gateways leave the fleet while etcd still answers); none restarts meanwhile.
+    for (const supervisor of supervisors) supervisor.holdRestarts();
     for (const supervisor of [...supervisors].reverse()) await supervisor.stop();
     if (code !== 0 && giveUp)
       process.stderr.write(`${commandName}: ${giveUp.name} failed ${giveUp.failures} times in a row (last: ${giveUp.lastExit}); stopped everything\n`);
@@ -170,7 +174,12 @@ const pretty = prettyFactory({
 
 function startChild(spec: ProcessSpec, childEnv: NodeJS.ProcessEnv): ChildProcess {
   const [executable, ...args] = spec.command;
-  const child = spawn(executable!, args, { cwd: REPO_ROOT, env: { ...childEnv, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(executable!, args, {
+    cwd: REPO_ROOT,
+    env: { ...childEnv, ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: spec.ownGroup ?? false,
+  });
   const prefix = `[${spec.name}]`.padEnd(11);
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {

@@ -5,6 +5,7 @@ import { fleetCommand } from './cli/fleet.ts';
 import { mismatchesCommand } from './cli/mismatches.ts';
 import { overrideTokenCommand } from './cli/overrideToken.ts';
 import { panicCommand } from './cli/panic.ts';
+import { planCommand } from './cli/plan.ts';
 import { replayCommand } from './cli/replay.ts';
 import { rolloutCommand } from './cli/rollout.ts';
 import { routesCommand } from './cli/routes.ts';
@@ -20,6 +21,7 @@ const COMMANDS: readonly Command[] = [
   routesCommand,
   shiftCommand,
   panicCommand,
+  planCommand,
   rolloutCommand,
   fleetCommand,
   compareCommand,

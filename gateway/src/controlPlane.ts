@@ -8,6 +8,9 @@ import { closeNow } from './drain.ts';
 import type { EtcdConnection } from './etcd/etcdConnection.ts';
 import { fleetMetrics, listReplicas } from './fleet/fleetReader.ts';
 import type { FleetSettings } from './fleet/fleetSettings.ts';
+import { FleetView } from './fleet/fleetView.ts';
+import { joinFleet, type FleetMember } from './fleet/joinFleet.ts';
+import type { PublishedNumbers } from './fleet/metricsPublisher.ts';
 import type { PlanStore } from './plan/planStore.ts';
 import type { MetricsByProcess } from './rollout/localGateReader.ts';
 import type { RolloutControl } from './rollout/rolloutControl.ts';
@@ -41,13 +44,25 @@ export interface ControlPlaneDeps {
    * told directly. Null: no watching (GATEWAY_WATCH off, or a process that never writes).
    */
   readonly onPlanChange: (() => void) | undefined | null;
-  /** On the etcd store (GATEWAY_PLAN_STORE): this process in the fleet; its rollout controller is the fleet's, run by the elected leader. */
+  /**
+   * On the etcd store (GATEWAY_PLAN_STORE): this process in the fleet; its rollout controller is
+   * the fleet's, run by the elected leader, and its admin API shows the fleet's numbers.
+   */
   readonly fleet?: FleetDeps | null;
+}
+
+/** What a replica's registration says about its plan. */
+export interface ReplicaPlanState {
+  readonly served: string;
+  readonly rejected: { readonly version: string; readonly message: string } | null;
+  readonly storeUp: boolean;
 }
 
 export interface FleetDeps {
   readonly etcd: EtcdConnection;
   readonly settings: FleetSettings;
+  /** A process that serves traffic: what it publishes (its registry, recent traffic, shadow findings); absent: it does not join (gateway rollout run). */
+  readonly numbers?: PublishedNumbers;
 }
 
 /** The control plane of one process: off the request path, started in one place, stopped in one call. */
@@ -57,6 +72,15 @@ export interface ControlPlane {
   readonly rollout: RolloutControl | null;
   /** The running plan changed (or may have): the rollout looks at what that means for it. */
   planChanged(): void;
+  /**
+   * Joins the fleet (etcd store only; a no-op otherwise) once the public port listens: the
+   * replica's registration, from what it serves now (`now`), and its published numbers.
+   */
+  joinFleet(publicUrl: string, now: ReplicaPlanState): Promise<void>;
+  /** What the replica's registration says it serves, or refused (the validation message); a no-op outside a fleet. */
+  planServed(version: string): void;
+  planRejected(version: string, message: string): void;
+  storeUp(up: boolean): void;
   /** Stops watching and stepping; the admin port still answers (its /readyz says 503 while the process drains). */
   stop(): void;
   /** stop(), and the admin port closed. */
@@ -84,11 +108,22 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
         });
   let admin: Server | null = null;
   let adminUrl: string | null = null;
+  const fleetView = deps.fleet ? new FleetView(deps.fleet.etcd.keys) : null;
+  let member: FleetMember | null = null;
   try {
     if (settings.adminPort !== null) {
       const hosts = new AdminHostPolicy(settings.adminHosts ?? []);
       admin = createServer(
-        createAdminApp({ registry: deps.metrics, hosts, token: settings.adminToken || null, notReady: deps.notReady, logger, rollout, ...deps.api }),
+        createAdminApp({
+          registry: deps.metrics,
+          hosts,
+          token: settings.adminToken || null,
+          notReady: deps.notReady,
+          logger,
+          rollout,
+          fleet: fleetView,
+          ...deps.api,
+        }),
       );
       const adminHost = settings.adminHost ?? '127.0.0.1';
       const port = await listen(admin, { port: settings.adminPort, host: adminHost, portVariable: settings.adminPortVariable });
@@ -113,14 +148,52 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     watcher?.stop();
     rolloutClosed ??= rollout?.close() ?? Promise.resolve();
   };
+  // What the registration must say; kept from the first event on, so one that comes while the
+  // replica is still joining is written once it has joined.
+  let told: ReplicaPlanState | null = null;
+  const tellFleet = (change: Partial<ReplicaPlanState>) => {
+    if (!told) return;
+    told = { ...told, ...change };
+    if (member) void writeTold(member, told);
+  };
+  const writeTold = async (to: FleetMember, state: ReplicaPlanState) => {
+    try {
+      await to.registry.planServed(state.served);
+      if (state.rejected) await to.registry.planRejected(state.rejected.version, state.rejected.message);
+      await to.registry.storeUp(state.storeUp);
+    } catch (error) {
+      logger.warn({ err: error }, 'updating the fleet registration failed (retried every second)');
+    }
+  };
   return {
     adminUrl,
     rollout,
     planChanged: () => rollout?.planChanged(),
+    async joinFleet(publicUrl, now) {
+      const numbers = deps.fleet?.numbers;
+      if (!deps.fleet || !numbers) return;
+      told = now;
+      const joined = await joinFleet({
+        keys: deps.fleet.etcd.keys,
+        settings: deps.fleet.settings,
+        adminUrl,
+        publicUrl,
+        servedVersion: now.served,
+        numbers,
+        logger,
+      });
+      member = joined;
+      await writeTold(joined, told);
+    },
+    planServed: (version) => tellFleet({ served: version }),
+    planRejected: (version, message) => tellFleet({ rejected: { version, message } }),
+    storeUp: (up) => tellFleet({ storeUp: up }),
     stop,
     async close() {
       stop();
       await rolloutClosed;
+      // Leaving the fleet revokes the lease: the replica is gone from `gateway fleet` at once.
+      await member?.close();
       if (admin) await closeNow(admin);
     },
   };

@@ -4,6 +4,7 @@ import { envFlag } from '@mythoughts/runtime/env';
 import { ConfigError } from '@mythoughts/runtime/errors';
 import { resolveCohortSecret } from './decide/cohortSecret.ts';
 import { ETCD_ENVIRONMENT_HELP, etcdSettingsFromEnv } from './etcd/etcdSettings.ts';
+import { FLEET_ENVIRONMENT_HELP, fleetSettingsFromEnv } from './fleet/fleetSettings.ts';
 import type { GatewayOptions } from './gateway.ts';
 
 /**
@@ -34,6 +35,7 @@ export const ENVIRONMENT_HELP = `Environment:
                                with GATEWAY_WORKERS>1 the primary runs it, never a worker)
   GATEWAY_PROMETHEUS_URL       rollout gates from this Prometheus (the sum over every replica) instead of this process's (workers') metrics
   GATEWAY_ROLLOUT_STATE        the rollouts' progress file (default: routes.rollout.json beside the routes file)
+${FLEET_ENVIRONMENT_HELP}
   GATEWAY_COHORT_SECRET        HMAC secret (32+ characters) signing the gw_cohort cookie; the same on every replica
                                (default: a development key in $DATA_DIR/keys/gateway-cohort.key, DATA_DIR defaulting to ./data,
                                made on first start)
@@ -74,6 +76,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GatewayOptions {
       : false,
     planStore: etcdSettingsFromEnv(env),
     planCacheFile: env.GATEWAY_PLAN_CACHE || undefined,
+    fleet: fleetSettingsFromEnv(env),
   };
 }
 

@@ -16,13 +16,14 @@ import { CohortCookies } from './decide/cohortCookie.ts';
 import { OverrideGate } from './decide/override.ts';
 import { MIN_SECRET_LENGTH } from './decide/overrideToken.ts';
 import { CachedTokenVerifier } from './decide/tokenCache.ts';
+import { fleetSettingsFromEnv, type FleetSettings } from './fleet/fleetSettings.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { Observability } from './observe/observability.ts';
 import { PlanChangeCounter } from './plan/planChanges.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { openPlanStore } from './plan/openPlanStore.ts';
 import { DEFAULT_PLAN_CACHE, PlanCache } from './plan/planCache.ts';
-import type { PlanStore } from './plan/planStore.ts';
+import type { PlanSnapshot, PlanStore } from './plan/planStore.ts';
 import type { RolloutControl } from './rollout/rolloutControl.ts';
 import type { RolloutSetup } from './rollout/rolloutSetup.ts';
 import { MismatchStore } from './shadow/mismatchStore.ts';
@@ -86,6 +87,8 @@ export interface GatewayOptions {
   planCacheFile?: string;
   /** Tracing to export to. Default: from the OTEL_* variables of process.env (off when they are unset). */
   tracing?: Tracing;
+  /** On the etcd store: how this replica shows itself to the fleet. Default: id `<hostname>-<pid>`, lease TTL 5 s, published every second. */
+  fleet?: FleetSettings;
 }
 
 export interface Gateway {
@@ -123,9 +126,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const cache = store.remote ? new PlanCache(options.planCacheFile ?? DEFAULT_PLAN_CACHE) : null;
   let control: ControlPlane | null = null;
   let running: DataPlane | null = null;
-  const plan = await loadPlan(store, cache, observability, (table) => {
-    running?.planApplied(table);
-    control?.planChanged();
+  const plan: LivePlan = await loadPlan(store, cache, observability, {
+    applied(snapshot) {
+      running?.planApplied(snapshot.table);
+      control?.planChanged();
+      control?.planServed(snapshot.version);
+    },
+    rejected() {
+      const refused = plan.rejected;
+      if (refused) control?.planRejected(refused.version, refused.message);
+    },
   }).catch((error: unknown) => {
     etcd?.close();
     throw error;
@@ -157,7 +167,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       api: { ops: { plan: () => plan.snapshot, store, reload: () => plan.reload('admin API change'), traffic: dataPlane.traffic, metrics }, shadowFindings },
       notReady: () => (dataPlane.draining ? 'shutting down' : server.listening ? null : 'the public port is not listening'),
       onPlanChange: options.watch === false ? null : () => void plan.reload('file change', true),
+      fleet: etcd
+        ? {
+            etcd,
+            settings: options.fleet ?? fleetSettingsFromEnv({}),
+            numbers: { registry: metrics.registry, window: dataPlane.traffic.window, shadowFindings },
+          }
+        : null,
     });
+    store.onStatus((status) => control?.storeUp(status.up));
   } catch (error) {
     await dataPlane.abort();
     etcd?.close();
@@ -175,6 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   const url = urlOf(host, port);
+  await controlPlane.joinFleet(url, { served: plan.snapshot.version, rejected: plan.rejected, storeUp: store.status().up });
   logger.info({ url, adminUrl: controlPlane.adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
 
   async function shutdown(): Promise<void> {
@@ -237,7 +256,7 @@ async function loadPlan(
   store: PlanStore,
   cache: PlanCache | null,
   { logger, metrics }: Observability,
-  planChanged: (table: RouteTable) => void,
+  told: { applied(plan: PlanSnapshot): void; rejected(): void },
 ): Promise<LivePlan> {
   const planChanges = new PlanChangeCounter(store, metrics.planChanges);
   let seen = store.status();
@@ -258,7 +277,7 @@ async function loadPlan(
         metrics.showPlan(plan.table);
         metrics.showPlanVersion(plan.version);
         planChanges.showPlan(plan.table);
-        planChanged(plan.table);
+        told.applied(plan);
         if (trigger !== 'start' && trigger !== 'cache') {
           metrics.reloads.inc({ result: 'success' });
           planChanges
@@ -272,6 +291,7 @@ async function loadPlan(
         metrics.reloads.inc({ result: 'failure' });
         metrics.lastReloadSuccessful.set(0);
         logger.error({ plan: store.location, trigger, problems: problems.map(formatProblem) }, 'plan rejected: the running plan stays in force');
+        told.rejected();
       },
       startedFromCache(file, version, why) {
         logger.warn({ cache: file, version, why }, `plan store unreachable at start: serving the cached plan ${file} (version ${version.slice(0, 12)})`);

@@ -144,6 +144,30 @@ describe('PlanStore.change', () => {
   });
 });
 
+describe('PlanStore.push (a whole plan, on the file store too)', () => {
+  it('writes a valid plan and audits each route whose split changed as push; refuses an invalid one naming its file:line, the file unchanged', async () => {
+    const { store, file, auditFile } = storeOn();
+    const next = ORIGINAL.replace('split: { thoughts: 10 }   # canary', 'split: { thoughts: 15 }   # canary');
+    const pushed = await store.push(next, 'ci/routes.yaml', { ...META, expectVersion: sha256(ORIGINAL) });
+    expect(pushed).toMatchObject({ ok: true, applied: true, version: sha256(next) });
+    expect(readFileSync(file, 'utf8')).toBe(next);
+    expect(auditLines(auditFile)).toEqual([
+      expect.objectContaining({ action: 'push', route: 'my-thoughts', old: { thoughts: 10, legacy: 90 }, new: { thoughts: 15, legacy: 85 } }),
+    ]);
+
+    const invalid = await store.push(next.replace('thoughts: 15', 'thoughts: 150'), 'ci/routes.yaml', META);
+    expect(invalid).toMatchObject({
+      ok: false,
+      status: 400,
+      message: expect.stringMatching(/^ci\/routes\.yaml is not a valid routes file:\nci\/routes\.yaml:\d+: /),
+    });
+    const stale = await store.push(ORIGINAL, 'ci/routes.yaml', { ...META, expectVersion: sha256(ORIGINAL) });
+    expect(stale).toMatchObject({ ok: false, status: 409 });
+    expect(readFileSync(file, 'utf8')).toBe(next);
+    expect(auditLines(auditFile)).toHaveLength(1);
+  });
+});
+
 describe('PlanStore.watch', () => {
   it('calls back after the file is replaced, and no more once stopped', async () => {
     const { store, file } = storeOn();

@@ -29,7 +29,7 @@ export interface AdminDeps {
   readonly logger?: Logger;
   /** Shadow mismatches and noise, served at /api/shadow/mismatches. */
   readonly shadowFindings?: ShadowFindings;
-  /** On the etcd store: the fleet, whose mismatches /api/shadow/mismatches then shows (the stats' come through `ops`). */
+  /** On the etcd store: the fleet, whose numbers /api/stats, /api/fleet and /api/shadow/mismatches then show. */
   readonly fleet?: FleetView | null;
   /** The rollout controller, served at /api/rollout (null: GATEWAY_ROLLOUT=off). */
   readonly rollout?: RolloutControl | null;
@@ -71,7 +71,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     app.use('/api/shadow', createMismatchRouter(deps.shadowFindings, ops ? () => ops.plan().table : null, deps.fleet ?? null));
   }
   if (deps.rollout) app.use('/api/rollout', createRolloutApi(deps.rollout, deps.token !== null));
-  if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, tokenRequired: deps.token !== null }));
+  if (deps.ops) app.use('/api', createOpsApi({ ...deps.ops, fleet: deps.fleet ?? null, tokenRequired: deps.token !== null }));
   else if (deps.noOpsApi) {
     const message = deps.noOpsApi;
     app.use('/api', (_req, res) => {

@@ -3,6 +3,7 @@ import type { RouteTable } from '../config/routeTable.ts';
 import type { FleetView } from '../fleet/fleetView.ts';
 import { findingsReport, type FindingsReport, type MismatchesPage } from '../shadow/findingsReport.ts';
 import { shadowRulesView, type ShadowRulesView } from '../shadow/mismatchStore.ts';
+import { fromFleet, type HttpProblem } from './opsApi.ts';
 import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 
 /**
@@ -14,7 +15,7 @@ import type { ShadowFindings } from '../shadow/shadowMirror.ts';
  */
 export function createMismatchRouter(findings: ShadowFindings, table: (() => RouteTable) | null, fleet: FleetView | null = null): Router {
   const router = Router();
-  router.get('/mismatches', (req, res, next) => {
+  router.get('/mismatches', (req, res) => {
     const route = typeof req.query.route === 'string' && req.query.route !== '' ? req.query.route : undefined;
     const limitText = typeof req.query.limit === 'string' ? req.query.limit : undefined;
     const limit = limitText === undefined ? undefined : Number(limitText);
@@ -29,7 +30,10 @@ export function createMismatchRouter(findings: ShadowFindings, table: (() => Rou
       const page: MismatchesPage = { ...report, rules };
       res.json(page);
     };
-    if (fleet) fleet.findings(query).then(answer, next);
+    if (fleet)
+      fromFleet(fleet.findings(query)).then(answer, (problem: HttpProblem) =>
+        res.status(problem.status).json({ status: problem.status, message: problem.message }),
+      );
     else answer(findingsReport(findings, query));
   });
   return router;

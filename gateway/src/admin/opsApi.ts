@@ -52,14 +52,14 @@ export function createOpsApi(deps: OpsDeps): Router {
 
   api.get('/stats', async (_req, res) => {
     const numbers = deps.fleet
-      ? await deps.fleet.numbers()
+      ? await fromFleet(deps.fleet.numbers())
       : { traffic: deps.traffic.window.snapshot(), shadowComparisons: (await deps.metrics.shadowComparisons.get()).values };
     res.json(liveStats(deps.plan().table, numbers));
   });
 
   api.get('/fleet', async (_req, res) => {
     if (!deps.fleet) throw new HttpProblem(404, 'no fleet: this gateway runs on a routes file; replicas share a plan on the etcd store (GATEWAY_PLAN_STORE)');
-    res.json(await deps.fleet.status());
+    res.json(await fromFleet(deps.fleet.status()));
   });
 
   api.get('/recent-clients', (_req, res) => {
@@ -124,6 +124,13 @@ export function createOpsApi(deps: OpsDeps): Router {
   api.use((req, _res, next) => next(new HttpProblem(404, `no admin API endpoint ${req.method} /api${req.path}; see gateway/README.md "Shifting traffic"`)));
   api.use(answerProblem);
   return api;
+}
+
+/** A read of what the replicas publish in etcd; etcd away is a 503 naming it, never numbers made up from this replica alone. */
+export function fromFleet<T>(read: Promise<T>): Promise<T> {
+  return read.catch((error: Error) => {
+    throw new HttpProblem(503, `plan store unreachable: the fleet's numbers live in etcd, which did not answer (${error.message})`);
+  });
 }
 
 export function bodyOf(req: Request): Record<string, unknown> {

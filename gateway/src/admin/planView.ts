@@ -29,7 +29,8 @@ export interface PlanView {
 /** The running plan as JSON (GET /api/plan): what routes.yaml says, as the gateway understood it. */
 export function planView({ table, version }: PlanSnapshot): PlanView {
   return {
-    file: path.resolve(table.file),
+    // A routes file made absolute; a store's URL (etcd://…) as it is.
+    file: /^[a-z]+:\/\//.test(table.file) ? table.file : path.resolve(table.file),
     version,
     salt: table.cohort.salt,
     backends: table.backends.map((b) => ({ name: b.name, url: b.origin, legacy: b.legacy })),

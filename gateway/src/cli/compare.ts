@@ -1,11 +1,9 @@
 import { ConfigError } from '@mythoughts/runtime/errors';
 import type { Backend, Route, RouteTable } from '../config/routeTable.ts';
 import { SHADOW_DEFAULTS } from '../config/routesConfig.ts';
-import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { METHODS, SAFE_METHODS } from '../core/httpMethods.ts';
-import { routesFileFrom } from '../env.ts';
 import { normaliseTarget } from '../match/normalisePath.ts';
-import { openPlanStore } from '../plan/openPlanStore.ts';
+import { withPlanStore } from './planStoreFromEnv.ts';
 import type { CapturedResponse, ResponseOutcome } from '../shadow/capturedResponse.ts';
 import { splitNoise } from '../shadow/difference.ts';
 import { formatDifferences, type Painter } from '../shadow/diffFormat.ts';
@@ -96,7 +94,7 @@ async function planComparison(args: string[]): Promise<ComparePlan | null> {
   const timeoutMs = Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`--timeout ${values.timeout} is not a number of milliseconds`);
 
-  const loaded = await openPlanStore({ file: routesFileFrom(values.file), urlOverride: urlOverridesFromEnv(process.env) }).read();
+  const loaded = await withPlanStore(values.file, (store) => store.read());
   if (!loaded.ok) throw new ConfigError(loaded.message);
   const headers = requestHeaders(values.header ?? [], values.data);
   const route = loaded.table.match(target.path, method, headers);

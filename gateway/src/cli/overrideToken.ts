@@ -1,8 +1,6 @@
 import { ConfigError } from '@mythoughts/runtime/errors';
-import { urlOverridesFromEnv } from '../config/validateBackends.ts';
 import { MIN_SECRET_LENGTH, parseTtl, signOverrideToken } from '../decide/overrideToken.ts';
-import { routesFileFrom } from '../env.ts';
-import { openPlanStore } from '../plan/openPlanStore.ts';
+import { withPlanStore } from './planStoreFromEnv.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
 const HELP = `Usage: gateway override-token --backend NAME [--ttl 1h] [--file FILE]
@@ -39,11 +37,10 @@ export const overrideTokenCommand: Command = {
     if (!values.backend) throw new ConfigError(`--backend is required\n\n${HELP}`);
     const ttl = parseTtl(values.ttl!);
     if (typeof ttl !== 'number') throw new ConfigError(ttl.error);
-    const file = routesFileFrom(values.file);
-    const loaded = await openPlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) }).read();
+    const { loaded, location } = await withPlanStore(values.file, async (store) => ({ loaded: await store.read(), location: store.location }));
     if (!loaded.ok) throw new ConfigError(loaded.message);
     const names = loaded.table.backends.map((b) => b.name);
-    if (!names.includes(values.backend)) throw new ConfigError(`unknown backend '${values.backend}' in ${file}; allowed: ${names.join(', ')}`);
+    if (!names.includes(values.backend)) throw new ConfigError(`unknown backend '${values.backend}' in ${location}; allowed: ${names.join(', ')}`);
     const expiresAt = Math.floor(Date.now() / 1000) + ttl;
     process.stdout.write(`${signOverrideToken(secret, values.backend, expiresAt)}\n`);
     process.stderr.write(

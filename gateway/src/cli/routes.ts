@@ -2,8 +2,7 @@ import path from 'node:path';
 import { ConfigError } from '@mythoughts/runtime/errors';
 import type { LiveStats, RouteStats } from '../admin/liveStats.ts';
 import { describeMatch, type Route } from '../config/routeTable.ts';
-import { routesFileFrom } from '../env.ts';
-import { openPlanStore } from '../plan/openPlanStore.ts';
+import { withPlanStore } from './planStoreFromEnv.ts';
 import { formatShare, formatSplit, splitOf } from '../plan/splitPercents.ts';
 import { AdminClient } from './adminClient.ts';
 import { parseCommandArgs, type Command } from './command.ts';
@@ -30,8 +29,7 @@ export const routesCommand: Command = {
   async run(args) {
     const { values } = parseCommandArgs(args, HELP, { file: { type: 'string' } });
     if (values.help) return 0;
-    const file = routesFileFrom(values.file);
-    const loaded = await openPlanStore({ file }).read();
+    const loaded = await withPlanStore(values.file, (store) => store.read());
     if (!loaded.ok) throw new ConfigError(loaded.message);
     const admin = AdminClient.fromEnv();
     const stats = await admin.get<LiveStats & { file?: string }>('/api/stats');
@@ -47,9 +45,9 @@ export const routesCommand: Command = {
       process.stdout.write(
         `\nOn the new services: ${migrated === null ? `${NONE} (nothing forwarded yet)` : formatShare(migrated)} of forwarded requests, from ${admin.baseUrl}.\n`,
       );
-      if (plan.ok && plan.value.file !== path.resolve(file))
+      if (plan.ok && path.resolve(plan.value.file) !== path.resolve(loaded.table.file))
         process.stdout.write(
-          `Note: that gateway runs ${plan.value.file}, not ${path.resolve(file)}: the live columns are its numbers for routes of the same name.\n`,
+          `Note: that gateway runs ${plan.value.file}, not ${loaded.table.file}: the live columns are its numbers for routes of the same name.\n`,
         );
     }
     return 0;

@@ -1,10 +1,9 @@
 import os from 'node:os';
-import { urlOverridesFromEnv } from '../config/validateBackends.ts';
-import { routesFileFrom } from '../env.ts';
 import { AdminClient } from './adminClient.ts';
 import { estimateChange, formatEstimate, type RecentClientsReport } from '../plan/estimate.ts';
 import type { ChangeRequest, RouteChange } from '../plan/planChange.ts';
-import { openPlanStore } from '../plan/openPlanStore.ts';
+import type { PlanStore } from '../plan/planStore.ts';
+import { withPlanStore } from './planStoreFromEnv.ts';
 import { formatSplit, sameSplit, type SplitPercents } from '../plan/splitPercents.ts';
 
 /** Options shift and panic share, with their help lines. */
@@ -24,11 +23,14 @@ export const CHANGE_OPTIONS_HELP = `  --dry-run        print the diff of the fil
                    different sides on the group's routes)
   --file FILE      routes file (default: $GATEWAY_ROUTES, else <repo>/routes.yaml)
 
-The file is validated with the gateway's own validator before it is written (temporary file
-+ rename), comments and layout stay as they are, and the running gateway reloads it. Every
-applied change is appended to the audit log: $GATEWAY_AUDIT_LOG, else routes.audit.jsonl
-beside the routes file. The live numbers come from the running gateway's admin API:
-GATEWAY_ADMIN_URL (default http://127.0.0.1:9901) and GATEWAY_ADMIN_TOKEN.`;
+The plan is validated with the gateway's own validator before it is written, comments and
+layout stay as they are, and the running gateways pick it up. A routes file is written
+atomically (temporary file + rename) and every applied change appended to the audit log:
+$GATEWAY_AUDIT_LOG, else routes.audit.jsonl beside the routes file. With GATEWAY_PLAN_STORE
+(etcd://HOST:PORT/PREFIX) the change goes straight to the store, plan and audit entry in one
+transaction (no running gateway needed; 409 if the plan moved meanwhile, 503 if etcd is
+unreachable), and every replica watching it applies it. The live numbers come from a running
+gateway's admin API: GATEWAY_ADMIN_URL (default http://127.0.0.1:9901) and GATEWAY_ADMIN_TOKEN.`;
 
 export interface ChangeFlags {
   readonly 'dry-run'?: boolean;
@@ -43,18 +45,15 @@ export interface ChangeFlags {
  * otherwise the diff (dry run) or what changed, the estimate of moved clients, and whether
  * the running gateway picked the new file up.
  */
-export async function runChange(request: ChangeRequest, flags: ChangeFlags): Promise<number> {
-  const file = routesFileFrom(flags.file);
-  const store = openPlanStore({ file, urlOverride: urlOverridesFromEnv(process.env) });
+export function runChange(request: ChangeRequest, flags: ChangeFlags): Promise<number> {
+  return withPlanStore(flags.file, (store) => changeOn(store, request, flags));
+}
+
+async function changeOn(store: PlanStore, request: ChangeRequest, flags: ChangeFlags): Promise<number> {
   const dryRun = flags['dry-run'] === true;
-  const result = await store.change(request, {
-    who: flags.by || process.env.USER || os.userInfo().username,
-    via: 'cli',
-    reason: flags.reason ?? null,
-    dryRun,
-  });
+  const result = await store.change(request, { who: cliUser(flags.by), via: 'cli', reason: flags.reason ?? null, dryRun });
   if (!result.ok) {
-    process.stderr.write(`gateway: refused, ${file} is unchanged: ${result.message}\n`);
+    process.stderr.write(`gateway: refused, ${store.location} is unchanged: ${result.message}\n`);
     return 1;
   }
   const out: string[] = [...result.notes.map((note) => `note: ${note}`)];
@@ -71,16 +70,21 @@ export async function runChange(request: ChangeRequest, flags: ChangeFlags): Pro
   // After a real change, a missing estimate is not worth a paragraph: confirmReload says why the gateway is not reachable.
   if (dryRun || estimate.unavailable === null) out.push(...formatEstimate(estimate, admin.baseUrl));
   if (dryRun) {
-    out.push(`Dry run: ${file} was not written.`);
+    out.push(`Dry run: ${store.location} was not written.`);
   } else {
-    out.push(`Wrote ${file}; recorded in ${store.auditLocation}.`);
+    out.push(`Wrote ${store.location}; recorded in ${store.auditLocation}.`);
     out.push(await confirmReload(admin, result.changes));
   }
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }
 
-function describeChange(change: RouteChange): string {
+/** Who runs the command, for the audit: --by, else $USER, else the account's name. */
+export function cliUser(by: string | undefined): string {
+  return by || process.env.USER || os.userInfo().username;
+}
+
+export function describeChange(change: RouteChange): string {
   return `${change.route}: ${formatSplit(change.before)} → ${formatSplit(change.after)}`;
 }
 

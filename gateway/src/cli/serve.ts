@@ -29,7 +29,11 @@ export const serveCommand: Command = {
     if (cluster.isPrimary && workers > 1) return runClusterPrimary(workers, options, createGatewayLogger());
     // A worker serves the public port only: the primary owns the admin port.
     // Workers run no rollout controller: N of them would step the same route N times (the primary runs it).
-    const gateway = await startGateway(cluster.isWorker ? { ...options, adminPort: null, rollout: false } : options);
+    // On the etcd store each worker is a process of the fleet of its own (it serves the plan and publishes its numbers).
+    const worker = cluster.isWorker
+      ? { adminPort: null, rollout: false as const, fleet: { ...options.fleet!, replicaId: `${options.fleet!.replicaId}-worker-${cluster.worker!.id}` } }
+      : {};
+    const gateway = await startGateway({ ...options, ...worker });
     if (cluster.isWorker) serveMetricsToPrimary(gateway.metrics.registry);
     process.on('SIGHUP', () => {
       gateway.logger.info('SIGHUP: re-reading the routes file');

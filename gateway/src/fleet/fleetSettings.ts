@@ -1,3 +1,6 @@
+import os from 'node:os';
+import { ConfigError } from '@mythoughts/runtime/errors';
+
 /** How this replica shows itself to the fleet (the fleet/ keys of the etcd store). */
 export interface FleetSettings {
   /** GATEWAY_REPLICA_ID: unique in the fleet; default `<hostname>-<pid>` (a restarted process is a new replica). */
@@ -8,4 +11,34 @@ export interface FleetSettings {
   readonly ttlSeconds: number;
   /** GATEWAY_FLEET_PUBLISH_MS: how often the replica publishes its counters and recent traffic. */
   readonly publishIntervalMs: number;
+}
+
+export const FLEET_ENVIRONMENT_HELP = `  GATEWAY_REPLICA_ID           this replica's name in the fleet (etcd store; default <hostname>-<pid>)
+  GATEWAY_ADVERTISE_ADMIN_URL  the admin URL other replicas and operators reach this one on (default: the admin listener's URL)
+  GATEWAY_FLEET_TTL_SECONDS    lease of the replica's registration: a dead replica drops out of 'gateway fleet' after it (default 5)
+  GATEWAY_FLEET_PUBLISH_MS     how often the replica publishes its counters and recent traffic to the fleet (default 1000)`;
+
+const REPLICA_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function fleetSettingsFromEnv(env: NodeJS.ProcessEnv): FleetSettings {
+  const replicaId = env.GATEWAY_REPLICA_ID?.trim() || `${os.hostname()}-${process.pid}`;
+  if (!REPLICA_ID.test(replicaId))
+    throw new ConfigError(`GATEWAY_REPLICA_ID=${replicaId} must be 1-128 letters, digits, '.', '_', ':' or '-' (it is part of an etcd key)`);
+  const advertised = env.GATEWAY_ADVERTISE_ADMIN_URL?.trim() || null;
+  if (advertised !== null && !/^https?:\/\/[^/\s]+\/?$/.test(advertised))
+    throw new ConfigError(`GATEWAY_ADVERTISE_ADMIN_URL=${advertised} is not an http(s)://host:port URL`);
+  return {
+    replicaId,
+    advertiseAdminUrl: advertised === null ? null : advertised.replace(/\/$/, ''),
+    ttlSeconds: wholeNumber(env, 'GATEWAY_FLEET_TTL_SECONDS', 5, 1, 300),
+    publishIntervalMs: wholeNumber(env, 'GATEWAY_FLEET_PUBLISH_MS', 1000, 100, 60_000),
+  };
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${name}=${text} must be a whole number from ${min} to ${max}`);
+  return value;
 }
