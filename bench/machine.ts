@@ -14,6 +14,8 @@ export interface MachineInfo {
   readonly loadAverage: string;
   readonly node: string;
   readonly httpProxy3: string;
+  /** Versions of the Node peer's packages (fastify, @fastify/http-proxy) and of undici. */
+  readonly packages: string;
   readonly tools: ToolVersions;
   readonly commit: string;
 }
@@ -30,7 +32,8 @@ export function machineInfo(): MachineInfo {
       .map((l) => l.toFixed(2))
       .join(' '),
     node: process.version,
-    httpProxy3: safe(() => (JSON.parse(readFileSync(`${REPO_ROOT}/node_modules/http-proxy-3/package.json`, 'utf8')) as { version: string }).version),
+    httpProxy3: versionOf('http-proxy-3'),
+    packages: ['undici', 'fastify', '@fastify/http-proxy'].map((name) => `${name} ${versionOf(name)}`).join(', '),
     tools: toolVersions(),
     // Read only: which gateway code was measured (and whether it had uncommitted changes).
     commit: safe(() => {
@@ -47,4 +50,8 @@ function safe(read: () => string): string {
   } catch {
     return 'unknown';
   }
+}
+
+function versionOf(pkg: string): string {
+  return safe(() => (JSON.parse(readFileSync(`${REPO_ROOT}/node_modules/${pkg}/package.json`, 'utf8')) as { version: string }).version);
 }

@@ -38,7 +38,7 @@ export function renderReport(x: ReportInputs): string {
   out.push(`| date | ${m.date} |`);
   out.push(`| machine | ${m.cpus} CPUs (nproc), ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.kernel} |`);
   out.push(`| load average at the end | ${m.loadAverage} (other work on a shared machine makes every number noisier) |`);
-  out.push(`| versions | node ${m.node}, nginx ${m.tools.nginx}, ${m.tools.wrk}, ${m.tools.hey}, http-proxy-3 ${m.httpProxy3} |`);
+  out.push(`| versions | node ${m.node}, nginx ${m.tools.nginx}, ${m.tools.wrk}, ${m.tools.hey}, http-proxy-3 ${m.httpProxy3}, ${m.packages} |`);
   out.push(`| gateway code | ${m.commit} |`);
   out.push(
     `| method | ${s.rounds} interleaved round(s) × ${s.duration} s per run, ${s.warmup} s warm-up per target; saturation \`wrk -t1 -c${s.connections}\`; fixed rate \`hey\` at ${s.rate} req/s; overload \`wrk -t1 -c${s.saturationConnections} --timeout 2s\`; medians over rounds, ratios and added latencies paired within a round; nothing pinned |`,

@@ -105,12 +105,17 @@ async function main(argv: string[]): Promise<number> {
       killAllSync();
     }
   }
+  let profileFailure: string | null = null;
   if (selected(PROFILE)) {
     try {
       log(
         `profile: the gateway and the bare undici pass-through under node --cpu-prof and wrk -c${options.connections}, then at c${options.saturationConnections} with the event-loop delay recorded, ${options.duration} s each`,
       );
       profile = await runProfiles(tmpDir, options.duration, options.connections, options.saturationConnections, log);
+    } catch (error) {
+      // The rounds' results stand without it: the report says why the table is missing.
+      profileFailure = (error as Error).message.split('\n')[0]!;
+      log(`profile: ${profileFailure}`);
     } finally {
       killAllSync();
     }
@@ -136,7 +141,11 @@ async function main(argv: string[]): Promise<number> {
       settings: options,
       command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
       targets: stand?.targets ?? [],
-      unavailable: [...(stand?.unavailable ?? []), ...(websocketsFailure === null ? [] : [{ name: WEBSOCKETS, reason: websocketsFailure }])],
+      unavailable: [
+        ...(stand?.unavailable ?? []),
+        ...(websocketsFailure === null ? [] : [{ name: WEBSOCKETS, reason: websocketsFailure }]),
+        ...(profileFailure === null ? [] : [{ name: PROFILE, reason: profileFailure }]),
+      ],
       samples,
       summaries,
       goals,

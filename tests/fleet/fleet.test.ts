@@ -3,7 +3,7 @@
 // validation message, a SIGKILLed replica drops out within its lease TTL (from the table and
 // from the fleet metrics the rollout gates read), and the dashboard of replica A shows the
 // traffic that only replica B served.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { send } from '../../gateway/test/helpers/http.ts';
 import { routesYaml } from '../../gateway/test/helpers/routes.ts';
 import { hasChromium, openBrowserPage } from '../support/chromium.ts';
 import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';
-import { endProcess, GATEWAY_BIN, spawnGateway } from '../support/gatewayProcess.ts';
+import { endProcess, runGateway, spawnGateway } from '../support/gatewayProcess.ts';
 import { freePort } from '../support/ports.ts';
 import { waitHealthy } from '../support/processes.ts';
 import { eventually } from '../support/rolloutTraffic.ts';
@@ -69,18 +69,7 @@ describe('a fleet of three gateway replicas on etcd', () => {
     return replica;
   }
 
-  async function gatewayFleet(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [GATEWAY_BIN, 'fleet', ...args], {
-      env: { ...process.env, GATEWAY_PLAN_STORE: storeUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    return { code, stdout, stderr };
-  }
+  const gatewayFleet = (...args: string[]) => runGateway(['fleet', ...args], { GATEWAY_PLAN_STORE: storeUrl });
 
   const fleetJson = async () => JSON.parse((await gatewayFleet('--json')).stdout) as FleetStatus;
 

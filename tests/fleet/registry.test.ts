@@ -1,7 +1,6 @@
 // The fleet's control plane on a real etcd: each member registers on a lease of its own and
 // publishes its numbers there; the readers see exactly the live members; a member that
 // leaves is gone at once, and one whose lease is lost (etcd away beyond the TTL) comes back.
-import { spawn } from 'node:child_process';
 import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +13,7 @@ import { versionOf } from '../../gateway/src/plan/auditedPlanStore.ts';
 import { MismatchStore } from '../../gateway/src/shadow/mismatchStore.ts';
 import { NoiseModel } from '../../gateway/src/shadow/noiseModel.ts';
 import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';
-import { GATEWAY_BIN } from '../support/gatewayProcess.ts';
+import { runGateway } from '../support/gatewayProcess.ts';
 import { eventually } from '../support/rolloutTraffic.ts';
 
 let etcd: ThrowawayEtcd;
@@ -172,13 +171,4 @@ describe('gateway fleet', () => {
 
 const PLAN = 'backends:\n  legacy: { url: http://127.0.0.1:8001, legacy: true }\nroutes:\n  - { name: all, match: { path: /** }, split: {} }\n';
 
-async function gatewayFleet(store: string | null, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env, GATEWAY_PLAN_STORE: store ?? '' };
-  const child = spawn(process.execPath, [GATEWAY_BIN, 'fleet', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { code, stdout, stderr };
-}
+const gatewayFleet = (store: string | null, ...args: string[]) => runGateway(['fleet', ...args], { GATEWAY_PLAN_STORE: store ?? '' });

@@ -23,3 +23,14 @@ export async function endProcess(child: ChildProcess, signal: NodeJS.Signals = '
   child.kill(signal);
   await exited;
 }
+
+/** `gateway ARGS` run to its end (a CLI command), with what it printed and its exit code. */
+export async function runGateway(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [GATEWAY_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { code, stdout, stderr };
+}

@@ -11,6 +11,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/rollout.js': { file: 'rollout.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/fleet.js': { file: 'fleet.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/mismatches.js': { file: 'mismatches.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/dashboard/icon.svg': { file: 'icon.svg', type: 'image/svg+xml' },
 };
