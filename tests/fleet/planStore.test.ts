@@ -214,6 +214,9 @@ describe('a fleet of replicas on one plan in etcd', () => {
       expect(write.status).toBe(503);
       expect(write.json<{ message: string }>().message).toContain(`plan store unreachable: http://${etcd.endpoint}`);
       expect(Date.now() - started).toBeLessThan(5_000);
+      const audit = await send(`${steady2.adminUrl}/api/audit`);
+      expect(audit.status).toBe(503);
+      expect(audit.json<{ message: string }>().message).toContain('plan store unreachable');
       const cliWrite = await gateway(['shift', 'api', 'thoughts=50'], store);
       expect(cliWrite.code).toBe(1);
       expect(cliWrite.stderr).toContain('plan store unreachable');

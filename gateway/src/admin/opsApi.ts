@@ -70,7 +70,14 @@ export function createOpsApi(deps: OpsDeps): Router {
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new HttpProblem(400, `limit=${String(req.query.limit)} is not allowed: a whole number from 1 to 1000`);
-    res.json({ file: deps.store.auditLocation, ...(await deps.store.auditReport(limit)) });
+    let report;
+    try {
+      report = await deps.store.auditReport(limit);
+    } catch (error) {
+      // An etcd store that does not answer: 503 with its reason, as for a write.
+      throw new HttpProblem(deps.store.status().up ? 500 : 503, (error as Error).message);
+    }
+    res.json({ file: deps.store.auditLocation, ...report });
   });
 
   api.post('/routes/:route/split', async (req, res) => {
