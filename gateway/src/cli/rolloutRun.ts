@@ -5,6 +5,7 @@ import { startControlPlane } from '../controlPlane.ts';
 import { optionsFromEnv, port } from '../env.ts';
 import { createGatewayLogger } from '../observe/logger.ts';
 import { connectEtcd } from '../etcd/etcdConnection.ts';
+import { fleetSettingsFromEnv } from '../fleet/fleetSettings.ts';
 import { openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { parseCommandArgs } from './command.ts';
@@ -13,6 +14,9 @@ const RUN_HELP = `Usage: gateway rollout run
 
 Runs the rollout controller as a process of its own, for several gateway replicas: start
 every replica with GATEWAY_ROLLOUT=off and exactly one 'gateway rollout run' beside them.
+On the etcd store (GATEWAY_PLAN_STORE) it is one more candidate in the fleet's rollout
+election (the replicas need no GATEWAY_ROLLOUT=off there), and without Prometheus it reads
+the counters the replicas publish in etcd.
 It reads the gates from Prometheus (the sum over every replica it scrapes), writes each step
 and rollback to the routes file exactly like 'gateway shift' (validated, atomic, audited;
 the replicas pick the file up by their file watch), keeps its progress beside the file, and
@@ -20,7 +24,8 @@ serves /api/rollout (what 'gateway rollout status' and the commands use), /metri
 gateway_rollout_* series) and the dashboard's Rollouts panel on its own admin port.
 
 Environment:
-  GATEWAY_PROMETHEUS_URL       required: the Prometheus that scrapes every replica, e.g. http://prometheus:9090
+  GATEWAY_PROMETHEUS_URL       the Prometheus that scrapes every replica, e.g. http://prometheus:9090 (required on a routes file)
+  GATEWAY_PLAN_STORE           etcd://HOST:PORT/PREFIX: the fleet's store (its election, progress and published counters)
   GATEWAY_ROUTES               routes file (default: <repo>/routes.yaml); the replicas must run the same file
   GATEWAY_ROLLOUT_ADMIN_PORT   its admin port (default 9902)
   GATEWAY_ADMIN_HOST           admin interface (default 127.0.0.1; another one needs GATEWAY_ADMIN_TOKEN)
@@ -35,8 +40,10 @@ export async function runRolloutController(args: string[]): Promise<number> {
   if (values.help) return 0;
   const options = optionsFromEnv(process.env);
   if (options.rollout === false) throw new ConfigError('GATEWAY_ROLLOUT=off: this process would run nothing; unset it for gateway rollout run');
-  if (!options.rollout?.prometheusUrl)
-    throw new ConfigError('gateway rollout run reads the gates from Prometheus: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
+  if (!options.rollout?.prometheusUrl && !options.planStore)
+    throw new ConfigError(
+      'gateway rollout run reads the gates from Prometheus (GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090), or on the etcd store (GATEWAY_PLAN_STORE) from what the replicas publish there',
+    );
   const logger = createGatewayLogger();
   const etcd = options.planStore ? connectEtcd(options.planStore) : null;
   const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) }, etcd);
@@ -52,20 +59,22 @@ export async function runRolloutController(args: string[]): Promise<number> {
       ...options,
       adminPort: port(process.env, 'GATEWAY_ROLLOUT_ADMIN_PORT', 9902),
       adminPortVariable: 'GATEWAY_ROLLOUT_ADMIN_PORT',
-      rollout: options.rollout,
+      rollout: options.rollout ?? {},
     },
     {
       store,
       logger,
       rolloutRegistry: registry,
       metrics: registry,
-      // No local traffic here: the gates come from Prometheus only.
+      // No traffic of its own: the gates come from Prometheus, or on the etcd store from the replicas' published counters.
       api: {
         noOpsApi:
           "this admin port is gateway rollout run's: it serves /api/rollout, /metrics and the probes; the plan and traffic API are on the gateways' admin ports",
       },
       notReady: () => (stopping ? 'shutting down' : null),
       onPlanChange: undefined,
+      // On the etcd store it is one more candidate in the fleet's rollout election.
+      fleet: etcd ? { etcd, settings: options.fleet ?? fleetSettingsFromEnv({}) } : null,
     },
   );
   logger.info(

@@ -6,6 +6,7 @@ import { urlOverrideOf } from '../config/validateBackends.ts';
 import { startControlPlane } from '../controlPlane.ts';
 import { controlPlaneSettings, type GatewayOptions } from '../gateway.ts';
 import { connectEtcd } from '../etcd/etcdConnection.ts';
+import { fleetSettingsFromEnv } from '../fleet/fleetSettings.ts';
 import { openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { WorkerMetrics } from './workerMetrics.ts';
@@ -58,6 +59,8 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
     notReady: () => (stopping ? 'shutting down' : listening.size === 0 ? 'no worker listens yet' : null),
     // The workers watch the plan for themselves; the primary's watch only tells its rollout.
     onPlanChange: undefined,
+    // On the etcd store the primary is the cluster's candidate in the fleet's rollout election (its workers are the replicas).
+    fleet: etcd ? { etcd, settings: options.fleet ?? fleetSettingsFromEnv({}) } : null,
   });
   logger.info({ adminUrl: control.adminUrl, workers }, `gateway primary: ${workers} workers, admin port ${control.adminUrl}`);
 

@@ -1,0 +1,230 @@
+// One progressive rollout for a fleet: three `gateway serve` processes on one etcd store
+// (GATEWAY_PLAN_STORE), the real monolith and thoughts service behind the switchable stand-in,
+// clients reading through every replica. Only the elected leader steps; the gates are the
+// fleet's (every replica's published counters summed); every step is in the store's audit
+// exactly once — also when the leader is SIGKILLed mid-rollout (the next leader resumes the
+// same step from the progress in etcd) or frozen past its lease (SIGSTOP: it is deposed, and
+// once it runs again it writes nothing) — and a failing new backend is rolled back whichever
+// replicas deal it traffic. What is asserted is what an operator sees: the admin API of any
+// replica, `gateway rollout status`, the store's audit.
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { send } from '../../gateway/test/helpers/http.ts';
+import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
+import { openPlanStore } from '../../gateway/src/plan/openPlanStore.ts';
+import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
+import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';
+import { endProcess, GATEWAY_BIN, spawnGateway } from '../support/gatewayProcess.ts';
+import { freePort } from '../support/ports.ts';
+import { waitHealthy } from '../support/processes.ts';
+import { rolloutPlan, startRolloutBackends, type RolloutBackends } from '../support/rolloutBackends.ts';
+import { eventually, startTraffic, type Traffic } from '../support/rolloutTraffic.ts';
+
+/** Lease TTL of every candidate: a dead leader is replaced within it (+ 1 s). */
+const TTL_SECONDS = 2;
+const GATES = 'interval_seconds: 1, min_requests: 5, min_comparisons: 10, max_error_percent: 1, max_p95_ms: 3000, max_p95_ratio: 50, max_mismatch_percent: 1';
+
+interface Replica {
+  readonly id: string;
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly env: NodeJS.ProcessEnv;
+  process?: ChildProcess;
+}
+
+let etcd: ThrowawayEtcd;
+let backends: RolloutBackends;
+let dir: string;
+let store: string;
+let replicas: Replica[] = [];
+let traffic: Traffic | undefined;
+
+beforeAll(async () => {
+  [etcd, backends] = await Promise.all([startThrowawayEtcd(), startRolloutBackends()]);
+}, 60_000);
+
+afterEach(async () => {
+  for (const replica of live()) replica.process!.kill('SIGCONT'); // a test that failed with one frozen
+  await traffic?.stop();
+  traffic = undefined;
+  for (const replica of replicas) if (replica.process) await endProcess(replica.process, 'SIGKILL');
+  replicas = [];
+  rmSync(dir, { recursive: true, force: true });
+  await backends.standIn.set({ mode: 'transparent' });
+});
+
+afterAll(async () => {
+  await backends?.stop();
+  await etcd?.close();
+});
+
+/** A fresh store (its own prefix) holding the rollout plan, and three replicas' settings. */
+async function newFleet(rollout: string): Promise<void> {
+  dir = mkdtempSync(path.join(tmpdir(), 'rollout-fleet-'));
+  store = etcd.storeUrl();
+  const pushed = await openPlanStore({ file: 'routes.yaml' }, etcd.connect(store)).push(
+    rolloutPlan(backends, { rollout: `${rollout}, ${GATES}` }),
+    'routes.yaml',
+    {
+      who: 'test',
+      via: 'cli',
+      reason: 'the rollout plan',
+      dryRun: false,
+    },
+  );
+  expect(pushed.ok, JSON.stringify(pushed)).toBe(true);
+  for (const id of ['r1', 'r2', 'r3']) {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    replicas.push({
+      id,
+      url: `http://127.0.0.1:${port}`,
+      adminUrl: `http://127.0.0.1:${adminPort}`,
+      env: {
+        GATEWAY_PLAN_STORE: store,
+        GATEWAY_REPLICA_ID: id,
+        GATEWAY_FLEET_TTL_SECONDS: String(TTL_SECONDS),
+        GATEWAY_FLEET_PUBLISH_MS: '200',
+        GATEWAY_PLAN_CACHE: path.join(dir, `${id}-plan-cache.yaml`),
+        GATEWAY_PORT: String(port),
+        GATEWAY_ADMIN_PORT: String(adminPort),
+      },
+    });
+  }
+}
+
+async function startReplica(replica: Replica): Promise<void> {
+  replica.process = spawnGateway(['serve'], path.join(dir, 'unused-routes.yaml'), replica.env);
+  await waitHealthy(`${replica.adminUrl}/readyz`, replica.process);
+}
+
+/** The three replicas one after the other (r1 campaigns first, so it leads), then clients on `through` (default all three). */
+async function startFleet(through: (r: Replica) => boolean = () => true): Promise<void> {
+  for (const replica of replicas) await startReplica(replica);
+  traffic = startTraffic(replicas.filter(through).map((r) => r.url));
+}
+
+const live = () => replicas.filter((r) => r.process && r.process.exitCode === null && r.process.signalCode === null);
+
+async function status(replica: Replica): Promise<RolloutView> {
+  const reply = await send(`${replica.adminUrl}/api/rollout/thoughts`);
+  expect(reply.status, reply.body).toBe(200);
+  return reply.json<RolloutView>();
+}
+
+/** The store's audit, oldest first, one `action old→new` per entry (what every replica's /api/audit reads). */
+async function audit(replica = live()[0]!): Promise<string[]> {
+  const reply = await send(`${replica.adminUrl}/api/audit?limit=100`);
+  expect(reply.status, reply.body).toBe(200);
+  return reply
+    .json<{ entries: AuditEntry[] }>()
+    .entries.filter((a) => a.via === 'rollout')
+    .reverse()
+    .map((a) => `${a.action} ${a.old.thoughts}→${a.new.thoughts}`);
+}
+
+const until = (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 30_000) =>
+  eventually(what, timeoutMs, async () => ((await probe()) ? true : undefined));
+
+/** The leader `replica` names: null while it cannot tell (an election under way, the leader not answering). */
+async function leaderNamedBy(replica: Replica): Promise<string | null> {
+  const reply = await send(`${replica.adminUrl}/api/rollout/thoughts`);
+  return reply.status === 200 ? reply.json<RolloutView>().leader : null;
+}
+
+/** The leader every replica in `asked` (default: the live ones) names, once they agree. */
+async function agreedLeader(asked = live()): Promise<Replica> {
+  const id = await eventually('the replicas name the same leader', 20_000, async () => {
+    const named = new Set(await Promise.all(asked.map(leaderNamedBy)));
+    return named.size === 1 && !named.has(null) ? [...named][0]! : undefined;
+  });
+  return replicas.find((r) => r.id === id)!;
+}
+
+describe('a rollout for a fleet of three replicas on etcd', () => {
+  it('steps each step once across the fleet, on the fleet-wide numbers; a SIGKILLed leader is replaced and the next one resumes the same step', async () => {
+    await newFleet('steps: [5, 25, 50, 100], failure_limit: 2');
+    // No client reaches the leader (r1): its checks can pass only on the other replicas' numbers.
+    await startFleet((r) => r.id !== 'r1');
+    const first = await agreedLeader();
+    expect(first.id).toBe('r1');
+    await until('25 %', async () => (await status(replicas[2]!)).percent >= 25);
+    const view = await status(replicas[1]!);
+    expect(view.leader).toBe('r1');
+    expect(view.lastCheck!.gates.find((g) => g.gate === 'requests')!.verdict).toBe('pass');
+
+    await endProcess(first.process!, 'SIGKILL');
+    const killedAt = Date.now();
+    const second = await agreedLeader();
+    expect(second.id).not.toBe(first.id);
+    expect(Date.now() - killedAt).toBeLessThan((TTL_SECONDS + 1) * 1000 + 15_000); // bound for a loaded machine; the figure is in npm run faults
+
+    await until('completed at 100 %', async () => (await status(second)).status === 'completed', 60_000);
+    expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+    const done = await status(live()[1]!);
+    expect(done.leader).toBe(second.id);
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
+  }, 120_000);
+
+  it('rolls back when the new backend fails, whichever replicas deal it traffic', async () => {
+    await backends.standIn.set({ mode: 'unavailable' });
+    await newFleet('steps: [5, 25, 50, 100], failure_limit: 2');
+    await startFleet();
+    await until('rolled back', async () => (await status(replicas[1]!)).status === 'rolled_back');
+    const view = await status(replicas[2]!);
+    expect(view.percent).toBe(0);
+    expect(view.lastCheck!.gates.find((g) => g.gate === 'error_percent')).toMatchObject({ value: 100, verdict: 'fail' });
+    expect(await audit()).toEqual(['step 0→5', 'rollback 5→0']);
+    const cli = await promisify(execFile)(process.execPath, [GATEWAY_BIN, 'rollout', 'status', 'thoughts'], {
+      env: { ...process.env, GATEWAY_ADMIN_URL: replicas[2]!.adminUrl },
+    });
+    expect(cli.stdout).toMatch(/^thoughts \(group thoughts\) → thoughts: rolled back at 0%/);
+    expect(cli.stdout).toContain("  leader      r1 (the fleet's rollout controller)");
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
+  }, 120_000);
+
+  it('a leader frozen past its lease (SIGSTOP) is deposed; once it runs again (SIGCONT) it writes nothing and follows', async () => {
+    await newFleet('steps: [5, 25, pause, 50, 100], failure_limit: 2');
+    // No client goes through r1, which will be frozen (its clients would hang with it).
+    await startFleet((r) => r.id !== 'r1');
+    const first = await agreedLeader();
+    expect(first.id).toBe('r1');
+    await until('paused on the pause step at 25 %', async () => (await status(replicas[1]!)).status === 'paused');
+    expect(await audit()).toEqual(['step 0→5', 'step 5→25']);
+
+    first.process!.kill('SIGSTOP');
+    const others = replicas.filter((r) => r !== first);
+    const second = (await agreedLeader(others)).id;
+    expect(second).not.toBe(first.id);
+    const promoted = await send(`${others[1]!.adminUrl}/api/rollout/thoughts/promote`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ by: 'ops', reason: 'while r1 is frozen' }),
+    });
+    expect(promoted.status, promoted.body).toBe(200);
+    first.process!.kill('SIGCONT');
+
+    await until('completed at 100 %', async () => (await status(others[0]!)).status === 'completed', 60_000);
+    await until('the old leader follows the new one', async () => (await status(first)).leader === second);
+    expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
+  }, 120_000);
+
+  it('a leader stopped gracefully (SIGTERM) resigns: another leads at once and the rollout goes on', async () => {
+    await newFleet('steps: [5, 25, 50, 100], failure_limit: 2');
+    await startFleet();
+    const first = await agreedLeader();
+    await until('5 %', async () => (await status(replicas[1]!)).percent >= 5);
+    await endProcess(first.process!, 'SIGTERM');
+    const second = await agreedLeader();
+    expect(second.id).not.toBe(first.id);
+    await until('completed at 100 %', async () => (await status(second)).status === 'completed', 60_000);
+    expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+  }, 120_000);
+});
