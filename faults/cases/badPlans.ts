@@ -2,7 +2,7 @@ import { named, type FaultCase } from '../case.ts';
 import { BAD_PLANS } from '../corpora/badPlans.ts';
 import { eventually, startStand, total } from '../stand.ts';
 
-const REJECTED = 'routes.yaml rejected: the running plan stays in force';
+const REJECTED = 'plan rejected: the running plan stays in force';
 
 /**
  * Every plan of the bad-plan corpus written over the running gateway's routes.yaml, one after
