@@ -14,8 +14,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../../gateway/test/helpers/http.ts';
-import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import { openPlanStore } from '../../gateway/src/plan/openPlanStore.ts';
+import type { PlanStore } from '../../gateway/src/plan/planStore.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';
 import { endProcess, GATEWAY_BIN, spawnGateway } from '../support/gatewayProcess.ts';
@@ -40,6 +40,8 @@ let etcd: ThrowawayEtcd;
 let backends: RolloutBackends;
 let dir: string;
 let store: string;
+/** The fleet's store, as the CLI opens it. */
+let planStore: PlanStore;
 let replicas: Replica[] = [];
 let traffic: Traffic | undefined;
 
@@ -66,16 +68,13 @@ afterAll(async () => {
 async function newFleet(rollout: string): Promise<void> {
   dir = mkdtempSync(path.join(tmpdir(), 'rollout-fleet-'));
   store = etcd.storeUrl();
-  const pushed = await openPlanStore({ file: 'routes.yaml' }, etcd.connect(store)).push(
-    rolloutPlan(backends, { rollout: `${rollout}, ${GATES}` }),
-    'routes.yaml',
-    {
-      who: 'test',
-      via: 'cli',
-      reason: 'the rollout plan',
-      dryRun: false,
-    },
-  );
+  planStore = openPlanStore({ file: 'routes.yaml' }, etcd.connect(store));
+  const pushed = await planStore.push(rolloutPlan(backends, { rollout: `${rollout}, ${GATES}` }), 'routes.yaml', {
+    who: 'test',
+    via: 'cli',
+    reason: 'the rollout plan',
+    dryRun: false,
+  });
   expect(pushed.ok, JSON.stringify(pushed)).toBe(true);
   for (const id of ['r1', 'r2', 'r3']) {
     const [port, adminPort] = [await freePort(), await freePort()];
@@ -116,12 +115,10 @@ async function status(replica: Replica): Promise<RolloutView> {
 }
 
 /** The store's audit, oldest first, one `action old→new` per entry (what every replica's /api/audit reads). */
-async function audit(replica = live()[0]!): Promise<string[]> {
-  const reply = await send(`${replica.adminUrl}/api/audit?limit=100`);
-  expect(reply.status, reply.body).toBe(200);
-  return reply
-    .json<{ entries: AuditEntry[] }>()
-    .entries.filter((a) => a.via === 'rollout')
+async function audit(): Promise<string[]> {
+  const report = await planStore.auditReport(100);
+  return report.entries
+    .filter((a) => a.via === 'rollout')
     .reverse()
     .map((a) => `${a.action} ${a.old.thoughts}→${a.new.thoughts}`);
 }
@@ -211,6 +208,31 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
 
     await until('completed at 100 %', async () => (await status(others[0]!)).status === 'completed', 60_000);
     await until('the old leader follows the new one', async () => (await status(first)).leader === second);
+    expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
+  }, 120_000);
+
+  it('gateway rollout run beside a gateway with two workers: one of them leads, every step once; the leader stopped, the other carries on', async () => {
+    await newFleet('steps: [5, 25, 50, 100], failure_limit: 2');
+    const [runner, gateway] = replicas as [Replica, Replica];
+    // First in the election, so it leads: `gateway rollout run`, on its own admin port.
+    runner.process = spawnGateway(['rollout', 'run'], path.join(dir, 'unused-routes.yaml'), {
+      ...runner.env,
+      GATEWAY_ROLLOUT_ADMIN_PORT: new URL(runner.adminUrl).port,
+    });
+    await waitHealthy(`${runner.adminUrl}/readyz`, runner.process);
+    gateway.process = spawnGateway(['serve'], path.join(dir, 'unused-routes.yaml'), { ...gateway.env, GATEWAY_WORKERS: '2' });
+    await waitHealthy(`${gateway.adminUrl}/readyz`, gateway.process);
+    // New connections, so the primary deals the clients out to both workers.
+    traffic = startTraffic([gateway.url], { newConnections: true });
+
+    expect((await agreedLeader([runner, gateway])).id).toBe('r1');
+    await until('25 %', async () => (await status(gateway)).percent >= 25);
+    await endProcess(runner.process, 'SIGTERM');
+    expect(runner.process.exitCode).toBe(0);
+    expect((await agreedLeader([gateway])).id).toBe('r2');
+    await until('completed at 100 %', async () => (await status(gateway)).status === 'completed', 60_000);
     expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
     await traffic!.stop();
     expect(traffic!.fiveHundreds()).toBe(0);
