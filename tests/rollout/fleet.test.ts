@@ -317,6 +317,8 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
       async () => (await rolloutStateOn(first)).length === 0 && (await rolloutStateOn(second)).length > 0,
     );
     await until('only the new leader publishes it', async () => (await publishingRolloutState()).join() === second.id);
+    // Draining, it no longer watches the plan, so the next step would wait for it until its drain ends: it ends here.
+    await endProcess(first.process!, 'SIGKILL');
     await until('completed at 100 %', async () => (await status(second)).status === 'completed', 60_000);
     expect(await audit(second)).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
     await expectWrittenBy(first, second, second);
