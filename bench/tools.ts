@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 
 /** The external programs the bench drives, with the Debian package that brings each. */
 const TOOLS = [
@@ -30,13 +32,19 @@ export function installHint(missing: readonly (typeof TOOLS)[number][]): string 
   ].join('\n');
 }
 
+/** Whether an executable `command` is in one of PATH's directories (looked up as a shell would, without needing one). */
 function onPath(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        accessSync(path.join(dir, command), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
 }
 
 export function toolVersions(): ToolVersions {

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRouteTable } from '../src/config/compileRouteTable.ts';
 import type { RouteTable } from '../src/config/routeTable.ts';
@@ -120,6 +121,51 @@ describe('hot reload', () => {
     writeFileSync(gateway.routesFile, planText(20));
     await until(gateway, (m) => weightOf(m) === 0.2);
     expect(await actualSides(gateway)).toEqual(expectedSides(planText(20)));
+  });
+});
+
+describe('what the watch wakes for', () => {
+  it('writes to other files beside routes.yaml re-read nothing; a rename-over save and a Kubernetes ..data swap still reload', async () => {
+    const gateway = await startTestGateway(planText(10));
+    try {
+      const dir = path.dirname(gateway.routesFile);
+      // An invalid routes.yaml in place: from now on every wake of the watch re-reads it, logs the
+      // rejection and counts a failure, so a wake shows on /metrics.
+      gateway.rewrite('routes: [');
+      await until(gateway, (m) => reloads(m, 'failure') === 1, 5_000);
+      // Files beside it written the ways the gateway and editors write them: appended (the audit
+      // log), saved by renaming a temporary file over a neighbour. Spaced beyond the watch's quiet
+      // period, so that each would be a wake of its own if other names woke it.
+      for (let i = 0; i < 6; i++) {
+        appendFileSync(path.join(dir, 'routes.audit.jsonl'), `{"n":${i}}\n`);
+        writeFileSync(path.join(dir, '.notes.yaml.tmp'), `n: ${i}\n`);
+        renameSync(path.join(dir, '.notes.yaml.tmp'), path.join(dir, 'notes.yaml'));
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      gateway.rewrite(planText(30));
+      await until(gateway, (m) => weightOf(m) === 0.3, 5_000);
+      const metrics = await scrape(gateway);
+      expect([reloads(metrics, 'success'), reloads(metrics, 'failure')]).toEqual([1, 1]);
+      expect(gateway.logLines().filter((line) => line.msg === 'plan rejected: the running plan stays in force')).toHaveLength(1);
+
+      // A ConfigMap volume: routes.yaml → ..data/routes.yaml, and the kubelet renames a new
+      // ..data link (to a new timestamped directory) over the old one.
+      const version = (name: string, text: string) => {
+        mkdirSync(path.join(dir, name));
+        writeFileSync(path.join(dir, name, 'routes.yaml'), text);
+      };
+      version('..2026_12_07_01', planText(30));
+      symlinkSync('..2026_12_07_01', path.join(dir, '..data'));
+      symlinkSync('..data/routes.yaml', path.join(dir, '.routes.yaml.link'));
+      renameSync(path.join(dir, '.routes.yaml.link'), gateway.routesFile);
+      version('..2026_12_07_02', planText(60));
+      symlinkSync('..2026_12_07_02', path.join(dir, '..data_tmp'));
+      renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+      await until(gateway, (m) => weightOf(m) === 0.6, 5_000);
+      expect(await actualSides(gateway)).toEqual(expectedSides(planText(60)));
+    } finally {
+      await gateway.stop();
+    }
   });
 });
 
