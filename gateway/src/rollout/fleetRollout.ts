@@ -33,7 +33,9 @@ const LEADER_TIMEOUT_MS = 5_000;
  * The fleet's one rollout controller: this process campaigns in the election, and only while
  * it leads does it run a controller (a new one per term, which resumes from the progress in
  * etcd: the same step, whatever the last leader did). Followers answer the rollout API with
- * the leader's answer (passed on to its admin URL), or say who leads and why it cannot be asked.
+ * the leader's answer (passed on to its admin URL), or say who leads and why it cannot be asked;
+ * with etcd away, which nobody can be asked about, the rollouts as this replica last saw them,
+ * holding. A term that ends takes the rollout's gauges with it: only the leader reports them.
  */
 export class FleetRollout implements RolloutControl {
   private controller: RolloutController | null = null;
