@@ -1,7 +1,7 @@
 // The etcd plan store on a real etcd v3 server: the whole plan as one value, every write one
 // transaction that compares the mod revision it read (and the leader's key) and writes the
-// plan with its audit entries; the watch across a compaction and an outage; 503 while etcd
-// is away, quickly, with nothing written.
+// plan with its audit entries (and the removal of the oldest beyond GATEWAY_ETCD_AUDIT_KEEP);
+// the watch across a compaction and an outage; 503 while etcd is away, quickly, with nothing written.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEtcd, type EtcdConnection } from '../src/etcd/etcdConnection.ts';
@@ -36,8 +36,8 @@ function loginSplit(read: PlanRead): SplitPercents | null {
 }
 
 /** A store on a fresh prefix, with its own connection (as each replica has). */
-function storeOn(url = etcd.storeUrl()): { store: EtcdPlanStore; url: string; connection: EtcdConnection } {
-  const connection = connectEtcd(etcdSettingsFromEnv({ GATEWAY_PLAN_STORE: url })!);
+function storeOn(url = etcd.storeUrl(), env: NodeJS.ProcessEnv = {}): { store: EtcdPlanStore; url: string; connection: EtcdConnection } {
+  const connection = connectEtcd(etcdSettingsFromEnv({ ...env, GATEWAY_PLAN_STORE: url })!);
   connections.push(connection);
   return { store: new EtcdPlanStore(connection), url, connection };
 }
@@ -198,5 +198,91 @@ describe('EtcdPlanStore', () => {
     } finally {
       watch.stop();
     }
+  });
+
+  describe('audit retention (GATEWAY_ETCD_AUDIT_KEEP)', () => {
+    /** How many audit keys etcd holds under the store's prefix, read straight from etcd. */
+    const auditKeys = (connection: EtcdConnection) => connection.client.getAll().prefix(`${connection.keys.prefix.toString()}audit/`).count();
+
+    /** Shifts login to each percent in turn, one at a time; the results of those applied. */
+    async function shiftEach(store: EtcdPlanStore, percents: readonly number[]): Promise<number[]> {
+      const applied: number[] = [];
+      for (const percent of percents) {
+        const result = await store.change({ ...SHIFT, percent }, META);
+        if (result.ok && result.applied) applied.push(percent);
+      }
+      return applied;
+    }
+
+    it('a cap that is not a whole number from 1 is refused, naming the variable', () => {
+      for (const keep of ['0', 'all', '1.5'])
+        expect(() => etcdSettingsFromEnv({ GATEWAY_PLAN_STORE: etcd.storeUrl(), GATEWAY_ETCD_AUDIT_KEEP: keep })).toThrow(
+          `GATEWAY_ETCD_AUDIT_KEEP=${keep} must be a whole number from 1 to 1000000`,
+        );
+      expect(etcdSettingsFromEnv({ GATEWAY_PLAN_STORE: etcd.storeUrl() })?.auditKeep).toBe(1000);
+    });
+
+    it('more writes than the cap: exactly the newest entries are kept, newest first, and etcd holds no more', async () => {
+      const { store, connection } = storeOn(etcd.storeUrl(), { GATEWAY_ETCD_AUDIT_KEEP: '5' });
+      await store.push(PLAN, 'routes.yaml', META);
+      expect(await shiftEach(store, [1, 2, 3, 4, 5, 6, 7, 8, 9])).toHaveLength(9);
+
+      expect((await store.audit(100)).map((e) => e.new.users)).toEqual([9, 8, 7, 6, 5]);
+      expect(await auditKeys(connection)).toBe(5);
+      const read = await store.read();
+      expect((await store.audit(1))[0]!.version).toBe(read.ok ? read.version : 'unreadable');
+    });
+
+    it('a write with more entries than the cap keeps all of its own; the next write removes them as the oldest', async () => {
+      const { store, connection } = storeOn(etcd.storeUrl(), { GATEWAY_ETCD_AUDIT_KEEP: '1' });
+      await store.push(PLAN, 'routes.yaml', META);
+      // The thoughts group moves together: one change, two entries.
+      expect(await store.change({ kind: 'shift', route: 'thoughts', backend: 'thoughts', percent: 30, only: false }, META)).toMatchObject({ applied: true });
+      expect((await store.audit(10)).map((e) => [e.route, e.new.thoughts])).toEqual([
+        ['thoughts', 30],
+        ['my-thoughts', 30],
+      ]);
+      await store.change(SHIFT, META);
+      expect((await store.audit(10)).map((e) => [e.route, e.new.users])).toEqual([['login', 5]]);
+      expect(await auditKeys(connection)).toBe(1);
+    });
+
+    it('two replicas writing at once lose no entry below the cap, and keep exactly the newest at the cap', async () => {
+      // The second replica reaches etcd through another address, as another machine would: its
+      // writes are not queued behind the first's in this process, so the two race in etcd.
+      const proxy = await startTcpPartition(etcd.endpoint);
+      try {
+        for (const keep of [100, 6]) {
+          const prefix = `audit-race-${keep}-${process.pid}`;
+          const env = { GATEWAY_ETCD_AUDIT_KEEP: String(keep) };
+          const { store: one, connection } = storeOn(etcd.storeUrl(prefix), env);
+          const { store: two } = storeOn(`etcd://${proxy.endpoint}/${prefix}`, env);
+          await one.push(PLAN, 'routes.yaml', META);
+          const odd = Array.from({ length: 15 }, (_, i) => 2 * i + 1);
+          const [byOne, byTwo] = await Promise.all([
+            shiftEach(one, odd),
+            shiftEach(
+              two,
+              odd.map((p) => p + 1),
+            ),
+          ]);
+          const applied = byOne.length + byTwo.length;
+
+          // Every percent is written once at most, so the entries chain: each one's old split is
+          // the next older one's new split, and the newest is what the store holds.
+          const entries = await two.audit(1000);
+          expect(entries).toHaveLength(Math.min(keep, applied + 1));
+          expect(await auditKeys(connection)).toBe(entries.length);
+          const read = await one.read();
+          expect(entries[0]!.version).toBe(read.ok ? read.version : 'unreadable');
+          const shifts = entries.filter((e) => e.action === 'shift');
+          for (const [i, entry] of shifts.slice(0, -1).entries()) expect(entry.old).toEqual(shifts[i + 1]!.new);
+          const shifted = shifts.map((e) => e.new.users!);
+          if (keep > applied) expect(shifted.sort((a, b) => a - b)).toEqual([...byOne, ...byTwo].sort((a, b) => a - b));
+        }
+      } finally {
+        await proxy.close();
+      }
+    });
   });
 });

@@ -3,7 +3,6 @@
 // URL and pid), its workers serve the store's plan, and a shift made through the other
 // replica reaches every worker: requests dealt out to both workers all follow it, and the
 // fleet's numbers count what they served.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,9 +15,8 @@ import { cohortCookie } from '../../gateway/test/helpers/cohort.ts';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { routesYaml } from '../../gateway/test/helpers/routes.ts';
 import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';
-import { endProcess, runGateway, spawnGateway } from '../support/gatewayProcess.ts';
-import { freePort } from '../support/ports.ts';
-import { waitHealthy } from '../support/processes.ts';
+import { startFleetReplica, type FleetReplica } from '../support/fleetReplica.ts';
+import { endProcess, runGateway } from '../support/gatewayProcess.ts';
 import { eventually } from '../support/rolloutTraffic.ts';
 
 let etcd: ThrowawayEtcd;
@@ -27,7 +25,7 @@ let thoughts: TestBackend;
 let dir: string;
 let storeUrl: string;
 let cluster: Cluster | undefined;
-let single: ChildProcess | undefined;
+let single: FleetReplica | undefined;
 
 beforeAll(async () => {
   [etcd, legacy, thoughts] = await Promise.all([startThrowawayEtcd(), startBackend('legacy'), startBackend('thoughts')]);
@@ -48,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
-  if (single) await endProcess(single);
+  if (single) await endProcess(single.child);
   await Promise.all([etcd?.close(), legacy?.close(), thoughts?.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -64,28 +62,19 @@ const fleetInSync = (not: string | null = null) =>
 
 describe('a gateway with two workers in a fleet on etcd', () => {
   it('appears once in gateway fleet, and a shift made through another replica reaches both its workers', async () => {
-    const fleetEnv = (id: string) => ({
+    cluster = await serveWithWorkers(path.join(dir, 'unused-routes.yaml'), {
       GATEWAY_PLAN_STORE: storeUrl,
-      GATEWAY_REPLICA_ID: id,
+      GATEWAY_REPLICA_ID: 'gw-cluster',
       GATEWAY_FLEET_TTL_SECONDS: '2',
-      GATEWAY_PLAN_CACHE: path.join(dir, `${id}-plan-cache.yaml`),
+      GATEWAY_PLAN_CACHE: path.join(dir, 'gw-cluster-plan-cache.yaml'),
     });
-    const unusedRoutes = path.join(dir, 'unused-routes.yaml');
-    cluster = await serveWithWorkers(unusedRoutes, fleetEnv('gw-cluster'));
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const singleAdmin = `http://127.0.0.1:${adminPort}`;
-    single = spawnGateway(['serve'], unusedRoutes, {
-      ...fleetEnv('gw-single'),
-      GATEWAY_PORT: String(port),
-      GATEWAY_ADMIN_PORT: String(adminPort),
-      GATEWAY_HOST: '127.0.0.1',
-    });
-    await waitHealthy(`${singleAdmin}/readyz`, single);
+    single = await startFleetReplica(storeUrl, 'gw-single', dir, { GATEWAY_FLEET_TTL_SECONDS: '2' });
+    const singleAdmin = single.adminUrl;
 
     const before = await fleetInSync();
     expect(before.replicas.map((r) => [r.id, r.adminUrl, r.pid])).toEqual([
       ['gw-cluster', cluster.adminUrl, cluster.child.pid],
-      ['gw-single', singleAdmin, single.pid],
+      ['gw-single', singleAdmin, single.child.pid],
     ]);
 
     // The shift the dashboard of the other replica makes (its admin API writes to the store).

@@ -12,7 +12,8 @@ export const ETCD_KEYS = {
   /**
    * `audit/<20-digit revision>-<n>`: the audit lines of the change made on top of the plan at that
    * mod revision (written in the same transaction; only one change can succeed on a revision, so
-   * the keys are unique and sort in the order of the changes).
+   * the keys are unique and sort in the order of the changes). The same transaction removes the
+   * oldest beyond GATEWAY_ETCD_AUDIT_KEEP.
    */
   audit: 'audit/',
   /** `fleet/replicas/<id>`: each replica's registration (JSON), bound to its lease. */
@@ -21,6 +22,8 @@ export const ETCD_KEYS = {
   metrics: 'fleet/metrics/',
   /** `fleet/traffic/<id>`: each replica's recent-traffic window as raw counts (JSON), bound to its lease, for the dashboard's fleet numbers. */
   traffic: 'fleet/traffic/',
+  /** `fleet/clients/<id>`: each replica's recent clients as cohort buckets per group (JSON), bound to its lease, for the fleet's moved-clients estimate. */
+  clients: 'fleet/clients/',
   /** `fleet/shadow/<id>`: each replica's last shadow mismatches and learnt noise (JSON), bound to its lease. */
   shadow: 'fleet/shadow/',
   /** The rollout controller's election. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { envWholeNumber } from '@mythoughts/runtime/env';
 import { ConfigError } from '@mythoughts/runtime/errors';
 
 /**
@@ -14,14 +15,23 @@ export interface EtcdSettings {
   readonly auth: { readonly username: string; readonly password: string } | null;
   /** The spec as given with any password left out, for logs and errors. */
   readonly display: string;
+  /** GATEWAY_ETCD_AUDIT_KEEP: how many audit entries the store keeps, the newest (each write removes the oldest beyond). */
+  readonly auditKeep: number;
 }
+
+/**
+ * 1000 entries of ~400 bytes: months of shifts and rollout steps in well under 1 MiB of
+ * etcd's space quota (2 GiB by default, shared with every revision etcd keeps until compaction).
+ */
+const AUDIT_KEEP = 1000;
 
 export const ETCD_ENVIRONMENT_HELP = `  GATEWAY_PLAN_STORE           etcd://HOST:PORT[,HOST:PORT...]/PREFIX: the plan, audit, fleet and rollout live in etcd v3
                                under /PREFIX/ (etcds:// for TLS); unset: the routes file (GATEWAY_ROUTES)
   GATEWAY_ETCD_CA_FILE         etcds://: CA certificate that signed the etcd servers' certificates
   GATEWAY_ETCD_CERT_FILE       etcds://: client certificate (etcd --client-cert-auth); with GATEWAY_ETCD_KEY_FILE
   GATEWAY_ETCD_KEY_FILE        etcds://: the client certificate's private key
-  GATEWAY_ETCD_USERNAME        etcd user (etcd auth enabled); its password from GATEWAY_ETCD_PASSWORD_FILE or GATEWAY_ETCD_PASSWORD`;
+  GATEWAY_ETCD_USERNAME        etcd user (etcd auth enabled); its password from GATEWAY_ETCD_PASSWORD_FILE or GATEWAY_ETCD_PASSWORD
+  GATEWAY_ETCD_AUDIT_KEEP      audit entries the store keeps, the newest; each write removes the oldest beyond (default ${AUDIT_KEEP})`;
 
 /** Null when GATEWAY_PLAN_STORE is unset (the file store); a ConfigError naming the variable when it is wrong. */
 export function etcdSettingsFromEnv(env: NodeJS.ProcessEnv): EtcdSettings | null {
@@ -38,7 +48,8 @@ export function etcdSettingsFromEnv(env: NodeJS.ProcessEnv): EtcdSettings | null
       throw new ConfigError(`GATEWAY_PLAN_STORE: member "${member}" is not HOST:PORT (e.g. 127.0.0.1:2379)`);
     return `${secure ? 'https' : 'http'}://${member}`;
   });
-  return { hosts, prefix, tls: secure ? tlsFrom(env) : noTls(env), auth: authFrom(env), display: spec };
+  const auditKeep = envWholeNumber(env, 'GATEWAY_ETCD_AUDIT_KEEP', AUDIT_KEEP, 1, 1_000_000);
+  return { hosts, prefix, tls: secure ? tlsFrom(env) : noTls(env), auth: authFrom(env), display: spec, auditKeep };
 }
 
 function tlsFrom(env: NodeJS.ProcessEnv): EtcdSettings['tls'] {

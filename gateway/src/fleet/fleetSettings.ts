@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { envWholeNumber } from '@mythoughts/runtime/env';
 import { ConfigError } from '@mythoughts/runtime/errors';
 
 /** How this replica shows itself to the fleet (the fleet/ keys of the etcd store). */
@@ -30,15 +31,7 @@ export function fleetSettingsFromEnv(env: NodeJS.ProcessEnv): FleetSettings {
   return {
     replicaId,
     advertiseAdminUrl: advertised === null ? null : advertised.replace(/\/$/, ''),
-    ttlSeconds: wholeNumber(env, 'GATEWAY_FLEET_TTL_SECONDS', 5, 1, 300),
-    publishIntervalMs: wholeNumber(env, 'GATEWAY_FLEET_PUBLISH_MS', 1000, 100, 60_000),
+    ttlSeconds: envWholeNumber(env, 'GATEWAY_FLEET_TTL_SECONDS', 5, 1, 300),
+    publishIntervalMs: envWholeNumber(env, 'GATEWAY_FLEET_PUBLISH_MS', 1000, 100, 60_000),
   };
-}
-
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const text = env[name]?.trim();
-  if (!text) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${name}=${text} must be a whole number from ${min} to ${max}`);
-  return value;
 }

@@ -1,4 +1,4 @@
-import type { IKeyValue, Watcher } from 'etcd3';
+import type { IKeyValue, IRequestOp, Watcher } from 'etcd3';
 import type { UrlOverride } from '../config/validateBackends.ts';
 import { ETCD_KEYS, type EtcdConnection } from '../etcd/etcdConnection.ts';
 import { AuditedPlanStore, versionOf, type CommitRefusal, type Loaded } from './auditedPlanStore.ts';
@@ -7,13 +7,19 @@ import type { ChangeMeta } from './planStore.ts';
 
 /** How soon a watch that etcd ended (a compaction, a cancel) is started again when etcd does not answer. */
 const RESTART_MS = 300;
+/**
+ * The most audit entries one write removes: a store far over GATEWAY_ETCD_AUDIT_KEEP (written
+ * before the cap, or the setting lowered) is brought down over several writes, each reading a
+ * bounded list of keys (gRPC answers over 4 MiB are refused).
+ */
+const TRIM_BATCH = 10_000;
 
 /**
  * The plan in etcd v3 (GATEWAY_PLAN_STORE=etcd://…): the whole text is ONE value at
  * `/<prefix>/plan`, so a change is never half-applied. A write is one transaction: "the plan's
  * mod revision is still the one read (and the rollout leader's key still has its create
- * revision)" then the new text plus its audit entries under `/<prefix>/audit/`, else nothing.
- * Every call is bounded (etcdConnection.ts), so with etcd away a write answers 503 in seconds.
+ * revision)" then the new text plus its audit entries under `/<prefix>/audit/`, and the removal
+ * of the oldest entries beyond GATEWAY_ETCD_AUDIT_KEEP; else nothing. Every call is bounded (etcdConnection.ts), so with etcd away a write answers 503 in seconds.
  */
 export class EtcdPlanStore extends AuditedPlanStore<string> {
   readonly location: string;
@@ -60,8 +66,9 @@ export class EtcdPlanStore extends AuditedPlanStore<string> {
     if (leadership) txn = txn.and(leadership.key, 'Create', '==', leadership.createRevision);
     let answer;
     try {
+      const trim = await this.oldestBeyondCap(entries.length);
       answer = await txn
-        .then(client.put(this.planKey).value(text), ...entries.map((entry, n) => client.put(auditKey(n)).value(JSON.stringify(entry))))
+        .then(client.put(this.planKey).value(text), ...entries.map((entry, n) => client.put(auditKey(n)).value(JSON.stringify(entry))), ...(trim ? [trim] : []))
         .else(client.get(this.planKey), ...(leadership ? [client.get(leadership.key)] : []))
         .commit();
     } catch (error) {
@@ -77,6 +84,30 @@ export class EtcdPlanStore extends AuditedPlanStore<string> {
       };
     }
     return { movedTo: plan ? versionOf(plan.value.toString('utf8')) : '' };
+  }
+
+  /**
+   * The removal of the oldest audit entries that `adding` new ones push beyond the cap, or null
+   * while there is room. It is read after the plan was read at the write's basis, and the audit
+   * keys change only in a transaction that moves the plan: so the transaction that still finds
+   * the plan at its basis finds these very keys, and removes exactly the oldest ones — never a
+   * concurrent writer's entry (that writer moved the plan: this transaction fails whole), never
+   * its own (new keys sort after every existing one).
+   */
+  private async oldestBeyondCap(adding: number): Promise<IRequestOp | null> {
+    const { client, settings } = this.etcd;
+    const over = (await client.getAll().prefix(this.auditPrefix).count()) + adding - settings.auditKeep;
+    if (over <= 0) return null;
+    const oldest = await client.getAll().prefix(this.auditPrefix).sort('Key', 'Ascend').limit(Math.min(over, TRIM_BATCH)).keys();
+    const last = oldest.at(-1);
+    // Up to and including the last of them (a range's end is exclusive). The operation, not the
+    // builder: a builder is a thenable, and awaiting it would run the removal on its own.
+    return last === undefined
+      ? null
+      : client
+          .delete()
+          .inRange({ start: this.auditPrefix, end: `${last}\0` })
+          .op();
   }
 
   /**
