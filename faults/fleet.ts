@@ -50,14 +50,17 @@ export async function timesToServe(replicas: readonly GatewayProcess[], version:
   );
 }
 
-/** The load of the fault cases spread over `replicas` (as a balancer deals clients): each gets its share of the clients. */
+/** The load of the fault cases spread over `replicas` (as a balancer deals clients): each gets its share of the clients, each request a user of its own. */
 export function startFleetLoad(replicas: readonly GatewayProcess[], clients: number, name: string): Load {
   const loads = replicas.map((replica, index) =>
     startLoad({
       baseUrl: replica.url,
       paths: LOAD_PATHS,
       clients: Math.max(1, Math.floor(clients / replicas.length) + (index < clients % replicas.length ? 1 : 0)),
-      headers: (n) => ({ cookie: cohortCookie(`${name}-${index}-${n}`) }),
+      // A fresh cohort cookie with every request, as a balancer deals many users: each share gets
+      // its part of the requests (a fixed cookie per client puts a handful of clients all on one
+      // side, and a rollout's 5 % step may get none to judge).
+      headers: (n, i) => ({ cookie: cohortCookie(`${name}-${index}-${n}-${i}`) }),
     }),
   );
   const sum = (all: readonly LoadCounts[]): LoadCounts => ({

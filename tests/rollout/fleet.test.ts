@@ -6,7 +6,10 @@
 // same step from the progress in etcd) or frozen past its lease (SIGSTOP: it is deposed, and
 // once it runs again it writes nothing) — and a failing new backend is rolled back whichever
 // replicas deal it traffic. What is asserted is what an operator sees: the admin API of any
-// replica, `gateway rollout status`, the store's audit.
+// replica, `gateway rollout status`, the store's audit (each rollout entry naming the replica
+// that wrote it), a follower's dashboard in Chromium (the leader, then "holding" while etcd is
+// stopped), and /metrics (only the leader reports the rollout's state; an ex-leader, handed
+// over or deposed, reports none).
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +17,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../../gateway/test/helpers/http.ts';
+import { parseMetrics } from '../../gateway/test/helpers/routes.ts';
+import type { EtcdConnection } from '../../gateway/src/etcd/etcdConnection.ts';
+import { fleetMetrics } from '../../gateway/src/fleet/fleetReader.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import { openPlanStore } from '../../gateway/src/plan/openPlanStore.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
+import { hasChromium, openBrowserPage } from '../support/chromium.ts';
 import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';
 import { endProcess, GATEWAY_BIN, spawnGateway } from '../support/gatewayProcess.ts';
 import { freePort } from '../support/ports.ts';
@@ -40,6 +47,8 @@ let etcd: ThrowawayEtcd;
 let backends: RolloutBackends;
 let dir: string;
 let store: string;
+/** The test's own client on `store`, for what etcd holds (the fleet's published metrics). */
+let storeKeys: EtcdConnection['keys'];
 let replicas: Replica[] = [];
 let traffic: Traffic | undefined;
 
@@ -66,16 +75,14 @@ afterAll(async () => {
 async function newFleet(rollout: string): Promise<void> {
   dir = mkdtempSync(path.join(tmpdir(), 'rollout-fleet-'));
   store = etcd.storeUrl();
-  const pushed = await openPlanStore({ file: 'routes.yaml' }, etcd.connect(store)).push(
-    rolloutPlan(backends, { rollout: `${rollout}, ${GATES}` }),
-    'routes.yaml',
-    {
-      who: 'test',
-      via: 'cli',
-      reason: 'the rollout plan',
-      dryRun: false,
-    },
-  );
+  const connection = etcd.connect(store);
+  storeKeys = connection.keys;
+  const pushed = await openPlanStore({ file: 'routes.yaml' }, connection).push(rolloutPlan(backends, { rollout: `${rollout}, ${GATES}` }), 'routes.yaml', {
+    who: 'test',
+    via: 'cli',
+    reason: 'the rollout plan',
+    dryRun: false,
+  });
   expect(pushed.ok, JSON.stringify(pushed)).toBe(true);
   for (const id of ['r1', 'r2', 'r3']) {
     const [port, adminPort] = [await freePort(), await freePort()];
@@ -115,15 +122,42 @@ async function status(replica: Replica): Promise<RolloutView> {
   return reply.json<RolloutView>();
 }
 
-/** The store's audit, oldest first, one `action old→new` per entry (what every replica's /api/audit reads). */
-async function audit(replica = live()[0]!): Promise<string[]> {
+/** The store's rollout entries, oldest first (what every replica's /api/audit reads). */
+async function rolloutAudit(replica = live()[0]!): Promise<AuditEntry[]> {
   const reply = await send(`${replica.adminUrl}/api/audit?limit=100`);
   expect(reply.status, reply.body).toBe(200);
   return reply
     .json<{ entries: AuditEntry[] }>()
     .entries.filter((a) => a.via === 'rollout')
-    .reverse()
-    .map((a) => `${a.action} ${a.old.thoughts}→${a.new.thoughts}`);
+    .reverse();
+}
+
+/** The store's audit, oldest first, one `action old→new` per entry. */
+const audit = async (replica?: Replica) => (await rolloutAudit(replica)).map((a) => `${a.action} ${a.old.thoughts}→${a.new.thoughts}`);
+
+/** Who wrote each rollout entry of the store's audit, oldest first. */
+const auditWriters = async (replica?: Replica) => (await rolloutAudit(replica)).map((a) => a.who);
+
+/** The rollout's entries name the replica that wrote them: `first`'s (at least the first step), then only `second`'s. */
+async function expectWrittenBy(first: Replica, second: Replica, asked?: Replica): Promise<void> {
+  const writers = await auditWriters(asked);
+  expect(writers[0]).toBe(`rollout@${first.id}`);
+  expect(writers).toEqual([...writers.filter((w) => w === `rollout@${first.id}`), ...writers.filter((w) => w === `rollout@${second.id}`)]);
+}
+
+/** The rollout's state series on `replica`'s /metrics, e.g. `gateway_rollout_state{route="thoughts",state="completed"}`. */
+async function rolloutStateOn(replica: Replica): Promise<string[]> {
+  const reply = await send(`${replica.adminUrl}/metrics`);
+  expect(reply.status).toBe(200);
+  return [...parseMetrics(reply.body).keys()].filter((series) => /^gateway_rollout_(state|percent|gate_value)\{/.test(series));
+}
+
+/** The replicas whose metrics, as published in etcd for the fleet, hold a rollout state. */
+async function publishingRolloutState(): Promise<string[]> {
+  const published = await fleetMetrics(storeKeys)();
+  return [...published]
+    .filter(([, metrics]) => metrics?.some((family) => family.name === 'gateway_rollout_state' && family.values.length > 0))
+    .map(([id]) => id);
 }
 
 const until = (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 30_000) =>
@@ -142,6 +176,46 @@ async function agreedLeader(asked = live()): Promise<Replica> {
     return named.size === 1 && !named.has(null) ? [...named][0]! : undefined;
   });
   return replicas.find((r) => r.id === id)!;
+}
+
+/**
+ * `follower`'s dashboard in Chromium: its Rollouts panel names the leader (r1), and with etcd
+ * stopped says the rollout holds, as `gateway rollout status` does; once etcd is back the hold ends.
+ */
+async function followerDashboardWhileEtcdStopped(follower: Replica): Promise<void> {
+  // With etcd away the fleet's numbers and audit answer 503 (the page says so): those console errors are expected.
+  const browser = await openBrowserPage(1360, 1100, (text) => text.includes('503'));
+  try {
+    const { page } = browser;
+    const panel = page.locator('[data-rollout="thoughts"]');
+    const holding = panel.locator('[data-testid="rollout-holding"]');
+    await page.goto(follower.adminUrl);
+    const leader = panel.locator('[data-testid="rollout-leader"]');
+    await expect.poll(() => leader.allTextContents(), { timeout: 20_000 }).toEqual(["leader r1 (the fleet's rollout controller)"]);
+    expect(await holding.count()).toBe(0);
+    // Its history names the replica that wrote each rollout entry.
+    await expect.poll(() => page.locator('#audit .why').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^rollout@r1 via rollout/)]));
+    await etcd.stop();
+    try {
+      await expect
+        .poll(() => holding.allTextContents(), { timeout: 20_000 })
+        .toEqual([expect.stringMatching(/^holding the plan store \(etcd\) does not answer: no step and no rollback/)]);
+      expect(await leader.allTextContents()).toEqual(["leader r1 (the fleet's rollout controller)"]);
+      expect(await panel.locator('[data-testid="rollout-status"]').textContent()).toBe('rolled back');
+      await browser.screenshot('rollout-fleet-holding.png');
+      const cli = await promisify(execFile)(process.execPath, [GATEWAY_BIN, 'rollout', 'status', 'thoughts'], {
+        env: { ...process.env, GATEWAY_ADMIN_URL: follower.adminUrl },
+      });
+      expect(cli.stdout).toContain("  leader      r1 (the fleet's rollout controller)");
+      expect(cli.stdout).toContain('  holding     the plan store (etcd) does not answer: no step and no rollback');
+    } finally {
+      await etcd.start();
+    }
+    await expect.poll(() => holding.count(), { timeout: 30_000 }).toBe(0);
+    expect(browser.problems).toEqual([]);
+  } finally {
+    await browser.close();
+  }
 }
 
 describe('a rollout for a fleet of three replicas on etcd', () => {
@@ -164,6 +238,7 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
 
     await until('completed at 100 %', async () => (await status(second)).status === 'completed', 60_000);
     expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+    await expectWrittenBy(first, second);
     const done = await status(live()[1]!);
     expect(done.leader).toBe(second.id);
     await traffic!.stop();
@@ -184,8 +259,10 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
     });
     expect(cli.stdout).toMatch(/^thoughts \(group thoughts\) → thoughts: rolled back at 0%/);
     expect(cli.stdout).toContain("  leader      r1 (the fleet's rollout controller)");
+    expect(await auditWriters()).toEqual(['rollout@r1', 'rollout@r1']);
     await traffic!.stop();
     expect(traffic!.fiveHundreds()).toBe(0);
+    if (hasChromium) await followerDashboardWhileEtcdStopped(replicas[2]!);
   }, 120_000);
 
   it('a leader frozen past its lease (SIGSTOP) is deposed; once it runs again (SIGCONT) it writes nothing and follows', async () => {
@@ -212,19 +289,39 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
     await until('completed at 100 %', async () => (await status(others[0]!)).status === 'completed', 60_000);
     await until('the old leader follows the new one', async () => (await status(first)).leader === second);
     expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+    expect(await auditWriters()).toEqual(['rollout@r1', 'rollout@r1', expect.stringMatching(/^ops \(loopback admin\)/), `rollout@${second}`]);
+    // Deposed, it no longer reports the rollout's state: only the leader does.
+    const leader = replicas.find((r) => r.id === second)!;
+    await until(
+      'only the new leader reports the rollout state',
+      async () => (await rolloutStateOn(first)).length === 0 && (await rolloutStateOn(leader)).length > 0,
+    );
     await traffic!.stop();
     expect(traffic!.fiveHundreds()).toBe(0);
   }, 120_000);
 
-  it('a leader stopped gracefully (SIGTERM) resigns: another leads at once and the rollout goes on', async () => {
+  it('a leader stopped gracefully (SIGTERM) resigns: another leads at once and the rollout goes on; the old one reports no rollout state', async () => {
     await newFleet('steps: [5, 25, 50, 100], failure_limit: 2');
+    // A drain long enough to outlast the test (afterEach kills it): its admin port answers meanwhile.
+    for (const replica of replicas) replica.env.GATEWAY_DRAIN_DELAY_MS = '120000';
     await startFleet();
     const first = await agreedLeader();
     await until('5 %', async () => (await status(replicas[1]!)).percent >= 5);
-    await endProcess(first.process!, 'SIGTERM');
-    const second = await agreedLeader();
+    expect(await rolloutStateOn(first)).toContain('gateway_rollout_state{route="thoughts",state="progressing"}');
+    first.process!.kill('SIGTERM');
+    const second = await agreedLeader(replicas.filter((r) => r !== first));
     expect(second.id).not.toBe(first.id);
+    // Handed over: the old leader (draining) reports no rollout state on /metrics nor in what it publishes to the fleet; the new one does.
+    await until(
+      'only the new leader reports the rollout state',
+      async () => (await rolloutStateOn(first)).length === 0 && (await rolloutStateOn(second)).length > 0,
+    );
+    await until('only the new leader publishes it', async () => (await publishingRolloutState()).join() === second.id);
+    // Draining, it no longer watches the plan, so the next step would wait for it until its drain ends: it ends here.
+    await endProcess(first.process!, 'SIGKILL');
     await until('completed at 100 %', async () => (await status(second)).status === 'completed', 60_000);
-    expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+    expect(await audit(second)).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+    await expectWrittenBy(first, second, second);
+    expect(await publishingRolloutState()).toEqual([second.id]);
   }, 120_000);
 });

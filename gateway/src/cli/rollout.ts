@@ -33,7 +33,9 @@ Options:
 The commands talk to the process that runs the controller (the gateway, or 'gateway rollout
 run'): GATEWAY_ADMIN_URL (default http://127.0.0.1:9901) and GATEWAY_ADMIN_TOKEN. On the
 etcd store (GATEWAY_PLAN_STORE) any replica answers: the one elected leader runs the fleet's
-controller, and the others pass the request on to it ("leader" in the status names it).`;
+controller, and the others pass the request on to it ("leader" in the status names it).
+With etcd unreachable nothing can step or roll back: "holding" says so, and a replica that
+cannot reach etcd shows the rollouts as it last saw them.`;
 
 export const rolloutCommand: Command = {
   name: 'rollout',

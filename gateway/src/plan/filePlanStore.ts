@@ -79,9 +79,15 @@ export class FilePlanStore extends AuditedPlanStore<string> {
     return null;
   }
 
+  /**
+   * Watches the file; and, as the etcd store does, says once at the start that it may have
+   * changed: a write made before the watch began (the rollout's first step, written while
+   * the control plane starts) raises no event after it, and the watch wakes only for the file.
+   */
   watch(onChange: () => void, onError: (error: Error) => void): { stop(): void } {
     const watcher = new FileWatcher(this.location, onChange, onError);
     watcher.start();
+    onChange();
     return { stop: () => watcher.stop() };
   }
 

@@ -4,6 +4,7 @@ import { RolloutElection, type Candidate } from './leaderElection.ts';
 import type { Leadership } from './progress.ts';
 import type { CommandResult, RolloutCommand, RolloutControl } from './rolloutControl.ts';
 import type { RolloutController } from './rolloutController.ts';
+import type { RolloutMetrics } from './rolloutMetrics.ts';
 import type { RolloutView } from './rolloutView.ts';
 import type { EtcdConnection } from '../etcd/etcdConnection.ts';
 
@@ -22,6 +23,9 @@ export interface FleetRolloutSettings {
 /** A controller for one leadership term: every write it makes carries `leadership`; `holdReason` tells it when to hold. */
 export type ControllerFactory = (leadership: Leadership, holdReason: () => Promise<string | null>) => RolloutController;
 
+/** Why the rollouts hold while etcd does not answer: no controller can write anything, so nothing moves. */
+const STORE_AWAY = 'the plan store (etcd) does not answer: no step and no rollback until it does';
+
 /** Bound on a request passed on to the leader. */
 const LEADER_TIMEOUT_MS = 5_000;
 
@@ -29,10 +33,14 @@ const LEADER_TIMEOUT_MS = 5_000;
  * The fleet's one rollout controller: this process campaigns in the election, and only while
  * it leads does it run a controller (a new one per term, which resumes from the progress in
  * etcd: the same step, whatever the last leader did). Followers answer the rollout API with
- * the leader's answer (passed on to its admin URL), or say who leads and why it cannot be asked.
+ * the leader's answer (passed on to its admin URL), or say who leads and why it cannot be asked;
+ * with etcd away, which nobody can be asked about, the rollouts as this replica last saw them,
+ * holding. A term that ends takes the rollout's gauges with it: only the leader reports them.
  */
 export class FleetRollout implements RolloutControl {
   private controller: RolloutController | null = null;
+  /** The rollouts as this replica last answered them, by route (shown, holding, while etcd is away). */
+  private readonly lastSeen = new Map<string, RolloutView>();
   private election: RolloutElection | null = null;
   /** Terms start and end one at a time: a new term never overlaps the last one's work. */
   private terms: Promise<void> = Promise.resolve();
@@ -41,6 +49,7 @@ export class FleetRollout implements RolloutControl {
   constructor(
     private readonly settings: FleetRolloutSettings,
     private readonly build: ControllerFactory,
+    private readonly metrics: RolloutMetrics,
     private readonly logger: Logger,
   ) {}
 
@@ -58,19 +67,23 @@ export class FleetRollout implements RolloutControl {
   }
 
   async status(route?: string): Promise<RolloutView[] | ({ readonly ok: false } & Refusal)> {
-    if (this.controller) return this.asLeader(await this.controller.status(route));
-    const answer = await this.fromLeader<{ rollouts: RolloutView[] } | RolloutView>('GET', route === undefined ? '' : `/${encodeURIComponent(route)}`);
-    if (!answer.ok) return answer;
-    return 'rollouts' in answer.value ? answer.value.rollouts : [answer.value];
+    const views = this.controller ? this.asLeader(await this.controller.status(route)) : await this.leaderStatus(route);
+    if (Array.isArray(views)) this.remember(views, route === undefined);
+    return views;
   }
 
   async command(route: string, command: RolloutCommand, who: string, reason: string | null): Promise<CommandResult> {
     if (this.controller) {
       const result = await this.controller.command(route, command, who, reason);
-      return result.ok ? { ...result, rollout: { ...result.rollout, leader: this.settings.replicaId } } : result;
+      return result.ok ? this.remembered({ ...result, rollout: { ...result.rollout, leader: this.settings.replicaId } }) : result;
     }
-    const answer = await this.fromLeader<{ message: string; rollout: RolloutView }>('POST', `/${encodeURIComponent(route)}/${command}`, { by: who, reason });
-    return answer.ok ? { ok: true, ...answer.value } : answer;
+    const leader = await this.whoLeads();
+    if ('away' in leader) return storeAway(leader.away);
+    const answer = await this.fromLeader<{ message: string; rollout: RolloutView }>(leader.candidate, 'POST', `/${encodeURIComponent(route)}/${command}`, {
+      by: who,
+      reason,
+    });
+    return answer.ok ? this.remembered({ ok: true, ...answer.value }) : answer;
   }
 
   planChanged(): void {
@@ -113,6 +126,8 @@ export class FleetRollout implements RolloutControl {
       if (controller) {
         this.logger.info({ problem: why }, `rollout controller of ${this.settings.replicaId} stops: ${why}`);
         await controller.close();
+        // Only the leader reports a rollout's state: an ex-leader's last values would be a second, stale one.
+        this.metrics.stopReporting();
       }
     });
     return this.terms;
@@ -123,28 +138,64 @@ export class FleetRollout implements RolloutControl {
     const standing = await this.election!.standing(leadership);
     if (standing === 'leading') return null;
     if (standing === 'deposed') return 'not the rollout leader any more: another replica leads';
-    return 'the plan store (etcd) does not answer: no step and no rollback until it does';
+    return STORE_AWAY;
   }
 
   private asLeader(views: RolloutView[] | ({ readonly ok: false } & Refusal)): RolloutView[] | ({ readonly ok: false } & Refusal) {
     return Array.isArray(views) ? views.map((view) => ({ ...view, leader: this.settings.replicaId })) : views;
   }
 
+  /** The leader's answer; while etcd does not answer, the rollouts as this replica last saw them, holding. */
+  private async leaderStatus(route?: string): Promise<RolloutView[] | ({ readonly ok: false } & Refusal)> {
+    const leader = await this.whoLeads();
+    if ('away' in leader) return this.lastSeenHolding(route) ?? storeAway(leader.away);
+    const answer = await this.fromLeader<{ rollouts: RolloutView[] } | RolloutView>(
+      leader.candidate,
+      'GET',
+      route === undefined ? '' : `/${encodeURIComponent(route)}`,
+    );
+    if (!answer.ok) return answer;
+    return 'rollouts' in answer.value ? answer.value.rollouts : [answer.value];
+  }
+
+  /** Who leads now, asked of etcd; `away` (etcd's error) when it does not answer. */
+  private async whoLeads(): Promise<{ readonly candidate: Candidate | null } | { readonly away: string }> {
+    try {
+      return { candidate: (await this.election?.leader()) ?? null };
+    } catch (error) {
+      return { away: (error as Error).message };
+    }
+  }
+
+  /** What this replica answers from now on while etcd is away: the last views it gave (the leader's, or its own as leader). */
+  private remember(views: readonly RolloutView[], all: boolean): void {
+    if (all) this.lastSeen.clear();
+    for (const view of views) this.lastSeen.set(view.route, view);
+  }
+
+  private remembered(result: CommandResult): CommandResult {
+    if (result.ok) this.remember([result.rollout], false);
+    return result;
+  }
+
+  /**
+   * With etcd away no controller can write a step or a rollback (every write is an etcd
+   * transaction), so the rollouts stand where this replica last saw them: those views, saying
+   * so. Null when it has seen none (of `route`).
+   */
+  private lastSeenHolding(route?: string): RolloutView[] | null {
+    const views = route === undefined ? [...this.lastSeen.values()] : this.lastSeen.has(route) ? [this.lastSeen.get(route)!] : [];
+    if (views.length === 0) return null;
+    return views.map((view) => ({ ...view, nextCheckInSeconds: null, holding: `${STORE_AWAY}; shown as this replica last saw it` }));
+  }
+
   /** The same request to the leader's admin API; its answer as it is, or why there is none. */
   private async fromLeader<T>(
+    leader: Candidate | null,
     method: 'GET' | 'POST',
     path: string,
     body?: Readonly<Record<string, unknown>>,
   ): Promise<{ readonly ok: true; readonly value: T } | ({ readonly ok: false } & Refusal)> {
-    let leader: Candidate | null;
-    try {
-      leader = (await this.election?.leader()) ?? null;
-    } catch (error) {
-      return refusal(
-        503,
-        `the plan store (etcd) does not answer (${(error as Error).message}), so nobody can tell who leads the rollouts: they hold (no step, no rollback) until it does`,
-      );
-    }
     if (leader === null) return refusal(503, 'no replica leads the rollouts right now (an election is under way): ask again in a few seconds');
     if (leader.replica === this.settings.replicaId)
       return refusal(503, `${leader.replica} (this replica) was just elected to lead the rollouts: ask again in a second`);
@@ -169,6 +220,14 @@ export class FleetRollout implements RolloutControl {
     if (!response.ok) return refusal(response.status as Refusal['status'], answer.message ?? `${where}: it answered ${response.status}`);
     return { ok: true, value: answer };
   }
+}
+
+/** Why nobody can tell who leads (etcd does not answer) and this replica has no view of the rollouts to show. */
+function storeAway(error: string): { readonly ok: false } & Refusal {
+  return refusal(
+    503,
+    `the plan store (etcd) does not answer (${error}), so nobody can tell who leads the rollouts: they hold (no step, no rollback) until it does`,
+  );
 }
 
 function refusal(status: Refusal['status'], message: string): { readonly ok: false } & Refusal {

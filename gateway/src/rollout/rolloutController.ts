@@ -42,6 +42,8 @@ export interface RolloutControllerOptions {
   readonly holdReason?: () => Promise<string | null>;
   /** The fleet's replicas, when there are several: a step is judged only once every live one serves the plan it wrote. */
   readonly fleet?: FleetPlans;
+  /** Who the controller's own steps and rollbacks are by in the audit: `rollout` by default; in a fleet `rollout@<replica id>`, the leader that wrote them. */
+  readonly actor?: string;
 }
 
 /** The replicas of a fleet, as far as the rollout needs them. */
@@ -79,6 +81,10 @@ export class RolloutController implements RolloutControl {
 
   constructor(private readonly options: RolloutControllerOptions) {}
 
+  private get actor(): string {
+    return this.options.actor ?? 'rollout';
+  }
+
   /** Reads the progress file and routes.yaml, and resumes every rollout where it stood. */
   async start(): Promise<void> {
     this.progress = await this.options.progress.read();
@@ -90,8 +96,9 @@ export class RolloutController implements RolloutControl {
     void this.serial(() => this.sync());
   }
 
-  /** Every rollout, or the one of `route` (404 when it has none). */
+  /** Every rollout, or the one of `route` (404 when it has none); with a holdReason, `holding` is asked afresh (the store may have gone since the last check). */
   async status(route?: string): Promise<RolloutView[] | ({ ok: false } & Refusal)> {
+    if (this.options.holdReason) await this.holds();
     if (route !== undefined) return this.watched.has(route) && this.progress[route] ? [this.viewOf(route)] : this.unknown(route);
     return Object.keys(this.progress)
       .filter((name) => this.watched.has(name))
@@ -182,14 +189,14 @@ export class RolloutController implements RolloutControl {
       const percent = percentOf(route, route.rollout.backend);
       const known = this.progress[route.name];
       if (!known || known.block !== blockId(route.rollout)) {
-        await this.apply(route.name, startRollout(route.rollout, percent), null, 'rollout');
+        await this.apply(route.name, startRollout(route.rollout, percent), null, this.actor);
         continue;
       }
       if (known.pending !== null) await this.finishPending(route.name, known, percent);
       const progress = this.progress[route.name];
       if (!progress) continue;
       const now = percentOf(this.watched.get(route.name)!.route, route.rollout.backend);
-      if (now !== progress.state.percent) await this.apply(route.name, splitEditedByHand(progress.state, now), null, 'rollout');
+      if (now !== progress.state.percent) await this.apply(route.name, splitEditedByHand(progress.state, now), null, this.actor);
       else if (!this.nextCheckAt.has(route.name)) await this.restartWindow(route.name);
       const shown = this.progress[route.name];
       if (shown) this.options.metrics.show(route.name, shown.state.status, shown.state.percent);
@@ -382,7 +389,7 @@ export class RolloutController implements RolloutControl {
       },
       `rollout check of ${name} at ${progress.state.percent}%: ${verdict} (${describeGates(gates)}) → ${decision.action}`,
     );
-    await this.apply(name, decision, record, 'rollout');
+    await this.apply(name, decision, record, this.actor);
   }
 
   /** The replicas that do not serve `version`; an unreadable fleet is one too (nothing is judged on numbers it cannot vouch for). */

@@ -64,6 +64,18 @@ export class RolloutMetrics {
     }
   }
 
+  /**
+   * This process stops leading the fleet's rollouts (handed over, deposed, lease lost): its
+   * gauges go, so only the leader reports a rollout's state and `max by (route)` over the fleet
+   * is the leader's. The counters stay: each check and delivery was counted once, by the
+   * replica that made it, and summing them over the fleet is right.
+   */
+  stopReporting(): void {
+    this.percent.reset();
+    this.state.reset();
+    this.gateValue.reset();
+  }
+
   /** A route whose rollout block is gone: its series go too. */
   forget(route: string): void {
     this.percent.remove({ route });

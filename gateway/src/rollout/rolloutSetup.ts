@@ -58,7 +58,7 @@ export async function startRolloutController(setup: RolloutSetup, deps: RolloutD
     throw new ConfigError('this process has no traffic of its own to judge: set GATEWAY_PROMETHEUS_URL, e.g. http://127.0.0.1:9090');
   const metrics = new RolloutMetrics(deps.registry);
   const gates = setup.prometheusUrl ? `Prometheus at ${setup.prometheusUrl}` : local!.name;
-  const controllerOn = (progress: ProgressStore, term: Pick<RolloutControllerOptions, 'leadership' | 'holdReason' | 'fleet'>) =>
+  const controllerOn = (progress: ProgressStore, term: Pick<RolloutControllerOptions, 'leadership' | 'holdReason' | 'fleet' | 'actor'>) =>
     new RolloutController({
       store: deps.store,
       progress,
@@ -74,7 +74,13 @@ export async function startRolloutController(setup: RolloutSetup, deps: RolloutD
       { gates, progress: progress.where },
       `rollout controller: campaigning to lead the fleet's rollouts as ${fleet.replicaId} (gates from ${gates})`,
     );
-    return new FleetRollout(fleet, (leadership, holdReason) => controllerOn(progress, { leadership, holdReason, fleet: fleet.plans }), deps.logger);
+    const actor = `rollout@${fleet.replicaId}`;
+    return new FleetRollout(
+      fleet,
+      (leadership, holdReason) => controllerOn(progress, { leadership, holdReason, fleet: fleet.plans, actor }),
+      metrics,
+      deps.logger,
+    );
   }
   const progress = new ProgressFile(setup.progressFile ?? progressFileFor(deps.routesFile));
   const controller = controllerOn(progress, {});

@@ -23,7 +23,10 @@ export interface RolloutView {
   readonly events: readonly RolloutEvent[];
   /** Why no check runs now (the plan store unreachable, replicas not serving the step's plan yet), or null. */
   readonly holding: string | null;
-  /** In a fleet: the replica whose controller leads the rollouts (it answered this); null for a single controller. */
+  /**
+   * In a fleet: the replica whose controller leads the rollouts (it answered this; while etcd
+   * does not answer, the last one this replica heard from); null for a single controller.
+   */
   readonly leader: string | null;
 }
 

@@ -90,6 +90,9 @@ function rolloutPanel(rollout) {
           { class: 'muted' },
           `group ${rollout.group} · ${rollout.percent}% · failures ${rollout.failures} of ${rollout.failureLimit} (then ${rollout.onFailure})${next}`,
         ),
+        rollout.leader === null
+          ? null
+          : el('div', { class: 'muted', 'data-testid': 'rollout-leader' }, 'leader ', el('b', {}, rollout.leader), " (the fleet's rollout controller)"),
       ),
       el('span', { class: `badge state ${rollout.status}`, 'data-testid': 'rollout-status' }, rollout.status.replace('_', ' ')),
       el(
@@ -104,6 +107,7 @@ function rolloutPanel(rollout) {
         ),
       ),
     ),
+    rollout.holding === null ? null : el('p', { class: 'holding', 'data-testid': 'rollout-holding' }, el('b', {}, 'holding'), ` ${rollout.holding}`),
     stepLine(rollout),
     el(
       'div',
@@ -127,9 +131,11 @@ async function refreshRollouts() {
     $('rollouts-card').hidden = rollouts.length === 0;
     $('rollouts').replaceChildren(...rollouts.map(rolloutPanel));
   } catch (error) {
-    // 404: this admin port runs no rollout controller (GATEWAY_ROLLOUT=off); the panel stays hidden.
-    $('rollouts-card').hidden = true;
-    if (error.status !== 404) $('rollouts').dataset.problem = error.message;
+    // 404: this admin port runs no rollout controller (GATEWAY_ROLLOUT=off); 401: the token dialog
+    // asks. Anything else (a fleet whose leader cannot be asked) is said in the panel, as the CLI says it.
+    const hidden = error.status === 404 || error.status === 401;
+    $('rollouts-card').hidden = hidden;
+    if (!hidden) $('rollouts').replaceChildren(el('p', { class: 'holding', 'data-testid': 'rollouts-problem' }, error.message));
   }
 }
 
