@@ -49,7 +49,13 @@ class Replica {
     this.outliers = new OutlierDetector(() => undefined, clock);
     this.metrics.showEjections(() => this.outliers.ejectedSince());
     this.lease = new ReplicaLease(connection.keys, 5, logger);
-    const numbers = { registry: this.metrics.registry, window: new TrafficWindow(), shadowFindings: { store: new MismatchStore(), noise: new NoiseModel() } };
+    const numbers = {
+      registry: this.metrics.registry,
+      window: new TrafficWindow(),
+      // No client has come through these replicas: only their counters matter here.
+      recentClients: () => ({ file: 'etcd', salt: 'test', windowSeconds: 300, groups: {} }),
+      shadowFindings: { store: new MismatchStore(), noise: new NoiseModel() },
+    };
     // Published on demand below (the period's timer never fires within a test).
     this.publisher = new MetricsPublisher(this.lease, id, numbers, 60_000, logger);
   }
