@@ -19,6 +19,7 @@ import { CachedTokenVerifier } from './decide/tokenCache.ts';
 import { fleetSettingsFromEnv, type FleetSettings } from './fleet/fleetSettings.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { Observability } from './observe/observability.ts';
+import { reportRecentClients } from './plan/estimate.ts';
 import { PlanChangeCounter } from './plan/planChanges.ts';
 import { LivePlan, type ReloadResult } from './plan/livePlan.ts';
 import { openPlanStore } from './plan/openPlanStore.ts';
@@ -171,7 +172,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ? {
             etcd,
             settings: options.fleet ?? fleetSettingsFromEnv({}),
-            numbers: { registry: metrics.registry, window: dataPlane.traffic.window, shadowFindings },
+            numbers: {
+              registry: metrics.registry,
+              window: dataPlane.traffic.window,
+              recentClients: () => reportRecentClients(plan.snapshot.table, dataPlane.traffic.clients),
+              shadowFindings,
+            },
           }
         : null,
     });

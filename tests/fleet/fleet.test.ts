@@ -3,7 +3,6 @@
 // validation message, a SIGKILLed replica drops out within its lease TTL (from the table and
 // from the fleet metrics the rollout gates read), and the dashboard of replica A shows the
 // traffic that only replica B served.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,20 +18,12 @@ import { send } from '../../gateway/test/helpers/http.ts';
 import { routesYaml } from '../../gateway/test/helpers/routes.ts';
 import { hasChromium, openBrowserPage } from '../support/chromium.ts';
 import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';
-import { endProcess, runGateway, spawnGateway } from '../support/gatewayProcess.ts';
-import { freePort } from '../support/ports.ts';
-import { waitHealthy } from '../support/processes.ts';
+import { startFleetReplica, type FleetReplica } from '../support/fleetReplica.ts';
+import { endProcess, runGateway } from '../support/gatewayProcess.ts';
 import { eventually } from '../support/rolloutTraffic.ts';
 
 const TTL_SECONDS = 2;
 const META = { who: 'fleet test', via: 'cli', reason: null, dryRun: false } as const;
-
-interface Replica {
-  readonly id: string;
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly adminUrl: string;
-}
 
 describe('a fleet of three gateway replicas on etcd', () => {
   let etcd: ThrowawayEtcd;
@@ -42,7 +33,7 @@ describe('a fleet of three gateway replicas on etcd', () => {
   let legacy: TestBackend;
   let thoughts: TestBackend;
   let dir: string;
-  const replicas: Replica[] = [];
+  const replicas: FleetReplica[] = [];
 
   const plan = (extra = '') =>
     routesYaml(
@@ -50,22 +41,9 @@ describe('a fleet of three gateway replicas on etcd', () => {
       `  - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: 50 } }\n${extra}  - { name: site, match: { path: /** }, split: {} }`,
     );
 
-  async function startReplica(id: string, env: NodeJS.ProcessEnv = {}): Promise<Replica> {
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawnGateway(['serve'], path.join(dir, 'unused-routes.yaml'), {
-      GATEWAY_PLAN_STORE: storeUrl,
-      GATEWAY_REPLICA_ID: id,
-      GATEWAY_FLEET_TTL_SECONDS: String(TTL_SECONDS),
-      GATEWAY_PLAN_CACHE: path.join(dir, `${id}-plan-cache.yaml`),
-      GATEWAY_PORT: String(port),
-      GATEWAY_ADMIN_PORT: String(adminPort),
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_ACCESS_LOG: 'off',
-      ...env,
-    });
-    const replica = { id, child, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}` };
+  async function startReplica(id: string, env: NodeJS.ProcessEnv = {}): Promise<FleetReplica> {
+    const replica = await startFleetReplica(storeUrl, id, dir, { GATEWAY_FLEET_TTL_SECONDS: String(TTL_SECONDS), ...env });
     replicas.push(replica);
-    await waitHealthy(`${replica.adminUrl}/readyz`, child);
     return replica;
   }
 

@@ -37,7 +37,12 @@ async function member(storeUrl: string, id: string, attempts: number, ttlSeconds
     adminUrl: `http://127.0.0.1:99${attempts}`,
     publicUrl: 'http://127.0.0.1:8080',
     servedVersion: 'a'.repeat(64),
-    numbers: { registry, window, shadowFindings: { store: new MismatchStore(), noise: new NoiseModel() } },
+    numbers: {
+      registry,
+      window,
+      recentClients: () => ({ file: storeUrl, salt: 'fleet', windowSeconds: 300, groups: { thoughts: [attempts] } }),
+      shadowFindings: { store: new MismatchStore(), noise: new NoiseModel() },
+    },
     logger: pino({ level: 'silent' }),
   });
   return { member: joined, window };
@@ -68,6 +73,7 @@ describe('fleet registry and metrics', () => {
 
     const fleet = await readFleet(reader);
     expect(fleet.traffic.get('replica-b')!.routes.thoughts!.thoughts!.requests).toBe(4);
+    expect(fleet.clients.get('replica-a')).toEqual({ file: store, salt: 'fleet', windowSeconds: 300, groups: { thoughts: [3] } });
 
     await b.member.close();
     expect((await listReplicas(reader)).map((r) => r.id)).toEqual(['replica-a']);

@@ -109,7 +109,9 @@ export function createOpsApi(deps: OpsDeps): Router {
       expectVersion: optionalText(body.expectVersion, 'expectVersion', 64) ?? undefined,
     });
     if (!result.ok) throw new HttpProblem(result.status, result.message);
-    const estimate = estimateChange(result, reportRecentClients(deps.plan().table, deps.traffic.clients));
+    // On the etcd store, the recent clients of every replica (what each publishes), else this process's.
+    const recent = deps.fleet ? (await deps.fleet.recentClients(result.before)).recent : reportRecentClients(deps.plan().table, deps.traffic.clients);
+    const estimate = estimateChange(result, recent);
     let reload: { ok: boolean; problems?: string[] } | null = null;
     if (result.applied) {
       const reloaded = await deps.reload();

@@ -1,5 +1,5 @@
-import path from 'node:path';
 import type { Route } from '../config/routeTable.ts';
+import { planLocation } from '../plan/planLocation.ts';
 import type { PlanSnapshot } from '../plan/planStore.ts';
 import { splitOf, type SplitPercents } from '../plan/splitPercents.ts';
 
@@ -29,8 +29,7 @@ export interface PlanView {
 /** The running plan as JSON (GET /api/plan): what routes.yaml says, as the gateway understood it. */
 export function planView({ table, version }: PlanSnapshot): PlanView {
   return {
-    // A routes file made absolute; a store's URL (etcd://…) as it is.
-    file: /^[a-z]+:\/\//.test(table.file) ? table.file : path.resolve(table.file),
+    file: planLocation(table.file),
     version,
     salt: table.cohort.salt,
     backends: table.backends.map((b) => ({ name: b.name, url: b.origin, legacy: b.legacy })),

@@ -2,9 +2,9 @@ import { ConfigError } from '@mythoughts/runtime/errors';
 import { connectEtcd } from '../etcd/etcdConnection.ts';
 import { ETCD_ENVIRONMENT_HELP, etcdSettingsFromEnv } from '../etcd/etcdSettings.ts';
 import { FleetView } from '../fleet/fleetView.ts';
-import type { FleetStatus, ReplicaStatus } from '../fleet/fleetStatus.ts';
+import type { FleetStatus } from '../fleet/fleetStatus.ts';
 import { parseCommandArgs, type Command } from './command.ts';
-import { clock, table } from './textFormat.ts';
+import { NO_REPLICA, replicaTable } from './fleetTable.ts';
 
 const HELP = `Usage: gateway fleet [--json]
 
@@ -61,39 +61,6 @@ function describe(store: string, status: FleetStatus): string[] {
   const holds = status.storeVersion === null ? 'holds no plan yet (gateway plan push FILE)' : `holds version ${status.storeVersion.slice(0, 12)}`;
   const count = status.replicas.length === 1 ? '1 replica' : `${status.replicas.length} replicas`;
   const lines = [`store ${store} ${holds}; ${count}`];
-  if (status.replicas.length === 0) return [...lines, 'no live replica is registered under this prefix (none running, or they use another GATEWAY_PLAN_STORE)'];
-  const rows = [['REPLICA', 'ADMIN', 'VERSION', 'STATE', 'SINCE', 'UPTIME'], ...status.replicas.map(row)];
-  lines.push('');
-  for (const [i, line] of table(rows).entries()) {
-    lines.push(line);
-    const replica = status.replicas[i - 1];
-    if (replica?.message) lines.push(...replica.message.split('\n').map((text) => `    ${text}`));
-  }
-  return lines;
-}
-
-function row(replica: ReplicaStatus): string[] {
-  const store = replica.storeUp ? '' : ' (store down)';
-  return [replica.id, replica.adminUrl ?? '—', replica.version.slice(0, 12), `${replica.state}${store}`, since(replica.since), uptime(replica.uptimeSeconds)];
-}
-
-/** The time of day when it is today (UTC), else the date too. */
-function since(iso: string): string {
-  return iso.slice(0, 10) === new Date().toISOString().slice(0, 10) ? clock(iso) : `${iso.slice(0, 10)} ${clock(iso)}`;
-}
-
-/** The two largest units: `3d04h`, `2h03m`, `5m02s`, `41s`. */
-function uptime(seconds: number): string {
-  const parts = [
-    { value: Math.floor(seconds / 86_400), unit: 'd' },
-    { value: Math.floor(seconds / 3_600) % 24, unit: 'h' },
-    { value: Math.floor(seconds / 60) % 60, unit: 'm' },
-    { value: seconds % 60, unit: 's' },
-  ];
-  const first = parts.findIndex((part) => part.value > 0);
-  const start = first === -1 ? parts.length - 1 : first;
-  return parts
-    .slice(start, start + 2)
-    .map((part, i) => `${i === 0 ? part.value : String(part.value).padStart(2, '0')}${part.unit}`)
-    .join('');
+  if (status.replicas.length === 0) return [...lines, NO_REPLICA];
+  return [...lines, '', ...replicaTable(status.replicas)];
 }

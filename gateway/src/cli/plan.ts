@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@mythoughts/runtime/errors';
+import type { EtcdConnection } from '../etcd/etcdConnection.ts';
 import type { PlanStore } from '../plan/planStore.ts';
 import { parseCommandArgs, type Command } from './command.ts';
+import { confirmOnFleet, DEFAULT_WAIT_MS, printConfirmation, WAIT_OPTION, waitFrom } from './fleetConfirm.ts';
 import { withPlanStore } from './planStoreFromEnv.ts';
 import { cliUser, describeChange } from './routesChange.ts';
 
-const HELP = `Usage: gateway plan push FILE [--expect-version V] [--reason TEXT] [--by NAME] [--dry-run]
+const HELP = `Usage: gateway plan push FILE [--expect-version V] [--reason TEXT] [--by NAME] [--dry-run] [--wait MS]
        gateway plan show [--json]
 
 The plan in the plan store: GATEWAY_PLAN_STORE (etcd://HOST:PORT/PREFIX), else the routes
@@ -15,7 +17,8 @@ in git: 'gateway plan push routes.yaml --expect-version <what it last saw>'.
   push FILE   validate FILE with the gateway's own validator, then replace the whole plan with
               it: one write with one audit entry per route whose split changes (action push;
               one for the plan when none does). An invalid FILE is refused naming FILE:line,
-              the store unchanged. Every replica watching the store applies it.
+              the store unchanged. Every replica watching the store applies it; on the
+              etcd store the command waits until every live replica serves it.
   show        print the plan text the store holds (its version on stderr)
 
 Options:
@@ -25,9 +28,12 @@ Options:
   --by NAME           (push) who, for the audit (default: $USER)
   --dry-run           (push) validate and print the diff; write nothing
   --json              (show) {"store", "version", "text"} as JSON
+  --wait MS           (push, etcd store) how long to wait for every live replica to serve
+                      it (default ${DEFAULT_WAIT_MS}; 0: do not wait)
 
 Exit status: 0 done (or nothing to change), 1 refused (invalid, moved on: 409, store
-unreachable: 503), 2 usage.`;
+unreachable: 503), 2 usage, 3 pushed but not run by every live replica of the fleet (one
+rejected it or stayed behind: each replica's line says which).`;
 
 const OPTIONS = {
   'expect-version': { type: 'string' },
@@ -35,6 +41,7 @@ const OPTIONS = {
   by: { type: 'string' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
+  ...WAIT_OPTION,
 } as const;
 
 export const planCommand: Command = {
@@ -54,7 +61,8 @@ export const planCommand: Command = {
       } catch (error) {
         throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
       }
-      return withPlanStore(undefined, (store) => push(store, file, text, values));
+      const waitMs = waitFrom(values.wait);
+      return withPlanStore(undefined, (store, etcd) => push(store, etcd, file, text, values, waitMs));
     }
     throw new ConfigError(`plan takes 'push FILE' or 'show', got: ${positionals.join(' ') || 'nothing'}\n\n${HELP}`);
   },
@@ -77,9 +85,11 @@ async function show(store: PlanStore, json: boolean): Promise<number> {
 
 async function push(
   store: PlanStore,
+  etcd: EtcdConnection | null,
   file: string,
   text: string,
   flags: { readonly 'expect-version'?: string; readonly reason?: string; readonly by?: string; readonly 'dry-run'?: boolean },
+  waitMs: number,
 ): Promise<number> {
   const dryRun = flags['dry-run'] === true;
   const expectVersion = flags['expect-version'];
@@ -97,7 +107,11 @@ async function push(
   }
   const out = [...result.notes.map((note) => `note: ${note}`), ...result.changes.map(describeChange)];
   if (dryRun) out.push(result.diff.trimEnd(), `Dry run: ${store.location} was not written.`);
-  else if (result.applied) out.push(`Pushed ${file} to ${store.location}: version ${result.version}; recorded in ${store.auditLocation}.`);
+  else if (result.applied) {
+    out.push(`Pushed ${file} to ${store.location}: version ${result.version}; recorded in ${store.auditLocation}.`);
+    // A routes file has no fleet to ask: the gateways watching it pick it up.
+    if (etcd) return printConfirmation(out, await confirmOnFleet(etcd, result.version, waitMs));
+  }
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }

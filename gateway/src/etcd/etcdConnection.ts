@@ -22,6 +22,8 @@ export const ETCD_KEYS = {
   metrics: 'fleet/metrics/',
   /** `fleet/traffic/<id>`: each replica's recent-traffic window as raw counts (JSON), bound to its lease, for the dashboard's fleet numbers. */
   traffic: 'fleet/traffic/',
+  /** `fleet/clients/<id>`: each replica's recent clients as cohort buckets per group (JSON), bound to its lease, for the fleet's moved-clients estimate. */
+  clients: 'fleet/clients/',
   /** `fleet/shadow/<id>`: each replica's last shadow mismatches and learnt noise (JSON), bound to its lease. */
   shadow: 'fleet/shadow/',
   /** The rollout controller's election. */

@@ -2,6 +2,7 @@ import type { Namespace } from 'etcd3';
 import type { MetricObjectWithValues, MetricValueWithName } from 'prom-client';
 import { ETCD_KEYS } from '../etcd/etcdConnection.ts';
 import type { WindowCounts } from '../observe/trafficWindow.ts';
+import type { RecentClientsReport } from '../plan/estimate.ts';
 import type { FindingsReport } from '../shadow/findingsReport.ts';
 import { versionOf } from '../plan/auditedPlanStore.ts';
 import { parseReplicaRecord, type ReplicaRecord } from './replicaRecord.ts';
@@ -16,19 +17,20 @@ export interface FleetSnapshot {
   /** Every replica that registered or published; null: nothing (readable) published yet, or not read. */
   readonly metrics: ReadonlyMap<string, ReplicaMetrics | null>;
   readonly traffic: ReadonlyMap<string, WindowCounts | null>;
+  readonly clients: ReadonlyMap<string, RecentClientsReport | null>;
   readonly shadow: ReadonlyMap<string, FindingsReport | null>;
 }
 
 /** Bound on one read of the fleet: with etcd away the caller hears so rather than waiting for ever. */
 const READ_DEADLINE_MS = 3_000;
 
-type Published = 'metrics' | 'traffic' | 'shadow';
+type Published = 'metrics' | 'traffic' | 'clients' | 'shadow';
 
 /**
  * The replicas whose lease is alive and what each published (only the `kinds` asked for: a
  * rollout gate needs the metrics, not the mismatches' bodies).
  */
-export async function readFleet(keys: Namespace, kinds: readonly Published[] = ['metrics', 'traffic', 'shadow']): Promise<FleetSnapshot> {
+export async function readFleet(keys: Namespace, kinds: readonly Published[] = ['metrics', 'traffic', 'clients', 'shadow']): Promise<FleetSnapshot> {
   const read = (prefix: string) =>
     keys
       .getAll()
@@ -47,6 +49,7 @@ export async function readFleet(keys: Namespace, kinds: readonly Published[] = [
       .sort((a, b) => a.id.localeCompare(b.id)),
     metrics: byId<ReplicaMetrics>('metrics'),
     traffic: byId<WindowCounts>('traffic'),
+    clients: byId<RecentClientsReport>('clients'),
     shadow: byId<FindingsReport>('shadow'),
   };
 }

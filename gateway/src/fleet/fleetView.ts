@@ -1,6 +1,8 @@
 import type { Namespace } from 'etcd3';
 import type { MetricValue } from 'prom-client';
+import type { RouteTable } from '../config/routeTable.ts';
 import { summariseTraffic, type TrafficSnapshot } from '../observe/trafficWindow.ts';
+import { mergeRecentClients, type FleetClients } from '../plan/estimate.ts';
 import { mergeFindings, type FindingsQuery, type FindingsReport } from '../shadow/findingsReport.ts';
 import { readFleet, storedPlanVersion, type ReplicaMetrics } from './fleetReader.ts';
 import { fleetStatus, type FleetStatus } from './fleetStatus.ts';
@@ -34,6 +36,23 @@ export class FleetView {
       traffic: summariseTraffic(windows),
       shadowComparisons: [...fleet.metrics.values()].flatMap((metrics) => samplesOf(metrics, 'gateway_shadow_comparisons_total')),
     };
+  }
+
+  /**
+   * The recent clients of every live replica, put together to estimate a change of `before`
+   * (shift --dry-run, the dashboard's preview). etcd not answering is said in the answer, not
+   * thrown: the change it estimates may be written already.
+   */
+  async recentClients(before: RouteTable): Promise<FleetClients> {
+    try {
+      const fleet = await readFleet(this.keys, ['clients']);
+      return mergeRecentClients(
+        [...fleet.clients.values()].filter((report) => report !== null),
+        before,
+      );
+    } catch (error) {
+      return { recent: { unavailable: `the fleet's recent clients could not be read from etcd (${(error as Error).message})` }, replicas: 0 };
+    }
   }
 
   async findings(query: FindingsQuery): Promise<FindingsReport> {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ETCD_KEYS } from '../etcd/etcdConnection.ts';
 import type { TrafficWindow } from '../observe/trafficWindow.ts';
+import type { RecentClientsReport } from '../plan/estimate.ts';
 import { findingsReport } from '../shadow/findingsReport.ts';
 import type { ShadowFindings } from '../shadow/shadowMirror.ts';
 import type { ReplicaLease } from './replicaLease.ts';
@@ -16,6 +17,8 @@ const SHARED_MISMATCHES = 10;
 export interface PublishedNumbers {
   readonly registry: Registry;
   readonly window: TrafficWindow;
+  /** The replica's recent clients (buckets only: never the keys), dealt by the plan it serves. */
+  readonly recentClients: () => RecentClientsReport;
   readonly shadowFindings: ShadowFindings;
 }
 
@@ -23,8 +26,9 @@ export interface PublishedNumbers {
  * Publishes this replica's numbers on its lease, every interval: its counters and histograms
  * (`fleet/metrics/<id>`, prom-client's getMetricsAsJSON, the gateway_* families: what rollout
  * gates and fleet totals are summed from, no Prometheus needed), its recent-traffic window
- * (`fleet/traffic/<id>`: the raw counts, so the fleet's shares and p95 are computed from sums)
- * and its last shadow mismatches (`fleet/shadow/<id>`). A value equal to the one etcd already
+ * (`fleet/traffic/<id>`: the raw counts, so the fleet's shares and p95 are computed from sums),
+ * its recent clients' cohort buckets (`fleet/clients/<id>`: what `gateway shift --dry-run`
+ * estimates moved clients from) and its last shadow mismatches (`fleet/shadow/<id>`). A value equal to the one etcd already
  * holds is not written again, so an idle fleet writes nothing.
  */
 export class MetricsPublisher {
@@ -61,6 +65,7 @@ export class MetricsPublisher {
     await Promise.all([
       this.lease.set(ETCD_KEYS.metrics + this.replicaId, JSON.stringify(metrics)),
       this.lease.set(ETCD_KEYS.traffic + this.replicaId, JSON.stringify(this.numbers.window.counts())),
+      this.lease.set(ETCD_KEYS.clients + this.replicaId, JSON.stringify(this.numbers.recentClients())),
       this.lease.set(ETCD_KEYS.shadow + this.replicaId, JSON.stringify(findingsReport(this.numbers.shadowFindings, { limit: SHARED_MISMATCHES }))),
     ]);
   }

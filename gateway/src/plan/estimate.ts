@@ -1,13 +1,13 @@
-import path from 'node:path';
 import type { RouteTable } from '../config/routeTable.ts';
 import type { RecentClients } from '../observe/recentClients.ts';
 import { estimateMovedClients, expectedMovedShare, type MovedClients } from './movedClients.ts';
+import { planLocation } from './planLocation.ts';
 import type { RouteChange } from './planChange.ts';
 import { formatShare } from './splitPercents.ts';
 
-/** What the running gateway tells about its recent clients (GET /api/recent-clients). */
+/** What a running gateway tells about its recent clients (GET /api/recent-clients, and `fleet/clients/<id>` on the etcd store). */
 export interface RecentClientsReport {
-  /** The routes file the gateway runs (absolute). */
+  /** The plan the gateway runs: its routes file (absolute), or the store's URL. */
   readonly file: string;
   readonly salt: string;
   readonly windowSeconds: number;
@@ -15,10 +15,41 @@ export interface RecentClientsReport {
   readonly groups: Readonly<Record<string, readonly number[]>>;
 }
 
+/** The buckets sorted: the same clients give the same report (a replica republishes it only when it changes). */
 export function reportRecentClients(table: RouteTable, clients: RecentClients): RecentClientsReport {
   const groups: Record<string, number[]> = {};
-  for (const route of table.routes) if (route.deny === null && !(route.group in groups)) groups[route.group] = clients.buckets(route.seed);
-  return { file: path.resolve(table.file), salt: table.cohort.salt, windowSeconds: clients.windowMs / 1000, groups };
+  for (const route of table.routes) {
+    if (route.deny === null && !(route.group in groups)) groups[route.group] = clients.buckets(route.seed).sort((a, b) => a - b);
+  }
+  return { file: planLocation(table.file), salt: table.cohort.salt, windowSeconds: clients.windowMs / 1000, groups };
+}
+
+/** The recent clients of a fleet's replicas as one report, and how many replicas' clients are in it. */
+export interface FleetClients {
+  readonly recent: RecentClientsReport | { readonly unavailable: string };
+  readonly replicas: number;
+}
+
+/**
+ * Puts together the recent clients every replica of a fleet published, for a change to
+ * `before`: only the replicas that deal clients as that plan does (same plan, same salt) count.
+ * Only buckets leave a replica, never the keys, so a client that reached several replicas
+ * is counted once by each of them.
+ */
+export function mergeRecentClients(reports: readonly RecentClientsReport[], before: RouteTable): FleetClients {
+  const file = planLocation(before.file);
+  const salt = before.cohort.salt;
+  const alike = reports.filter((report) => report.file === file && report.salt === salt);
+  if (alike.length === 0) {
+    const unavailable =
+      reports.length === 0
+        ? 'no replica of the fleet has published its recent clients (is any running on this store?)'
+        : `none of the ${reports.length} replicas that published recent clients deals them with salt '${salt}' of ${file} (not reloaded yet?)`;
+    return { recent: { unavailable }, replicas: 0 };
+  }
+  const groups: Record<string, number[]> = {};
+  for (const report of alike) for (const [group, buckets] of Object.entries(report.groups)) (groups[group] ??= []).push(...buckets);
+  return { recent: { file, salt, windowSeconds: Math.max(...alike.map((report) => report.windowSeconds)), groups }, replicas: alike.length };
 }
 
 export interface GroupEstimate {
@@ -50,7 +81,8 @@ export function estimateChange(
 ): ClientEstimate {
   let unavailable = 'unavailable' in recent ? recent.unavailable : null;
   if (unavailable === null && 'file' in recent) {
-    if (recent.file !== path.resolve(change.before.file)) unavailable = `the running gateway runs ${recent.file}, not ${path.resolve(change.before.file)}`;
+    const file = planLocation(change.before.file);
+    if (recent.file !== file) unavailable = `the running gateway runs ${recent.file}, not ${file}`;
     else if (recent.salt !== change.before.cohort.salt)
       unavailable = `the running gateway deals clients with salt '${recent.salt}', the file says '${change.before.cohort.salt}' (not reloaded yet?)`;
   }
