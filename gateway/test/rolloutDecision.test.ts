@@ -23,10 +23,8 @@ const HEALTHY: GateReading = {
   legacyP95Ms: 70,
   comparisons: 7000,
   mismatches: 3,
-  ejectedSince: null,
+  ejectedAfterPlanMs: null,
 };
-/** When the step under check began (unix ms). */
-const STEP_BEGAN = Date.parse('2026-12-01T22:00:00Z');
 const at = (stepIndex: number, percent: number, extra: Partial<RolloutState> = {}): RolloutState => ({
   status: 'progressing',
   stepIndex,
@@ -34,12 +32,11 @@ const at = (stepIndex: number, percent: number, extra: Partial<RolloutState> = {
   failures: 0,
   ...extra,
 });
-const check = (state: RolloutState, reading: Partial<GateReading> = {}) =>
-  decideStep(state, evaluateGates({ ...HEALTHY, ...reading }, CONFIG, STEP_BEGAN), CONFIG);
+const check = (state: RolloutState, reading: Partial<GateReading> = {}) => decideStep(state, evaluateGates({ ...HEALTHY, ...reading }, CONFIG), CONFIG);
 
 describe('gates', () => {
   it('judges each gate against its threshold', () => {
-    const gates = evaluateGates({ ...HEALTHY, failures: 8, p95Ms: 120 }, CONFIG, STEP_BEGAN);
+    const gates = evaluateGates({ ...HEALTHY, failures: 8, p95Ms: 120 }, CONFIG);
     expect(gates.map((g) => [g.gate, g.value, g.verdict])).toEqual([
       ['requests', 400, 'pass'],
       ['error_percent', 2, 'fail'],
@@ -52,7 +49,7 @@ describe('gates', () => {
   });
 
   it('too few attempts or comparisons: inconclusive, with why', () => {
-    const gates = evaluateGates({ ...HEALTHY, attempts: 12, failures: 12, comparisons: 10 }, CONFIG, STEP_BEGAN);
+    const gates = evaluateGates({ ...HEALTHY, attempts: 12, failures: 12, comparisons: 10 }, CONFIG);
     expect(verdictOf(gates)).toBe('inconclusive');
     expect(gates.find((g) => g.gate === 'error_percent')).toMatchObject({
       value: 100,
@@ -62,27 +59,22 @@ describe('gates', () => {
     expect(gates.find((g) => g.gate === 'mismatch_percent')!.why).toBe('10 shadow comparisons in the interval, 50 needed');
   });
 
-  it("an ejection that began before the step holds the error gate (its diverted requests are not this step's failures); one of the step fails it", () => {
-    const carried = evaluateGates({ ...HEALTHY, failures: 400, ejectedSince: STEP_BEGAN - 10_000 }, CONFIG, STEP_BEGAN);
+  it("an ejection that began before its replica applied the step's plan holds the error gate (its diverted requests are not this step's failures); one of the step fails it", () => {
+    const carried = evaluateGates({ ...HEALTHY, failures: 400, ejectedAfterPlanMs: -10_000 }, CONFIG);
     expect(verdictOf(carried)).toBe('inconclusive');
     expect(carried.find((g) => g.gate === 'error_percent')).toMatchObject({
       value: 100,
       verdict: 'inconclusive',
-      why: "thoughts has been out (outlier detection) since 2026-12-01T21:59:50.000Z, before this step began: holding until it is back, its diverted requests are not this step's failures",
+      why: "thoughts has been out (outlier detection) since 10 s before its replica applied this step's plan: holding until it is back, its diverted requests are not this step's failures",
     });
     // The other gates still judge: a parity failure is the step's own.
-    expect(verdictOf(evaluateGates({ ...HEALTHY, mismatches: 7000, ejectedSince: STEP_BEGAN - 10_000 }, CONFIG, STEP_BEGAN))).toBe('failed');
-    const own = evaluateGates({ ...HEALTHY, failures: 400, ejectedSince: STEP_BEGAN + 1_000 }, CONFIG, STEP_BEGAN);
+    expect(verdictOf(evaluateGates({ ...HEALTHY, mismatches: 7000, ejectedAfterPlanMs: -10_000 }, CONFIG))).toBe('failed');
+    const own = evaluateGates({ ...HEALTHY, failures: 400, ejectedAfterPlanMs: 1_000 }, CONFIG);
     expect(own.find((g) => g.gate === 'error_percent')).toMatchObject({ value: 100, verdict: 'fail' });
   });
 
   it('no shadow: no parity gates', () => {
-    expect(evaluateGates(HEALTHY, { ...CONFIG, maxMismatchPercent: null }, STEP_BEGAN).map((g) => g.gate)).toEqual([
-      'requests',
-      'error_percent',
-      'p95_ms',
-      'p95_ratio',
-    ]);
+    expect(evaluateGates(HEALTHY, { ...CONFIG, maxMismatchPercent: null }).map((g) => g.gate)).toEqual(['requests', 'error_percent', 'p95_ms', 'p95_ratio']);
   });
 });
 
@@ -114,7 +106,7 @@ describe('decideStep', () => {
       state: { status: 'rolled_back', percent: 0, failures: 2 },
       events: ['failed', 'rolled_back'],
     });
-    const paused = decideStep(once.state, evaluateGates({ ...HEALTHY, failures: 40 }, CONFIG, STEP_BEGAN), { ...CONFIG, onFailure: 'pause' });
+    const paused = decideStep(once.state, evaluateGates({ ...HEALTHY, failures: 40 }, CONFIG), { ...CONFIG, onFailure: 'pause' });
     expect(paused).toMatchObject({ action: 'pause', to: null, state: { status: 'failed', percent: 25 }, events: ['failed'] });
   });
 

@@ -58,7 +58,11 @@ describe('plan changes on the etcd store, confirmed by the fleet', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('plan push with no replica registered says so plainly and succeeds', async () => {
+  it('plan push with no replica registered says so plainly and succeeds; a --wait that is not milliseconds is refused', async () => {
+    const refused = await gateway('plan', 'push', planFile('first.yaml', 0), '--wait', 'soon');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--wait soon is not a number of milliseconds');
+
     const pushed = await gateway('plan', 'push', planFile('first.yaml', 0));
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(pushed.stdout).toContain(

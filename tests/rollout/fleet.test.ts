@@ -7,9 +7,9 @@
 // once it runs again it writes nothing) — and a failing new backend is rolled back whichever
 // replicas deal it traffic. What is asserted is what an operator sees: the admin API of any
 // replica, `gateway rollout status`, the store's audit (each rollout entry naming the replica
-// that wrote it), a follower's dashboard in Chromium (the leader, then "holding" while etcd is
-// stopped), and /metrics (only the leader reports the rollout's state; an ex-leader, handed
-// over or deposed, reports none).
+// that wrote it), a follower's and the leader's dashboards in Chromium (the leader, then
+// "holding" while etcd is stopped), and /metrics (only the leader reports the rollout's state;
+// an ex-leader, handed over or deposed, reports none).
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -184,29 +184,31 @@ async function agreedLeader(asked = live()): Promise<Replica> {
 }
 
 /**
- * `follower`'s dashboard in Chromium: its Rollouts panel names the leader (r1), and with etcd
- * stopped says the rollout holds, as `gateway rollout status` does; once etcd is back the hold ends.
+ * The dashboards of `follower` and of the leader r1 in Chromium: each Rollouts panel names the
+ * leader, and with etcd stopped says the rollout holds, as `gateway rollout status` does; once
+ * etcd is back the hold ends.
  */
-async function followerDashboardWhileEtcdStopped(follower: Replica): Promise<void> {
+async function dashboardsWhileEtcdStopped(follower: Replica, leader: Replica): Promise<void> {
   // With etcd away the fleet's numbers and audit answer 503 (the page says so): those console errors are expected.
   const browser = await openBrowserPage(1360, 1100, (text) => text.includes('503'));
   try {
     const { page } = browser;
-    const panel = page.locator('[data-rollout="thoughts"]');
-    const holding = panel.locator('[data-testid="rollout-holding"]');
-    await page.goto(follower.adminUrl);
-    const leader = panel.locator('[data-testid="rollout-leader"]');
-    await expect.poll(() => leader.allTextContents(), { timeout: 20_000 }).toEqual(["leader r1 (the fleet's rollout controller)"]);
-    expect(await holding.count()).toBe(0);
-    // Its history names the replica that wrote each rollout entry.
+    const leaderPage = await browser.browser.newPage({ viewport: { width: 1360, height: 1100 } });
+    await Promise.all([page.goto(follower.adminUrl), leaderPage.goto(leader.adminUrl)]);
+    /** What the thoughts panel of each page (the follower's, the leader's) shows as `testid`. */
+    const shown = (testid: string) =>
+      Promise.all([page, leaderPage].map((p) => p.locator(`[data-rollout="thoughts"] [data-testid="${testid}"]`).allTextContents()));
+    const named = ["leader r1 (the fleet's rollout controller)"];
+    await expect.poll(() => shown('rollout-leader'), { timeout: 20_000 }).toEqual([named, named]);
+    expect(await shown('rollout-holding')).toEqual([[], []]);
+    // The history names the replica that wrote each rollout entry.
     await expect.poll(() => page.locator('#audit .why').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^rollout@r1 via rollout/)]));
     await etcd.stop();
     try {
-      await expect
-        .poll(() => holding.allTextContents(), { timeout: 20_000 })
-        .toEqual([expect.stringMatching(/^holding the plan store \(etcd\) does not answer: no step and no rollback/)]);
-      expect(await leader.allTextContents()).toEqual(["leader r1 (the fleet's rollout controller)"]);
-      expect(await panel.locator('[data-testid="rollout-status"]').textContent()).toBe('rolled back');
+      const holds = [expect.stringMatching(/^holding the plan store \(etcd\) does not answer: no step and no rollback/)];
+      await expect.poll(() => shown('rollout-holding'), { timeout: 20_000 }).toEqual([holds, holds]);
+      expect(await shown('rollout-leader')).toEqual([named, named]);
+      expect(await shown('rollout-status')).toEqual([['rolled back'], ['rolled back']]);
       await browser.screenshot('rollout-fleet-holding.png');
       const cli = await promisify(execFile)(process.execPath, [GATEWAY_BIN, 'rollout', 'status', 'thoughts'], {
         env: { ...process.env, GATEWAY_ADMIN_URL: follower.adminUrl },
@@ -216,7 +218,7 @@ async function followerDashboardWhileEtcdStopped(follower: Replica): Promise<voi
     } finally {
       await etcd.start();
     }
-    await expect.poll(() => holding.count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => shown('rollout-holding'), { timeout: 30_000 }).toEqual([[], []]);
     expect(browser.problems).toEqual([]);
   } finally {
     await browser.close();
@@ -267,7 +269,7 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
     expect(await auditWriters()).toEqual(['rollout@r1', 'rollout@r1']);
     await traffic!.stop();
     expect(traffic!.fiveHundreds()).toBe(0);
-    if (hasChromium) await followerDashboardWhileEtcdStopped(replicas[2]!);
+    if (hasChromium) await dashboardsWhileEtcdStopped(replicas[2]!, replicas[0]!);
   }, 120_000);
 
   it('a leader frozen past its lease (SIGSTOP) is deposed; once it runs again (SIGCONT) it writes nothing and follows', async () => {

@@ -105,7 +105,7 @@ export class GatewayMetrics {
 
   readonly planApplied = new Gauge({
     name: 'gateway_plan_applied_timestamp_seconds',
-    help: 'Unix time at which the plan this process serves was applied, labelled with its version (sha256 of the plan text, first 12 hex digits)',
+    help: 'Unix time at which the plan this process serves was first applied (a reload of the same text keeps it), labelled with its version (sha256 of the plan text, first 12 hex digits)',
     labelNames: ['version'] as const,
     registers: [this.registry],
     aggregator: 'max',
@@ -161,7 +161,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  constructor(options: { defaultMetrics: boolean }) {
+  /** The version shown by showPlanVersion, and since when (unix ms). */
+  private served: { readonly version: string; readonly since: number } | null = null;
+  private readonly now: () => number;
+
+  /** `now`: the clock of the plan's applied time, the same as the outlier detector's ejections are read on. */
+  constructor(options: { defaultMetrics: boolean; now?: () => number }) {
+    this.now = options.now ?? Date.now;
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     // Present from the start, so a dashboard shows 0 rather than "no data".
     this.reloads.inc({ result: 'success' }, 0);
@@ -180,10 +186,15 @@ export class GatewayMetrics {
     child.inc();
   }
 
-  /** The version of the plan now served, since now. */
+  /**
+   * The version of the plan now served, since now. The same version applied again (a reload)
+   * keeps its first time: a rollout leaves an ejection older than the plan out of its step.
+   */
   showPlanVersion(version: string): void {
+    if (this.served?.version === version) return;
+    this.served = { version, since: this.now() };
     this.planApplied.reset();
-    this.planApplied.set({ version: version.slice(0, 12) }, Date.now() / 1000);
+    this.planApplied.set({ version: version.slice(0, 12) }, this.served.since / 1000);
   }
 
   /** The ejections in force (backend → unix ms it began), asked at every scrape. */

@@ -17,10 +17,13 @@ export interface GateReading {
   /** Of those, the ones that differ beyond ignore rules and noise. */
   readonly mismatches: number;
   /**
-   * Unix ms at which the oldest ejection of the new backend (outlier detection) in force
-   * during the interval began, on any replica; null when it was never out.
+   * The new backend's ejection (outlier detection) in force during the interval that began the
+   * earliest relative to the plan served where it began: the ms from when that replica applied
+   * the plan it serves (the step's: a step is judged only once every replica serves it) to when
+   * it ejected the backend, both read on that replica's own clock, so no two clocks are ever
+   * compared. Negative: the ejection is older than the step. Null when it was never out.
    */
-  readonly ejectedSince: number | null;
+  readonly ejectedAfterPlanMs: number | null;
 }
 
 export const GATE_NAMES = ['requests', 'error_percent', 'p95_ms', 'p95_ratio', 'comparisons', 'mismatch_percent'] as const;
@@ -42,13 +45,13 @@ export type CheckVerdict = 'passed' | 'failed' | 'inconclusive';
 /**
  * Each gate's value against its threshold. Too few attempts (or comparisons) make the gates
  * that depend on them inconclusive rather than passed: a sample of three says nothing. An
- * ejection that began before the step (`stepBegan`, unix ms) makes the error gate
+ * ejection that began before the replica applied the step's plan makes the error gate
  * inconclusive: the requests it diverted are counted as failures of the new backend, and
  * those failures belong to the step that caused them, not to this one (a rollout restarted
  * after its rollback would otherwise fail on the old cool-down). The check holds until the
  * backend is back.
  */
-export function evaluateGates(reading: GateReading, config: RolloutConfig, stepBegan: number): GateResult[] {
+export function evaluateGates(reading: GateReading, config: RolloutConfig): GateResult[] {
   const { backend } = config;
   const enough = reading.attempts >= config.minRequests;
   const few = `${reading.attempts} attempts on ${backend} in the interval, ${config.minRequests} needed`;
@@ -57,8 +60,8 @@ export function evaluateGates(reading: GateReading, config: RolloutConfig, stepB
   ];
 
   const errorPercent = reading.attempts > 0 ? round((reading.failures / reading.attempts) * 100) : null;
-  const carried = reading.ejectedSince !== null && reading.ejectedSince < stepBegan;
-  const ejectedBefore = `${backend} has been out (outlier detection) since ${new Date(reading.ejectedSince ?? 0).toISOString()}, before this step began: holding until it is back, its diverted requests are not this step's failures`;
+  const carried = reading.ejectedAfterPlanMs !== null && reading.ejectedAfterPlanMs < 0;
+  const ejectedBefore = `${backend} has been out (outlier detection) since ${round(-(reading.ejectedAfterPlanMs ?? 0) / 1000)} s before its replica applied this step's plan: holding until it is back, its diverted requests are not this step's failures`;
   results.push(
     !enough || carried
       ? gate('error_percent', errorPercent, config.maxErrorPercent, 'inconclusive', carried ? ejectedBefore : few)

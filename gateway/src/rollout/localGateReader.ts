@@ -20,11 +20,15 @@ interface Totals {
   readonly legacyBuckets: ReadonlyMap<number, number>;
   readonly comparisons: number;
   readonly mismatches: number;
-  /** Unix ms the new backend's ejection in force began (a gauge, not differenced); null when it is in. */
-  readonly ejectedSince: number | null;
+  /**
+   * The new backend's ejection in force: ms from when this process applied the plan it serves
+   * to when the ejection began, both by the process's own clock (a state, not differenced);
+   * null when it is in.
+   */
+  readonly ejectedAfterPlanMs: number | null;
 }
 
-const ZERO: Totals = { attempts: 0, failures: 0, buckets: new Map(), legacyBuckets: new Map(), comparisons: 0, mismatches: 0, ejectedSince: null };
+const ZERO: Totals = { attempts: 0, failures: 0, buckets: new Map(), legacyBuckets: new Map(), comparisons: 0, mismatches: 0, ejectedAfterPlanMs: null };
 
 /**
  * Gates from the gateway's own registries: each process's cumulative counters and histogram
@@ -60,7 +64,7 @@ export class LocalGateReader implements GateReader {
       legacyP95Ms: milliseconds(histogramQuantile(0.95, legacyBuckets)),
       comparisons: sum.comparisons,
       mismatches: sum.mismatches,
-      ejectedSince: sum.ejectedSince,
+      ejectedAfterPlanMs: sum.ejectedAfterPlanMs,
     };
   }
 
@@ -79,12 +83,14 @@ function totalsOf(metrics: ProcessMetrics, query: GateQuery): Totals {
     legacyBuckets: new Map<number, number>(),
     comparisons: 0,
     mismatches: 0,
-    ejectedSince: null as number | null,
   };
+  // Both unix times by this process's clock: only their difference leaves the process.
+  let ejectedSince: number | null = null;
+  let planApplied = 0; // none: a process without a data plane, which ejects nothing
   for (const metric of metrics) {
     for (const { labels, value, metricName } of metric.values) {
-      if (metric.name === 'gateway_backend_ejected_since_seconds' && labels.backend === query.backend)
-        totals.ejectedSince = earliest(totals.ejectedSince, value * 1000);
+      if (metric.name === 'gateway_backend_ejected_since_seconds' && labels.backend === query.backend) ejectedSince = earliest(ejectedSince, value * 1000);
+      if (metric.name === 'gateway_plan_applied_timestamp_seconds') planApplied = Math.max(planApplied, value * 1000);
       if (!routes.has(String(labels.route))) continue;
       if (metric.name === 'gateway_backend_attempts_total' && labels.backend === query.backend) {
         totals.attempts += value;
@@ -99,13 +105,13 @@ function totalsOf(metrics: ProcessMetrics, query: GateQuery): Totals {
       }
     }
   }
-  return totals;
+  return { ...totals, ejectedAfterPlanMs: ejectedSince === null ? null : ejectedSince - planApplied };
 }
 
 /**
  * `sum + (now - start)`, value by value and bucket by bucket; an ejection is a state, not a
- * count: the oldest one in force at either end of the interval (one that began before the
- * interval and ended inside it was in force at its start).
+ * count: the earliest (relative to its process's plan) in force at either end of the interval
+ * (one that began before the interval and ended inside it was in force at its start).
  */
 function combine(sum: Totals, now: Totals, start: Totals): Totals {
   const buckets = (total: ReadonlyMap<number, number>, end: ReadonlyMap<number, number>, begin: ReadonlyMap<number, number>) =>
@@ -117,7 +123,7 @@ function combine(sum: Totals, now: Totals, start: Totals): Totals {
     legacyBuckets: buckets(sum.legacyBuckets, now.legacyBuckets, start.legacyBuckets),
     comparisons: sum.comparisons + now.comparisons - start.comparisons,
     mismatches: sum.mismatches + now.mismatches - start.mismatches,
-    ejectedSince: earliest(earliest(sum.ejectedSince, now.ejectedSince), start.ejectedSince),
+    ejectedAfterPlanMs: earliest(earliest(sum.ejectedAfterPlanMs, now.ejectedAfterPlanMs), start.ejectedAfterPlanMs),
   };
 }
 

@@ -18,8 +18,10 @@ export function gateQueries(query: GateQuery, range: string): Readonly<Record<Ga
     legacyP95Seconds: `histogram_quantile(0.95, ${buckets(query.legacy)})`,
     comparisons: `sum(increase(gateway_shadow_comparisons_total{${routes}, result=~"match|mismatch"}[${range}]))`,
     mismatches: `sum(increase(gateway_shadow_comparisons_total{${routes}, result="mismatch"}[${range}]))`,
-    ejectedSinceSeconds: `min(min_over_time(gateway_backend_ejected_since_seconds{backend="${query.backend}"}[${range}]))`,
+    // Per scraped process, both unix times by its own clock; only the difference is compared across processes.
+    ejectedAfterPlanSeconds: `min(min by (instance, job) (min_over_time(gateway_backend_ejected_since_seconds{backend="${query.backend}"}[${range}])) - max by (instance, job) (max_over_time(gateway_plan_applied_timestamp_seconds[${range}])))`,
   };
 }
 
-export type GateSeries = 'attempts' | 'failures' | 'p95Seconds' | 'legacyRequests' | 'legacyP95Seconds' | 'comparisons' | 'mismatches' | 'ejectedSinceSeconds';
+export type GateSeries =
+  'attempts' | 'failures' | 'p95Seconds' | 'legacyRequests' | 'legacyP95Seconds' | 'comparisons' | 'mismatches' | 'ejectedAfterPlanSeconds';

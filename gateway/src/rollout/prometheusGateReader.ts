@@ -33,7 +33,7 @@ export class PrometheusGateReader implements GateReader {
       legacyP95Ms: value.legacyP95Seconds === null ? null : value.legacyP95Seconds * 1000,
       comparisons: Math.round(value.comparisons ?? 0),
       mismatches: Math.round(value.mismatches ?? 0),
-      ejectedSince: value.ejectedSinceSeconds === null ? null : value.ejectedSinceSeconds * 1000,
+      ejectedAfterPlanMs: value.ejectedAfterPlanSeconds === null ? null : value.ejectedAfterPlanSeconds * 1000,
     };
   }
 

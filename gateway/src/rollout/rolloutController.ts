@@ -370,7 +370,7 @@ export class RolloutController implements RolloutControl {
     let gates: GateResult[];
     try {
       const reading = await this.options.reader.read(name, queryOf(watched), watched.config.intervalSeconds);
-      gates = evaluateGates(reading, watched.config, stepBegan(progress));
+      gates = evaluateGates(reading, watched.config);
     } catch (error) {
       const why = `cannot read the gate values: ${(error as Error).message}`;
       gates = [{ gate: 'requests', value: null, threshold: watched.config.minRequests, verdict: 'inconclusive', why }];
@@ -430,12 +430,6 @@ export class RolloutController implements RolloutControl {
       message: `route '${route}' has no rollout: block${hint ? ` (did you mean '${hint}'?)` : ''}${names.length ? `; rollouts: ${names.join(', ')}` : ' (no route has one)'}`,
     };
   }
-}
-
-/** When the rollout's current step (or pause, resume, restart) began: its last event (unix ms). */
-function stepBegan(progress: RouteProgress): number {
-  const last = progress.events.at(-1);
-  return last ? Date.parse(last.time) : 0;
 }
 
 /** The new backend's percent in a compiled route's split. */
