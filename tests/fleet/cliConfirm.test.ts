@@ -164,5 +164,11 @@ describe('plan changes on the etcd store, confirmed by the fleet', () => {
     expect(push.stderr).toBe(
       `gateway: version ${version} is written, but not every replica runs it: replica-c rejected it: ${lines[row + 2]!.trim()} (and 1 more under its row). See 'gateway fleet'.\n`,
     );
+
+    // A pipeline's retry pushes the same text: nothing to write, and replica-c still named.
+    const retry = await gateway('plan', 'push', file);
+    expect(retry.code).toBe(3);
+    expect(retry.stdout).toContain('note: nothing to change: the store already holds this text');
+    expect(retry.stderr).toContain('replica-c rejected it: ');
   }, 60_000);
 });
