@@ -2,13 +2,14 @@
 // cluster is ONE replica of the fleet (`gateway fleet` shows it once, with its primary's admin
 // URL and pid), its workers serve the store's plan, and a shift made through the other
 // replica reaches every worker: requests dealt out to both workers all follow it, and the
-// fleet's numbers count what they served.
+// fleet's numbers count what they served; a plan its workers refuse shows it `rejected`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetStatus } from '../../gateway/src/fleet/fleetStatus.ts';
 import { openPlanStore } from '../../gateway/src/plan/openPlanStore.ts';
+import type { PlanStore } from '../../gateway/src/plan/planStore.ts';
 import { startBackend, type TestBackend } from '../../gateway/test/helpers/backends.ts';
 import { serveWithWorkers, type Cluster } from '../../gateway/test/helpers/cluster.ts';
 import { cohortCookie } from '../../gateway/test/helpers/cohort.ts';
@@ -26,23 +27,25 @@ let dir: string;
 let storeUrl: string;
 let cluster: Cluster | undefined;
 let single: FleetReplica | undefined;
+let store: PlanStore;
 
 beforeAll(async () => {
   [etcd, legacy, thoughts] = await Promise.all([startThrowawayEtcd(), startBackend('legacy'), startBackend('thoughts')]);
   dir = mkdtempSync(path.join(tmpdir(), 'fleet-cluster-'));
   storeUrl = etcd.storeUrl();
-  const plan = routesYaml(
-    { legacy: legacy.url, thoughts: thoughts.url },
-    `  - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: 0 } }\n  - { name: site, match: { path: /** }, split: {} }`,
-  );
-  const pushed = await openPlanStore({ file: 'routes.yaml' }, etcd.connect(storeUrl)).push(plan, 'routes.yaml', {
-    who: 'test',
-    via: 'cli',
-    reason: null,
-    dryRun: false,
-  });
+  store = openPlanStore({ file: 'routes.yaml' }, etcd.connect(storeUrl));
+  const pushed = await store.push(plan(0), 'routes.yaml', { who: 'test', via: 'cli', reason: null, dryRun: false });
   expect(pushed.ok, JSON.stringify(pushed)).toBe(true);
 }, 60_000);
+
+/** The plan: the thoughts API at `percent` %; with `reviews`, a back end the cluster's own settings make invalid. */
+function plan(percent: number, reviews = false): string {
+  return routesYaml(
+    { legacy: legacy.url, thoughts: thoughts.url, ...(reviews ? { reviews: 'http://127.0.0.1:9' } : {}) },
+    `  - { name: thoughts, match: { path: /api/thoughts/** }, split: { thoughts: ${percent} } }
+${reviews ? '  - { name: reviews, match: { path: /api/reviews/** }, split: { reviews: 100 } }\n' : ''}  - { name: site, match: { path: /** }, split: {} }`,
+  );
+}
 
 afterAll(async () => {
   await cluster?.stop();
@@ -67,6 +70,8 @@ describe('a gateway with two workers in a fleet on etcd', () => {
       GATEWAY_REPLICA_ID: 'gw-cluster',
       GATEWAY_FLEET_TTL_SECONDS: '2',
       GATEWAY_PLAN_CACHE: path.join(dir, 'gw-cluster-plan-cache.yaml'),
+      // Its own URL for a back end the first plan does not have: a plan that adds it is invalid on its workers alone.
+      GATEWAY_BACKEND_REVIEWS_URL: 'ftp://reviews.example',
     });
     single = await startFleetReplica(storeUrl, 'gw-single', dir, { GATEWAY_FLEET_TTL_SECONDS: '2' });
     const singleAdmin = single.adminUrl;
@@ -108,4 +113,19 @@ describe('a gateway with two workers in a fleet on etcd', () => {
     });
     expect(stats.replicas).toBe(2);
   }, 90_000);
+
+  it('a plan its workers cannot run: the gateway shows rejected, once, with the message, and keeps serving the plan before', async () => {
+    const pushed = await store.push(plan(100, true), 'routes.yaml', { who: 'test', via: 'cli', reason: 'adds reviews', dryRun: false });
+    expect(pushed.ok, JSON.stringify(pushed)).toBe(true);
+    const fleet = await eventually('the cluster rejected, the other replica in sync', 20_000, async () => {
+      const status = JSON.parse((await runGateway(['fleet', '--json'], { GATEWAY_PLAN_STORE: storeUrl })).stdout) as FleetStatus;
+      return status.replicas.map((r) => `${r.id} ${r.state}`).join(',') === 'gw-cluster rejected,gw-single in sync' ? status : undefined;
+    });
+    expect(fleet.replicas[0]!.message).toContain("'ftp://reviews.example' (from GATEWAY_BACKEND_REVIEWS_URL): only http:// back ends are supported");
+    expect(fleet.replicas[0]!.version).not.toBe(fleet.storeVersion);
+    for (let i = 0; i < 10; i++) {
+      const reply = await send(`${cluster!.url}/api/thoughts/${i}`, { headers: { connection: 'close', cookie: cohortCookie(`client-${i}`) } });
+      expect([reply.status, reply.json<{ backend: string }>().backend]).toEqual([200, 'thoughts']);
+    }
+  });
 });
