@@ -377,6 +377,8 @@ export class RolloutController implements RolloutControl {
       leftMs = null;
     }
     if (leftMs === null) return this.restartWindow(name);
+    // The store's deadline can be late (whole seconds, etcd's minimum TTL); the interval began before now, so it is due within a whole one anyway.
+    leftMs = Math.min(leftMs, watched.config.intervalSeconds * 1000);
     this.stopTimer(name);
     this.waitingFor.delete(name);
     this.options.reader.resumeWindow(name, window.mark);
