@@ -62,8 +62,14 @@ export interface ReplicaPlanState {
 export interface FleetDeps {
   readonly etcd: EtcdConnection;
   readonly settings: FleetSettings;
-  /** A process that serves traffic: what it publishes (its registry, recent traffic, shadow findings); absent: it does not join (gateway rollout run). */
+  /** A process that serves traffic: what it publishes (its registry, recent traffic, shadow findings); absent: nothing (a cluster primary, gateway rollout run). */
   readonly numbers?: PublishedNumbers;
+  /**
+   * A cluster worker: its primary registers the whole gateway once, from what each worker
+   * reports through this; the worker itself only publishes its numbers. Absent: the process
+   * registers itself when it joins (`gateway serve`, a cluster primary).
+   */
+  readonly report?: (publicUrl: string, state: ReplicaPlanState) => void;
 }
 
 /** The control plane of one process: off the request path, started in one place, stopped in one call. */
@@ -75,7 +81,8 @@ export interface ControlPlane {
   planChanged(): void;
   /**
    * Joins the fleet (etcd store only; a no-op otherwise) once the public port listens: the
-   * replica's registration, from what it serves now (`now`), and its published numbers.
+   * replica's registration, from what it serves now (`now`), and its published numbers (a
+   * cluster worker: its numbers, and what it serves told to its primary).
    */
   joinFleet(publicUrl: string, now: ReplicaPlanState): Promise<void>;
   /** What the replica's registration says it serves, or refused (the validation message); a no-op outside a fleet. */
@@ -157,18 +164,21 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
       : deps.store.watch(onPlanChange, (error) => logger.error({ err: error }, 'watching the plan store failed: changes now need SIGHUP'));
 
   const drain = () => {
-    if (member) void member.registry.drain().catch((error: Error) => logger.warn({ err: error }, 'marking the fleet registration draining failed'));
+    void member?.registry?.drain().catch((error: Error) => logger.warn({ err: error }, 'marking the fleet registration draining failed'));
     rolloutClosed ??= rollout?.close() ?? Promise.resolve();
   };
   // What the registration must say; kept from the first event on, so one that comes while the
   // replica is still joining is written once it has joined.
   let told: ReplicaPlanState | null = null;
+  let publicUrl = '';
   const tellFleet = (change: Partial<ReplicaPlanState>) => {
     if (!told) return;
     told = { ...told, ...change };
+    deps.fleet?.report?.(publicUrl, told);
     if (member) void writeTold(member, told);
   };
   const writeTold = async (to: FleetMember, state: ReplicaPlanState) => {
+    if (!to.registry) return;
     try {
       await to.registry.planServed(state.served);
       if (state.rejected) await to.registry.planRejected(state.rejected.version, state.rejected.message);
@@ -181,17 +191,17 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     adminUrl,
     rollout,
     planChanged: tellRollout,
-    async joinFleet(publicUrl, now) {
-      const numbers = deps.fleet?.numbers;
-      if (!deps.fleet || !numbers) return;
+    async joinFleet(url, now) {
+      const fleet = deps.fleet;
+      if (!fleet) return;
       told = now;
+      publicUrl = url;
+      fleet.report?.(publicUrl, now);
       const joined = await joinFleet({
-        keys: deps.fleet.etcd.keys,
-        settings: deps.fleet.settings,
-        adminUrl,
-        publicUrl,
-        servedVersion: now.served,
-        numbers,
+        keys: fleet.etcd.keys,
+        settings: fleet.settings,
+        registration: fleet.report ? null : { adminUrl, publicUrl, servedVersion: now.served },
+        numbers: fleet.numbers ?? null,
         logger,
       });
       member = joined;

@@ -8,7 +8,7 @@ import { describeProblems } from './config/compileRouteTable.ts';
 import { formatProblem } from './config/problems.ts';
 import type { RouteTable } from './config/routeTable.ts';
 import { urlOverrideOf } from './config/validateBackends.ts';
-import { startControlPlane, type ControlPlane, type ControlPlaneSettings } from './controlPlane.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneSettings, type FleetDeps } from './controlPlane.ts';
 import { DataPlane } from './dataPlane.ts';
 import { connectEtcd } from './etcd/etcdConnection.ts';
 import type { EtcdSettings } from './etcd/etcdSettings.ts';
@@ -90,6 +90,11 @@ export interface GatewayOptions {
   tracing?: Tracing;
   /** On the etcd store: how this replica shows itself to the fleet. Default: id `<hostname>-<pid>`, lease TTL 5 s, published every second. */
   fleet?: FleetSettings;
+  /**
+   * On the etcd store, a cluster worker: where the plan it serves is reported instead of a
+   * fleet registration of its own (its primary registers the whole gateway once). Default: it registers itself.
+   */
+  fleetReport?: FleetDeps['report'];
 }
 
 export interface Gateway {
@@ -178,6 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
               recentClients: () => reportRecentClients(plan.snapshot.table, dataPlane.traffic.clients),
               shadowFindings,
             },
+            report: options.fleetReport,
           }
         : null,
     });

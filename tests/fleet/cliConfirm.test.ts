@@ -58,7 +58,11 @@ describe('plan changes on the etcd store, confirmed by the fleet', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('plan push with no replica registered says so plainly and succeeds', async () => {
+  it('plan push with no replica registered says so plainly and succeeds; a --wait that is not milliseconds is refused', async () => {
+    const refused = await gateway('plan', 'push', planFile('first.yaml', 0), '--wait', 'soon');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--wait soon is not a number of milliseconds');
+
     const pushed = await gateway('plan', 'push', planFile('first.yaml', 0));
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(pushed.stdout).toContain(
@@ -160,5 +164,11 @@ describe('plan changes on the etcd store, confirmed by the fleet', () => {
     expect(push.stderr).toBe(
       `gateway: version ${version} is written, but not every replica runs it: replica-c rejected it: ${lines[row + 2]!.trim()} (and 1 more under its row). See 'gateway fleet'.\n`,
     );
+
+    // A pipeline's retry pushes the same text: nothing to write, and replica-c still named.
+    const retry = await gateway('plan', 'push', file);
+    expect(retry.code).toBe(3);
+    expect(retry.stdout).toContain('note: nothing to change: the store already holds this text');
+    expect(retry.stderr).toContain('replica-c rejected it: ');
   }, 60_000);
 });

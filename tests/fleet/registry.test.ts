@@ -35,9 +35,7 @@ async function member(storeUrl: string, id: string, attempts: number, ttlSeconds
   const joined = await joinFleet({
     keys: etcd.connect(storeUrl).keys,
     settings: { replicaId: id, advertiseAdminUrl: null, ttlSeconds, publishIntervalMs: 200 },
-    adminUrl: `http://127.0.0.1:99${attempts}`,
-    publicUrl: 'http://127.0.0.1:8080',
-    servedVersion: 'a'.repeat(64),
+    registration: { adminUrl: `http://127.0.0.1:99${attempts}`, publicUrl: 'http://127.0.0.1:8080', servedVersion: 'a'.repeat(64) },
     numbers: {
       registry,
       window,
@@ -86,8 +84,8 @@ describe('fleet registry and metrics', () => {
     const store = etcd.storeUrl();
     const reader = etcd.connect(store).keys;
     const { member: a } = await member(store, 'replica-a', 1);
-    await a.registry.planServed('b'.repeat(64));
-    await a.registry.planRejected('c'.repeat(64), 'routes.yaml:3: backends.reviews.url: not a URL');
+    await a.registry!.planServed('b'.repeat(64));
+    await a.registry!.planRejected('c'.repeat(64), 'routes.yaml:3: backends.reviews.url: not a URL');
     const [record] = await listReplicas(reader);
     expect(record!.plan.version).toBe('b'.repeat(64));
     expect(record!.rejected).toMatchObject({ version: 'c'.repeat(64), message: 'routes.yaml:3: backends.reviews.url: not a URL' });
@@ -128,10 +126,10 @@ describe('gateway fleet', () => {
     const { member: a } = await member(store, 'replica-a', 1);
     const { member: b } = await member(store, 'replica-b', 2);
     const { member: c } = await member(store, 'replica-c', 3);
-    await a.registry.planServed(current);
-    await b.registry.planServed(current);
-    await b.registry.planRejected('f'.repeat(64), 'an older refusal, no longer the store version');
-    await c.registry.planRejected(
+    await a.registry!.planServed(current);
+    await b.registry!.planServed(current);
+    await b.registry!.planRejected('f'.repeat(64), 'an older refusal, no longer the store version');
+    await c.registry!.planRejected(
       current,
       "routes.yaml:4: backends.reviews.url: 'ftp://x' (from GATEWAY_BACKEND_REVIEWS_URL): only http:// back ends are supported",
     );

@@ -24,6 +24,7 @@ import { fleetMetrics } from '../../gateway/src/fleet/fleetReader.ts';
 import type { FleetStatus } from '../../gateway/src/fleet/fleetStatus.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import { openPlanStore } from '../../gateway/src/plan/openPlanStore.ts';
+import type { PlanStore } from '../../gateway/src/plan/planStore.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { hasChromium, openBrowserPage } from '../support/chromium.ts';
 import { startThrowawayEtcd, type ThrowawayEtcd } from '../support/etcd.ts';
@@ -49,6 +50,8 @@ let etcd: ThrowawayEtcd;
 let backends: RolloutBackends;
 let dir: string;
 let store: string;
+/** The fleet's store, as the CLI opens it. */
+let planStore: PlanStore;
 /** The test's own client on `store`, for what etcd holds (the fleet's published metrics). */
 let storeKeys: EtcdConnection['keys'];
 let replicas: Replica[] = [];
@@ -79,7 +82,8 @@ async function newFleet(rollout: string): Promise<void> {
   store = etcd.storeUrl();
   const connection = etcd.connect(store);
   storeKeys = connection.keys;
-  const pushed = await openPlanStore({ file: 'routes.yaml' }, connection).push(rolloutPlan(backends, { rollout: `${rollout}, ${GATES}` }), 'routes.yaml', {
+  planStore = openPlanStore({ file: 'routes.yaml' }, connection);
+  const pushed = await planStore.push(rolloutPlan(backends, { rollout: `${rollout}, ${GATES}` }), 'routes.yaml', {
     who: 'test',
     via: 'cli',
     reason: 'the rollout plan',
@@ -124,14 +128,15 @@ async function status(replica: Replica): Promise<RolloutView> {
   return reply.json<RolloutView>();
 }
 
-/** The store's rollout entries, oldest first (what every replica's /api/audit reads). */
-async function rolloutAudit(replica = live()[0]!): Promise<AuditEntry[]> {
-  const reply = await send(`${replica.adminUrl}/api/audit?limit=100`);
-  expect(reply.status, reply.body).toBe(200);
-  return reply
-    .json<{ entries: AuditEntry[] }>()
-    .entries.filter((a) => a.via === 'rollout')
-    .reverse();
+/** The store's rollout entries, oldest first: as `replica`'s /api/audit shows them, or read from the store itself. */
+async function rolloutAudit(replica?: Replica): Promise<AuditEntry[]> {
+  let entries: readonly AuditEntry[];
+  if (replica) {
+    const reply = await send(`${replica.adminUrl}/api/audit?limit=100`);
+    expect(reply.status, reply.body).toBe(200);
+    entries = reply.json<{ entries: AuditEntry[] }>().entries;
+  } else entries = (await planStore.auditReport(100)).entries;
+  return entries.filter((a) => a.via === 'rollout').reverse();
 }
 
 /** The store's audit, oldest first, one `action old→new` per entry. */
@@ -324,6 +329,32 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
       'only the new leader reports the rollout state',
       async () => (await rolloutStateOn(first)).length === 0 && (await rolloutStateOn(leader)).length > 0,
     );
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
+  }, 120_000);
+
+  it('gateway rollout run beside a gateway with two workers: one of them leads, every step once; the leader stopped, the other carries on', async () => {
+    await newFleet('steps: [5, 25, 50, 100], failure_limit: 2');
+    const [runner, gateway] = replicas as [Replica, Replica];
+    // First in the election, so it leads: `gateway rollout run`, on its own admin port.
+    runner.process = spawnGateway(['rollout', 'run'], path.join(dir, 'unused-routes.yaml'), {
+      ...runner.env,
+      GATEWAY_ROLLOUT_ADMIN_PORT: new URL(runner.adminUrl).port,
+    });
+    await waitHealthy(`${runner.adminUrl}/readyz`, runner.process);
+    gateway.process = spawnGateway(['serve'], path.join(dir, 'unused-routes.yaml'), { ...gateway.env, GATEWAY_WORKERS: '2' });
+    await waitHealthy(`${gateway.adminUrl}/readyz`, gateway.process);
+    // New connections, so the primary deals the clients out to both workers.
+    traffic = startTraffic([gateway.url], { newConnections: true });
+
+    expect((await agreedLeader([runner, gateway])).id).toBe('r1');
+    await until('25 %', async () => (await status(gateway)).percent >= 25);
+    await endProcess(runner.process, 'SIGTERM');
+    expect(runner.process.exitCode).toBe(0);
+    expect((await agreedLeader([gateway])).id).toBe('r2');
+    await until('completed at 100 %', async () => (await status(gateway)).status === 'completed', 60_000);
+    expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
+    await expectWrittenBy(runner, gateway);
     await traffic!.stop();
     expect(traffic!.fiveHundreds()).toBe(0);
   }, 120_000);

@@ -3,26 +3,25 @@
 // `gateway rollout run` process reading the gates from that Prometheus (and scraped by it, for
 // its gateway_rollout_* series). The steps it writes reach both replicas through their file
 // watch; the Grafana dashboard's "Progressive rollout" row is then queried on that Prometheus.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { send } from '../../gateway/test/helpers/http.ts';
 import { parseMetrics, sample } from '../../gateway/test/helpers/routes.ts';
 import type { RolloutView } from '../../gateway/src/rollout/rolloutView.ts';
 import { MIGRATION_DASHBOARD, panelsOfRow } from '../support/grafanaDashboard.ts';
 import { freePort } from '../support/ports.ts';
+import { hasPrometheus, startPrometheus, type RunningPrometheus } from '../support/prometheus.ts';
 import { waitHealthy } from '../support/processes.ts';
 import { eventually, startTraffic, type Traffic } from '../support/rolloutTraffic.ts';
 import { endProcess, spawnGateway } from '../support/gatewayProcess.ts';
 import { rolloutPlan, startRolloutBackends, type RolloutBackends } from '../support/rolloutBackends.ts';
 
-const PROMETHEUS = '/usr/bin/prometheus';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
-describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus, one rollout controller', () => {
+describe.skipIf(!hasPrometheus())('two gateway replicas, real Prometheus, one rollout controller', () => {
   let backends: RolloutBackends;
   let dir: string;
   let routesFile: string;
@@ -32,7 +31,7 @@ describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus,
   let prometheusUrl: string;
   let startedAt: number;
   let traffic: Traffic | undefined;
-  const prometheusLog: string[] = [];
+  let prometheus: RunningPrometheus | undefined;
 
   function spawnChild(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
     const child = spawnGateway(args, routesFile, env);
@@ -55,28 +54,19 @@ describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus,
       await waitHealthy(`http://127.0.0.1:${adminPort}/readyz`, child);
     }
 
-    const [prometheusPort, controllerPort] = [await freePort(), await freePort()];
-    prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+    const controllerPort = await freePort();
     controllerUrl = `http://127.0.0.1:${controllerPort}`;
-    const configFile = path.join(dir, 'prometheus.yml');
-    writeFileSync(
-      configFile,
-      stringify({
+    prometheus = await startPrometheus(
+      {
         global: { scrape_interval: '1s', evaluation_interval: '1s' },
         rule_files: [path.join(REPO_ROOT, 'deploy/prometheus/rules.yml')],
         scrape_configs: [
           { job_name: 'gateway', static_configs: [{ targets: [...replicas.map((r) => r.adminUrl), controllerUrl].map((url) => new URL(url).host) }] },
         ],
-      }),
+      },
+      dir,
     );
-    const prometheus = spawn(
-      PROMETHEUS,
-      [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${prometheusPort}`, '--log.level=warn'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.push(prometheus);
-    prometheus.stderr!.on('data', (chunk: Buffer) => prometheusLog.push(chunk.toString()));
-    await eventually('Prometheus ready', 20_000, async () => ((await send(`${prometheusUrl}/-/ready`).catch(() => null))?.status === 200 ? true : undefined));
+    prometheusUrl = prometheus.url;
     traffic = startTraffic(replicas.map((r) => r.url));
     // Both targets up before the controller judges anything.
     await eventually('both replicas scraped', 20_000, async () => {
@@ -92,6 +82,7 @@ describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus,
   afterAll(async () => {
     await traffic?.stop();
     await Promise.all(children.map((child) => endProcess(child)));
+    await prometheus?.stop();
     await backends?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -109,7 +100,7 @@ describe.skipIf(!existsSync(PROMETHEUS))('two gateway replicas, real Prometheus,
       const view = await status();
       return view.status === 'completed' ? view : undefined;
     }).catch(async (error: Error) => {
-      throw new Error(`${error.message}: ${JSON.stringify(await status())}; Prometheus log: ${prometheusLog.join('')}`);
+      throw new Error(`${error.message}: ${JSON.stringify(await status())}; Prometheus log: ${prometheus?.log.join('')}`);
     });
     expect(completed.percent).toBe(50);
     expect(completed.lastCheck!.verdict).toBe('passed');

@@ -390,7 +390,7 @@ describe('a rollout whose new backend is still ejected from before the step', ()
       return check?.percent === 50 && check.verdict === 'inconclusive' ? check : undefined;
     });
     expect(held.gates.find((g) => g.gate === 'error_percent')!.why).toMatch(
-      /^thoughts has been out \(outlier detection\) since \S+Z, before this step began: holding until it is back/,
+      /^thoughts has been out \(outlier detection\) since [\d.]+ s before its replica applied this step's plan: holding until it is back/,
     );
     await until('completed at 100 % once it is back', async () => (await status()).status === 'completed', 40_000);
     await until('the plan store appended the last step', () => audit().length === 3);

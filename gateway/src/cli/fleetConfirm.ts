@@ -4,7 +4,7 @@ import { awaitFleetVersion, type Convergence } from '../fleet/fleetConvergence.t
 import { awaited } from '../fleet/fleetStatus.ts';
 import { NO_REPLICA, replicaTable } from './fleetTable.ts';
 
-/** How long a plan change waits, by default, for the gateways to run it: a replica applies a write within a second. */
+/** How long a plan change waits, by default, for the gateways to run it: a replica runs a write within milliseconds, 5 s leaves room for a busy one. */
 export const DEFAULT_WAIT_MS = 5_000;
 
 /** The `--wait MS` option of the commands that change the plan, and its help line. */

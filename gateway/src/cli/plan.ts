@@ -107,11 +107,10 @@ async function push(
   }
   const out = [...result.notes.map((note) => `note: ${note}`), ...result.changes.map(describeChange)];
   if (dryRun) out.push(result.diff.trimEnd(), `Dry run: ${store.location} was not written.`);
-  else if (result.applied) {
-    out.push(`Pushed ${file} to ${store.location}: version ${result.version}; recorded in ${store.auditLocation}.`);
-    // A routes file has no fleet to ask: the gateways watching it pick it up.
-    if (etcd) return printConfirmation(out, await confirmOnFleet(etcd, result.version, waitMs));
-  }
+  else if (result.applied) out.push(`Pushed ${file} to ${store.location}: version ${result.version}; recorded in ${store.auditLocation}.`);
+  // Also when the store held this text already: a pipeline's retry of a push a replica rejected fails again rather than passing.
+  // (A routes file has no fleet to ask: the gateways watching it pick it up.)
+  if (!dryRun && etcd) return printConfirmation(out, await confirmOnFleet(etcd, result.version, waitMs));
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }

@@ -12,16 +12,18 @@ import { parseCommandArgs } from './command.ts';
 
 const RUN_HELP = `Usage: gateway rollout run
 
-Runs the rollout controller as a process of its own, for several gateway replicas: start
-every replica with GATEWAY_ROLLOUT=off and exactly one 'gateway rollout run' beside them.
+Runs the rollout controller as a process of its own, for several gateway replicas.
+On a routes file: start every replica with GATEWAY_ROLLOUT=off and exactly one 'gateway
+rollout run' beside them. It reads the gates from Prometheus (the sum over every replica it
+scrapes), writes each step and rollback to the routes file exactly like 'gateway shift'
+(validated, atomic, audited; the replicas pick the file up by their file watch) and keeps its
+progress beside the file.
 On the etcd store (GATEWAY_PLAN_STORE) it is one more candidate in the fleet's rollout
-election (the replicas need no GATEWAY_ROLLOUT=off there), and without Prometheus it reads
-the counters the replicas publish in etcd.
-It reads the gates from Prometheus (the sum over every replica it scrapes), writes each step
-and rollback to the routes file exactly like 'gateway shift' (validated, atomic, audited;
-the replicas pick the file up by their file watch), keeps its progress beside the file, and
-serves /api/rollout (what 'gateway rollout status' and the commands use), /metrics (the
-gateway_rollout_* series) and the dashboard's Rollouts panel on its own admin port.
+election, beside the replicas (which need no GATEWAY_ROLLOUT=off there): while it leads it
+steps on the counters the replicas publish in etcd (or Prometheus, if set), writing to the
+store with its leadership checked; when it stops, another candidate carries on.
+Either way it serves /api/rollout (what 'gateway rollout status' and the commands use),
+/metrics (the gateway_rollout_* series) and the dashboard's Rollouts panel on its own admin port.
 
 Environment:
   GATEWAY_PROMETHEUS_URL       the Prometheus that scrapes every replica, e.g. http://prometheus:9090 (required on a routes file)

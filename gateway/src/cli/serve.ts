@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { ENVIRONMENT_HELP, optionsFromEnv, workersFromEnv } from '../env.ts';
 import { runClusterPrimary } from '../cluster/primary.ts';
 import { serveMetricsToPrimary } from '../cluster/workerMetrics.ts';
+import { reportPlanToPrimary } from '../cluster/workerPlans.ts';
 import { startGateway } from '../gateway.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { createGatewayLogger } from '../observe/logger.ts';
@@ -29,9 +30,15 @@ export const serveCommand: Command = {
     if (cluster.isPrimary && workers > 1) return runClusterPrimary(workers, options, createGatewayLogger());
     // A worker serves the public port only: the primary owns the admin port.
     // Workers run no rollout controller: N of them would step the same route N times (the primary runs it).
-    // On the etcd store each worker is a process of the fleet of its own (it serves the plan and publishes its numbers).
+    // On the etcd store each worker publishes its own numbers (as <id>-worker-<n>) and tells the
+    // primary which plan it serves: the primary registers the gateway in the fleet once.
     const worker = cluster.isWorker
-      ? { adminPort: null, rollout: false as const, fleet: { ...options.fleet!, replicaId: `${options.fleet!.replicaId}-worker-${cluster.worker!.id}` } }
+      ? {
+          adminPort: null,
+          rollout: false as const,
+          fleet: { ...options.fleet!, replicaId: `${options.fleet!.replicaId}-worker-${cluster.worker!.id}` },
+          fleetReport: reportPlanToPrimary,
+        }
       : {};
     const gateway = await startGateway({ ...options, ...worker });
     if (cluster.isWorker) serveMetricsToPrimary(gateway.metrics.registry);

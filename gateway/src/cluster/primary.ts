@@ -10,6 +10,7 @@ import { fleetSettingsFromEnv } from '../fleet/fleetSettings.ts';
 import { openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { WorkerMetrics } from './workerMetrics.ts';
+import { WorkerPlans } from './workerPlans.ts';
 
 /** How long after SIGTERM a worker that has not exited is killed (on top of its own drain bound). */
 const EXIT_GRACE_MS = 5_000;
@@ -59,10 +60,13 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
     notReady: () => (stopping ? 'shutting down' : listening.size === 0 ? 'no worker listens yet' : null),
     // The workers watch the plan for themselves; the primary's watch only tells its rollout.
     onPlanChange: undefined,
-    // On the etcd store the primary is the cluster's candidate in the fleet's rollout election (its workers are the replicas).
+    // On the etcd store the primary is the gateway in the fleet: its candidate in the rollout
+    // election and its one registration (its workers publish their own numbers).
     fleet: etcd ? { etcd, settings: options.fleet ?? fleetSettingsFromEnv({}) } : null,
   });
   logger.info({ adminUrl: control.adminUrl, workers }, `gateway primary: ${workers} workers, admin port ${control.adminUrl}`);
+  // On the etcd store the gateway is one replica of the fleet, registered by the primary from what its workers serve.
+  const workerPlans = etcd ? new WorkerPlans(control) : null;
 
   const fork = (): Worker => {
     const worker = cluster.fork();
@@ -89,6 +93,7 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
   const codes = await Promise.all(
     Object.values(cluster.workers ?? {}).map((worker) => stopWorker(worker!, (options.shutdownTimeoutMs ?? 10_000) + EXIT_GRACE_MS)),
   );
+  await workerPlans?.joined();
   await control.close();
   etcd?.close();
   logger.info({ codes }, 'gateway stopped');

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { ProcessMetrics } from '../rollout/localGateReader.ts';
+import { isMessage } from './clusterMessages.ts';
 
 // The messages between primary and workers over the cluster channel (our own, so the primary
 // can ask each worker alone: the rollout's gates difference every worker on its own).
@@ -19,9 +20,6 @@ interface Answer {
   readonly metrics?: ProcessMetrics;
   readonly error?: string;
 }
-
-const isMessage = <T extends { type: string }>(message: unknown, type: T['type']): message is T =>
-  typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
 
 /**
  * In a cluster worker: answers the primary's metric requests with this worker's registry

@@ -8,7 +8,7 @@ import { readFleet, storedPlanVersion, type ReplicaMetrics } from './fleetReader
 import { fleetStatus, type FleetStatus } from './fleetStatus.ts';
 
 export interface FleetNumbers {
-  /** How many replicas' numbers are in it. */
+  /** How many replicas the fleet has (a gateway with several workers is one: its workers' numbers are summed into it). */
   readonly replicas: number;
   readonly traffic: TrafficSnapshot;
   /** gateway_shadow_comparisons_total's samples of every replica (to be summed per route and result). */
@@ -32,7 +32,7 @@ export class FleetView {
     const fleet = await readFleet(this.keys, ['metrics', 'traffic']);
     const windows = [...fleet.traffic.values()].filter((window) => window !== null);
     return {
-      replicas: windows.length,
+      replicas: fleet.replicas.length,
       traffic: summariseTraffic(windows),
       shadowComparisons: [...fleet.metrics.values()].flatMap((metrics) => samplesOf(metrics, 'gateway_shadow_comparisons_total')),
     };
