@@ -90,7 +90,7 @@ describe('fleet registry and metrics', () => {
     expect(record!.plan.version).toBe('b'.repeat(64));
     expect(record!.rejected).toMatchObject({ version: 'c'.repeat(64), message: 'routes.yaml:3: backends.reviews.url: not a URL' });
     expect(record!.draining).toBe(false);
-    await a.registry.drain();
+    await a.registry!.drain();
     expect((await listReplicas(reader))[0]).toMatchObject({ id: 'replica-a', draining: true, plan: { version: 'b'.repeat(64) } });
     await a.close();
   });
@@ -174,8 +174,8 @@ describe('gateway fleet', () => {
     const current = versionOf(PLAN);
     const { member: a } = await member(store, 'replica-a', 1);
     const { member: b } = await member(store, 'replica-b', 2);
-    await a.registry.planServed(current);
-    await b.registry.drain(); // and never serves `current`: behind for good
+    await a.registry!.planServed(current);
+    await b.registry!.drain(); // and never serves `current`: behind for good
 
     // A minute of wait allowed: it answers as soon as replica-a serves the version (well within the test's timeout).
     const confirmation = await confirmOnFleet(connection, current, 60_000);
