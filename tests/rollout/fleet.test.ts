@@ -333,15 +333,22 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
     expect(traffic!.fiveHundreds()).toBe(0);
   }, 120_000);
 
-  it('gateway rollout run beside a gateway with two workers: one of them leads, every step once; the leader stopped, the other carries on', async () => {
+  it('gateway rollout run (started while etcd is down) beside a gateway with two workers: one of them leads, every step once; the leader stopped, the other carries on', async () => {
     await newFleet('steps: [5, 25, 50, 100], failure_limit: 2');
     const [runner, gateway] = replicas as [Replica, Replica];
-    // First in the election, so it leads: `gateway rollout run`, on its own admin port.
-    runner.process = spawnGateway(['rollout', 'run'], path.join(dir, 'unused-routes.yaml'), {
-      ...runner.env,
-      GATEWAY_ROLLOUT_ADMIN_PORT: new URL(runner.adminUrl).port,
-    });
-    await waitHealthy(`${runner.adminUrl}/readyz`, runner.process);
+    // `gateway rollout run`, on its own admin port, started while etcd is away (a node restarted
+    // during an outage): it starts, and campaigns once etcd answers. First in the election, it leads.
+    await etcd.stop();
+    try {
+      runner.process = spawnGateway(['rollout', 'run'], path.join(dir, 'unused-routes.yaml'), {
+        ...runner.env,
+        GATEWAY_ROLLOUT_ADMIN_PORT: new URL(runner.adminUrl).port,
+      });
+      await waitHealthy(`${runner.adminUrl}/readyz`, runner.process);
+    } finally {
+      await etcd.start();
+    }
+    expect((await agreedLeader([runner])).id).toBe('r1');
     gateway.process = spawnGateway(['serve'], path.join(dir, 'unused-routes.yaml'), { ...gateway.env, GATEWAY_WORKERS: '2' });
     await waitHealthy(`${gateway.adminUrl}/readyz`, gateway.process);
     // New connections, so the primary deals the clients out to both workers.

@@ -6,7 +6,7 @@ import { optionsFromEnv, port } from '../env.ts';
 import { createGatewayLogger } from '../observe/logger.ts';
 import { connectEtcd } from '../etcd/etcdConnection.ts';
 import { fleetSettingsFromEnv } from '../fleet/fleetSettings.ts';
-import { openPlanStore } from '../plan/openPlanStore.ts';
+import { checkStoredPlan, openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { parseCommandArgs } from './command.ts';
 
@@ -49,11 +49,11 @@ export async function runRolloutController(args: string[]): Promise<number> {
   const logger = createGatewayLogger();
   const etcd = options.planStore ? connectEtcd(options.planStore) : null;
   const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverridesFromEnv(process.env) }, etcd);
-  const read = await store.read();
-  if (!read.ok) {
+  // With etcd away it starts anyway and campaigns once etcd answers (the rollout holds meanwhile).
+  await checkStoredPlan(store).catch((error: unknown) => {
     etcd?.close();
-    throw new ConfigError(read.message);
-  }
+    throw error;
+  });
   const registry = new Registry();
   let stopping = false;
   const control = await startControlPlane(

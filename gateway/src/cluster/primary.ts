@@ -1,13 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { ConfigError } from '@mythoughts/runtime/errors';
 import { urlOverrideOf } from '../config/validateBackends.ts';
 import { startControlPlane } from '../controlPlane.ts';
 import { controlPlaneSettings, type GatewayOptions } from '../gateway.ts';
 import { connectEtcd } from '../etcd/etcdConnection.ts';
 import { fleetSettingsFromEnv } from '../fleet/fleetSettings.ts';
-import { openPlanStore } from '../plan/openPlanStore.ts';
+import { checkStoredPlan, openPlanStore } from '../plan/openPlanStore.ts';
 import { untilStopSignal } from '../stopSignal.ts';
 import { WorkerMetrics } from './workerMetrics.ts';
 import { WorkerPlans } from './workerPlans.ts';
@@ -38,12 +37,11 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
   // (or, for the admin settings, the primary serving an open admin port while workers crash-loop).
   const etcd = options.planStore ? connectEtcd(options.planStore) : null;
   const store = openPlanStore({ file: options.routesFile, auditFile: options.auditLogFile, urlOverride: urlOverrideOf(options.backendUrls) }, etcd);
-  const loaded = await store.read();
   // With etcd away the workers start from their cached copy; an invalid plan stops everything here.
-  if (!loaded.ok && !(store.remote && loaded.status === 503)) {
+  await checkStoredPlan(store).catch((error: unknown) => {
     etcd?.close();
-    throw new ConfigError(loaded.message);
-  }
+    throw error;
+  });
 
   const own = new Registry();
   const workerMetrics = new WorkerMetrics(own, logger);

@@ -1,3 +1,4 @@
+import { ConfigError } from '@mythoughts/runtime/errors';
 import type { UrlOverride } from '../config/validateBackends.ts';
 import type { EtcdConnection } from '../etcd/etcdConnection.ts';
 import { EtcdPlanStore } from './etcdPlanStore.ts';
@@ -19,4 +20,15 @@ export interface PlanStoreSettings {
  */
 export function openPlanStore(settings: PlanStoreSettings, etcd: EtcdConnection | null = null): PlanStore {
   return etcd ? new EtcdPlanStore(etcd, settings.urlOverride) : new FilePlanStore(settings);
+}
+
+/**
+ * Before a process that writes the plan starts (a cluster primary, `gateway rollout run`): the
+ * store must hold a valid plan, else a ConfigError with every problem. A remote store that does
+ * not answer is no reason to stop: the process starts and holds until it answers, as a replica
+ * starts from its cached copy.
+ */
+export async function checkStoredPlan(store: PlanStore): Promise<void> {
+  const read = await store.read();
+  if (!read.ok && !(store.remote && read.status === 503)) throw new ConfigError(read.message);
 }
