@@ -185,12 +185,13 @@ export async function runFleetRollout(
   clients: number,
   ttlSeconds: number,
   fault: (rollout: RolloutUnderWay) => Promise<FaultOutcome>,
+  gatewayEnv: Readonly<Record<string, string>> = {},
 ): Promise<CaseResult> {
   const stand = await startStand({
     shares: { users: 0, thoughts: 0 },
     fleet: REPLICAS,
     plan: withRollout,
-    gatewayEnv: { GATEWAY_FLEET_TTL_SECONDS: String(ttlSeconds), GATEWAY_FLEET_PUBLISH_MS: '250' },
+    gatewayEnv: { GATEWAY_FLEET_TTL_SECONDS: String(ttlSeconds), GATEWAY_FLEET_PUBLISH_MS: '250', ...gatewayEnv },
   });
   try {
     let leader: GatewayProcess | undefined;
