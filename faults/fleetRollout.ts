@@ -176,21 +176,22 @@ export interface FaultOutcome {
 /**
  * Runs one fleet rollout case: three replicas on etcd (lease TTL `ttlSeconds`) with the
  * rollout plan; once they agree on a leader the load starts on the other two, and once the
- * rollout stands at its third step `fault` hits the leader. Then the rollout must complete at
- * 100 % within a minute, the audit must show every step exactly once, in order, and no request
- * may fail. `tried` is the rollout's writes plus the requests.
+ * rollout stands at its third step with its interval running `fault` hits the leader. Then the
+ * rollout must complete at 100 % within a minute, the audit must show every step exactly once,
+ * in order, and no request may fail. `tried` is the rollout's writes plus the requests.
  */
 export async function runFleetRollout(
   name: string,
   clients: number,
   ttlSeconds: number,
   fault: (rollout: RolloutUnderWay) => Promise<FaultOutcome>,
+  gatewayEnv: Readonly<Record<string, string>> = {},
 ): Promise<CaseResult> {
   const stand = await startStand({
     shares: { users: 0, thoughts: 0 },
     fleet: REPLICAS,
     plan: withRollout,
-    gatewayEnv: { GATEWAY_FLEET_TTL_SECONDS: String(ttlSeconds), GATEWAY_FLEET_PUBLISH_MS: '250' },
+    gatewayEnv: { GATEWAY_FLEET_TTL_SECONDS: String(ttlSeconds), GATEWAY_FLEET_PUBLISH_MS: '250', ...gatewayEnv },
   });
   try {
     let leader: GatewayProcess | undefined;
@@ -200,7 +201,15 @@ export async function runFleetRollout(
     const others = stand.replicas.filter((replica) => replica !== hit);
     const load = startFleetLoad(others, clients, name);
     const wrong: string[] = [];
-    const stepped = await timeUntil(async () => ((await rolloutOf(others[0]!))?.stepIndex ?? -1) >= HIT_AT_STEP, performance.now(), STEPS_WITHIN_MS);
+    // Hit inside the step's interval (the fleet serves the step's plan and the check is due), not in the moment between its write and its interval.
+    const stepped = await timeUntil(
+      async () => {
+        const view = await rolloutOf(others[0]!);
+        return (view?.stepIndex ?? -1) >= HIT_AT_STEP && view?.nextCheckInSeconds !== null;
+      },
+      performance.now(),
+      STEPS_WITHIN_MS,
+    );
     if (stepped === null) wrong.push(`the rollout did not reach ${ROLLOUT_STEPS[HIT_AT_STEP]} % within ${STEPS_WITHIN_MS / 1000} s (no fault applied)`);
     const outcome = stepped === null ? { detail: 'no fault applied', wrong: [] } : await fault({ stand, leader: hit, others, load });
     wrong.push(...outcome.wrong);

@@ -8,6 +8,7 @@ import { closeNow } from './drain.ts';
 import type { EtcdConnection } from './etcd/etcdConnection.ts';
 import { fleetMetrics, listReplicas } from './fleet/fleetReader.ts';
 import type { FleetSettings } from './fleet/fleetSettings.ts';
+import { awaited } from './fleet/fleetStatus.ts';
 import { FleetView } from './fleet/fleetView.ts';
 import { joinFleet, type FleetMember } from './fleet/joinFleet.ts';
 import type { PublishedNumbers } from './fleet/metricsPublisher.ts';
@@ -88,9 +89,15 @@ export interface ControlPlane {
   planServed(version: string): void;
   planRejected(version: string, message: string): void;
   storeUp(up: boolean): void;
-  /** Stops watching and stepping; the admin port still answers (its /readyz says 503 while the process drains). */
-  stop(): void;
-  /** stop(), and the admin port closed. */
+  /**
+   * The process is shutting down but still serves (its drain): the rollout controller stops
+   * (a leader resigns: the next candidate leads at once), and the fleet registration says
+   * `draining`, so the fleet's next step does not wait for it. The plan store is still watched,
+   * so what it serves until its public port closes is the fleet's current plan. The admin port
+   * still answers (its /readyz says 503).
+   */
+  drain(): void;
+  /** drain(), the watch stopped, the fleet left and the admin port closed. */
   close(): Promise<void>;
 }
 
@@ -143,16 +150,21 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
   }
   rollout?.listening(adminUrl);
 
-  const onPlanChange = deps.onPlanChange === undefined ? () => rollout?.planChanged() : deps.onPlanChange;
+  // The rollout's end (its work under way finished, a fleet leader resigned) is awaited by close().
+  let rolloutClosed: Promise<void> | null = null;
+  // Once draining, the plan is still watched (the process still serves it) but a closed
+  // controller must not react to it: that is the next leader's business.
+  const tellRollout = () => {
+    if (rolloutClosed === null) rollout?.planChanged();
+  };
+  const onPlanChange = deps.onPlanChange === undefined ? tellRollout : deps.onPlanChange;
   const watcher =
     onPlanChange === null
       ? null
       : deps.store.watch(onPlanChange, (error) => logger.error({ err: error }, 'watching the plan store failed: changes now need SIGHUP'));
 
-  // The rollout's end (its work under way finished, a fleet leader resigned) is awaited by close().
-  let rolloutClosed: Promise<void> | null = null;
-  const stop = () => {
-    watcher?.stop();
+  const drain = () => {
+    void member?.registry?.drain().catch((error: Error) => logger.warn({ err: error }, 'marking the fleet registration draining failed'));
     rolloutClosed ??= rollout?.close() ?? Promise.resolve();
   };
   // What the registration must say; kept from the first event on, so one that comes while the
@@ -178,7 +190,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
   return {
     adminUrl,
     rollout,
-    planChanged: () => rollout?.planChanged(),
+    planChanged: tellRollout,
     async joinFleet(url, now) {
       const fleet = deps.fleet;
       if (!fleet) return;
@@ -198,9 +210,10 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
     planServed: (version) => tellFleet({ served: version }),
     planRejected: (version, message) => tellFleet({ rejected: { version, message } }),
     storeUp: (up) => tellFleet({ storeUp: up }),
-    stop,
+    drain,
     async close() {
-      stop();
+      drain();
+      watcher?.stop();
       await rolloutClosed;
       // Leaving the fleet revokes the lease: the replica is gone from `gateway fleet` at once.
       await member?.close();
@@ -209,7 +222,7 @@ export async function startControlPlane(settings: ControlPlaneSettings, deps: Co
   };
 }
 
-/** What the fleet's rollout reads of the fleet: which plan each live replica serves, and every replica's published counters. */
+/** What the fleet's rollout reads of the fleet: which plan each live replica serves (a draining one is not waited for), and every replica's published counters. */
 function fleetRollout({ etcd, settings }: FleetDeps, adminToken: string | null): FleetRolloutDeps {
   return {
     etcd,
@@ -220,7 +233,7 @@ function fleetRollout({ etcd, settings }: FleetDeps, adminToken: string | null):
     plans: {
       async notServing(version) {
         const replicas = await listReplicas(etcd.keys);
-        return replicas.filter((r) => r.plan.version !== version).map((r) => `${r.id} (serves ${r.plan.version.slice(0, 12)})`);
+        return replicas.filter((r) => awaited(r) && r.plan.version !== version).map((r) => `${r.id} (serves ${r.plan.version.slice(0, 12)})`);
       },
     },
     metrics: fleetMetrics(etcd.keys),

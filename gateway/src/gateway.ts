@@ -210,7 +210,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function shutdown(): Promise<void> {
     dataPlane.startDraining();
-    controlPlane.stop();
+    controlPlane.drain();
     const delayMs = options.drainDelayMs ?? 0;
     if (delayMs > 0) {
       logger.info({ delayMs }, 'gateway shutting down: /readyz answers 503, still accepting while load balancers catch up');

@@ -2,7 +2,8 @@
 // cluster is ONE replica of the fleet (`gateway fleet` shows it once, with its primary's admin
 // URL and pid), its workers serve the store's plan, and a shift made through the other
 // replica reaches every worker: requests dealt out to both workers all follow it, and the
-// fleet's numbers count what they served; a plan its workers refuse shows it `rejected`.
+// fleet's numbers count what they served; a plan its workers refuse shows it `rejected`; and
+// SIGTERMed, it shows `draining` (once) until it has stopped.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,8 @@ describe('a gateway with two workers in a fleet on etcd', () => {
       GATEWAY_PLAN_CACHE: path.join(dir, 'gw-cluster-plan-cache.yaml'),
       // Its own URL for a back end the first plan does not have: a plan that adds it is invalid on its workers alone.
       GATEWAY_BACKEND_REVIEWS_URL: 'ftp://reviews.example',
+      // Its drain at SIGTERM (the last test): long enough to be seen, within the primary's bound on its workers' exit.
+      GATEWAY_DRAIN_DELAY_MS: '8000',
     });
     single = await startFleetReplica(storeUrl, 'gw-single', dir, { GATEWAY_FLEET_TTL_SECONDS: '2' });
     const singleAdmin = single.adminUrl;
@@ -128,4 +131,21 @@ describe('a gateway with two workers in a fleet on etcd', () => {
       expect([reply.status, reply.json<{ backend: string }>().backend]).toEqual([200, 'thoughts']);
     }
   });
+
+  it('SIGTERMed, the gateway shows draining, once, while its workers drain; then it leaves the fleet', async () => {
+    const stopping = cluster!;
+    cluster = undefined;
+    stopping.child.kill('SIGTERM');
+    const fleet = () => runGateway(['fleet', '--json'], { GATEWAY_PLAN_STORE: storeUrl }).then((run) => JSON.parse(run.stdout) as FleetStatus);
+    const draining = await eventually('the cluster draining in gateway fleet', 20_000, async () => {
+      const status = await fleet();
+      return status.replicas.some((r) => r.draining) ? status : undefined;
+    });
+    expect(draining.replicas.map((r) => [r.id, r.draining])).toEqual([
+      ['gw-cluster', true],
+      ['gw-single', false],
+    ]);
+    expect(await stopping.exited).toBe(0);
+    expect((await fleet()).replicas.map((r) => r.id)).toEqual(['gw-single']);
+  }, 60_000);
 });

@@ -4,6 +4,7 @@
 import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { confirmOnFleet } from '../../gateway/src/cli/fleetConfirm.ts';
 import { ETCD_KEYS } from '../../gateway/src/etcd/etcdConnection.ts';
 import { fleetMetrics, listReplicas, readFleet } from '../../gateway/src/fleet/fleetReader.ts';
 import type { FleetStatus } from '../../gateway/src/fleet/fleetStatus.ts';
@@ -79,7 +80,7 @@ describe('fleet registry and metrics', () => {
     await a.member.close();
   });
 
-  it('updates the record when the served plan changes or a plan is rejected', async () => {
+  it('updates the record when the served plan changes, a plan is rejected or the replica starts draining', async () => {
     const store = etcd.storeUrl();
     const reader = etcd.connect(store).keys;
     const { member: a } = await member(store, 'replica-a', 1);
@@ -88,6 +89,9 @@ describe('fleet registry and metrics', () => {
     const [record] = await listReplicas(reader);
     expect(record!.plan.version).toBe('b'.repeat(64));
     expect(record!.rejected).toMatchObject({ version: 'c'.repeat(64), message: 'routes.yaml:3: backends.reviews.url: not a URL' });
+    expect(record!.draining).toBe(false);
+    await a.registry!.drain();
+    expect((await listReplicas(reader))[0]).toMatchObject({ id: 'replica-a', draining: true, plan: { version: 'b'.repeat(64) } });
     await a.close();
   });
 
@@ -161,6 +165,31 @@ describe('gateway fleet', () => {
     expect((await gatewayFleet(store, '--json')).stdout).toContain('"state": "behind"');
     for (const m of [a, b, c]) await m.close();
     expect((await gatewayFleet(store)).stdout).toContain('no live replica is registered under this prefix');
+  });
+
+  it('shows a draining member as draining; a plan change does not wait for it to catch up', async () => {
+    const store = etcd.storeUrl();
+    const connection = etcd.connect(store);
+    await connection.keys.put(ETCD_KEYS.plan).value(PLAN);
+    const current = versionOf(PLAN);
+    const { member: a } = await member(store, 'replica-a', 1);
+    const { member: b } = await member(store, 'replica-b', 2);
+    await a.registry!.planServed(current);
+    await b.registry!.drain(); // and never serves `current`: behind for good
+
+    // A minute of wait allowed: it answers as soon as replica-a serves the version (well within the test's timeout).
+    const confirmation = await confirmOnFleet(connection, current, 60_000);
+    expect(confirmation.problem).toBeNull();
+    expect(confirmation.lines[0]).toBe(`Version ${current.slice(0, 12)}: served by 1 of 2 replicas of the fleet.`);
+    const lines = (await gatewayFleet(store)).stdout.split('\n');
+    expect(lines.find((line) => line.startsWith('replica-a'))).toMatch(/ in sync /);
+    expect(lines.find((line) => line.startsWith('replica-b'))).toMatch(new RegExp(` ${'a'.repeat(12)} +behind, draining `));
+    const json = JSON.parse((await gatewayFleet(store, '--json')).stdout) as FleetStatus;
+    expect(json.replicas.map((r) => [r.id, r.state, r.draining])).toEqual([
+      ['replica-a', 'in sync', false],
+      ['replica-b', 'behind', true],
+    ]);
+    for (const m of [a, b]) await m.close();
   });
 
   it('says that a fleet needs the etcd store when GATEWAY_PLAN_STORE is unset, and has --help', async () => {

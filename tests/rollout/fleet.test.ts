@@ -4,7 +4,8 @@
 // fleet's (every replica's published counters summed); every step is in the store's audit
 // exactly once — also when the leader is SIGKILLed mid-rollout (the next leader resumes the
 // same step from the progress in etcd) or frozen past its lease (SIGSTOP: it is deposed, and
-// once it runs again it writes nothing) — and a failing new backend is rolled back whichever
+// once it runs again it writes nothing) or stopped gracefully (SIGTERM: it hands over at once, shows
+// "draining" in `gateway fleet` and is not waited for) — and a failing new backend is rolled back whichever
 // replicas deal it traffic. What is asserted is what an operator sees: the admin API of any
 // replica, `gateway rollout status`, the store's audit (each rollout entry naming the replica
 // that wrote it), a follower's and the leader's dashboards in Chromium (the leader, then
@@ -20,6 +21,7 @@ import { send } from '../../gateway/test/helpers/http.ts';
 import { parseMetrics } from '../../gateway/test/helpers/routes.ts';
 import type { EtcdConnection } from '../../gateway/src/etcd/etcdConnection.ts';
 import { fleetMetrics } from '../../gateway/src/fleet/fleetReader.ts';
+import type { FleetStatus } from '../../gateway/src/fleet/fleetStatus.ts';
 import type { AuditEntry } from '../../gateway/src/plan/auditLog.ts';
 import { openPlanStore } from '../../gateway/src/plan/openPlanStore.ts';
 import type { PlanStore } from '../../gateway/src/plan/planStore.ts';
@@ -165,6 +167,12 @@ async function publishingRolloutState(): Promise<string[]> {
     .map(([id]) => id);
 }
 
+/** What `gateway fleet` prints (or `--json`) for the store, as an operator runs it. */
+async function gatewayFleet(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [GATEWAY_BIN, 'fleet', ...args], { env: { ...process.env, GATEWAY_PLAN_STORE: store } });
+  return stdout;
+}
+
 const until = (what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 30_000) =>
   eventually(what, timeoutMs, async () => ((await probe()) ? true : undefined));
 
@@ -219,6 +227,21 @@ async function dashboardsWhileEtcdStopped(follower: Replica, leader: Replica): P
       await etcd.start();
     }
     await expect.poll(() => shown('rollout-holding'), { timeout: 30_000 }).toEqual([[], []]);
+    expect(browser.problems).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The Fleet panel of `asked`'s dashboard in Chromium marks `draining` as draining, as `gateway fleet` does. */
+async function dashboardShowsDraining(asked: Replica, draining: Replica): Promise<void> {
+  const browser = await openBrowserPage(1360, 1100);
+  try {
+    await browser.page.goto(asked.adminUrl);
+    const state = (replica: Replica) => browser.page.locator(`#fleet-rows [data-replica="${replica.id}"] .fleet-state .badge`).allTextContents();
+    await expect.poll(() => state(draining), { timeout: 20_000 }).toEqual(['in sync', 'draining']);
+    expect(await state(asked)).toEqual(['in sync']);
+    await browser.screenshot('fleet-draining.png');
     expect(browser.problems).toEqual([]);
   } finally {
     await browser.close();
@@ -285,7 +308,9 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
     const others = replicas.filter((r) => r !== first);
     const second = (await agreedLeader(others)).id;
     expect(second).not.toBe(first.id);
-    const promoted = await send(`${others[1]!.adminUrl}/api/rollout/thoughts/promote`, {
+    // Promoted through the replica that does not lead: it passes the command on to the leader.
+    const follower = others.find((r) => r.id !== second)!;
+    const promoted = await send(`${follower.adminUrl}/api/rollout/thoughts/promote`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ by: 'ops', reason: 'while r1 is frozen' }),
@@ -296,7 +321,8 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
     await until('completed at 100 %', async () => (await status(others[0]!)).status === 'completed', 60_000);
     await until('the old leader follows the new one', async () => (await status(first)).leader === second);
     expect(await audit()).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
-    expect(await auditWriters()).toEqual(['rollout@r1', 'rollout@r1', expect.stringMatching(/^ops \(loopback admin\)/), `rollout@${second}`]);
+    // How ops got in is said once (by the follower), and the follower it came through is named.
+    expect(await auditWriters()).toEqual(['rollout@r1', 'rollout@r1', `ops (loopback admin) through ${follower.id}`, `rollout@${second}`]);
     // Deposed, it no longer reports the rollout's state: only the leader does.
     const leader = replicas.find((r) => r.id === second)!;
     await until(
@@ -340,7 +366,7 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
     expect(traffic!.fiveHundreds()).toBe(0);
   }, 120_000);
 
-  it('a leader stopped gracefully (SIGTERM) resigns: another leads at once and the rollout goes on; the old one reports no rollout state', async () => {
+  it('a leader stopped gracefully (SIGTERM) resigns: another leads at once and the rollout goes on without waiting for its drain; the old one shows draining, follows the plan and reports no rollout state', async () => {
     await newFleet('steps: [5, 25, 50, 100], failure_limit: 2');
     // A drain long enough to outlast the test (afterEach kills it): its admin port answers meanwhile.
     for (const replica of replicas) replica.env.GATEWAY_DRAIN_DELAY_MS = '120000';
@@ -357,11 +383,21 @@ describe('a rollout for a fleet of three replicas on etcd', () => {
       async () => (await rolloutStateOn(first)).length === 0 && (await rolloutStateOn(second)).length > 0,
     );
     await until('only the new leader publishes it', async () => (await publishingRolloutState()).join() === second.id);
-    // Draining, it no longer watches the plan, so the next step would wait for it until its drain ends: it ends here.
-    await endProcess(first.process!, 'SIGKILL');
+    // Draining, it says so in the fleet, and the new leader's steps do not wait for it: the
+    // rollout completes while its 120 s drain (longer than this test may run) goes on.
+    const firstRow = async () => (await gatewayFleet()).split('\n').find((line) => line.startsWith(`${first.id} `));
+    await until('gateway fleet shows the old leader draining', async () => /, draining /.test((await firstRow()) ?? ''));
     await until('completed at 100 %', async () => (await status(second)).status === 'completed', 60_000);
     expect(await audit(second)).toEqual(['step 0→5', 'step 5→25', 'step 25→50', 'step 50→100']);
     await expectWrittenBy(first, second, second);
     expect(await publishingRolloutState()).toEqual([second.id]);
+    // Still draining, still serving its clients, and it applied every step's plan meanwhile.
+    expect(live()).toContain(first);
+    const fleet = JSON.parse(await gatewayFleet('--json')) as FleetStatus;
+    expect(fleet.replicas.find((r) => r.id === first.id)).toMatchObject({ state: 'in sync', draining: true });
+    expect(await firstRow()).toMatch(/ in sync, draining /);
+    if (hasChromium) await dashboardShowsDraining(second, first);
+    await traffic!.stop();
+    expect(traffic!.fiveHundreds()).toBe(0);
   }, 120_000);
 });

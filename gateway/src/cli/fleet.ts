@@ -17,6 +17,8 @@ plan version the store holds (as 'istioctl proxy-status' does for Envoys):
   STATE     in sync   serves the version the store holds
             behind    serves an older one (it has not picked the new one up yet)
             rejected  refused the store's version (the validation message follows)
+            then ', draining' for a replica shutting down (SIGTERM): it serves, and follows
+            the store, until its drain ends; plan changes and rollout steps do not wait for it
   SINCE     when it began serving its version (rejected: when it refused the store's)
   UPTIME    how long the replica has run
 

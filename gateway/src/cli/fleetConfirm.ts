@@ -1,6 +1,7 @@
 import { ConfigError } from '@mythoughts/runtime/errors';
 import type { EtcdConnection } from '../etcd/etcdConnection.ts';
 import { awaitFleetVersion, type Convergence } from '../fleet/fleetConvergence.ts';
+import { awaited } from '../fleet/fleetStatus.ts';
 import { NO_REPLICA, replicaTable } from './fleetTable.ts';
 
 /** How long a plan change waits, by default, for the gateways to run it: a replica runs a write within milliseconds, 5 s leaves room for a busy one. */
@@ -55,18 +56,20 @@ export async function confirmOnFleet(etcd: EtcdConnection, version: string, wait
     return { lines: [`Version ${short} is in the store, and ${NO_REPLICA}: gateways started on it will serve it.`, ...left], problem: null };
   const serving = replicas.filter((replica) => replica.state === 'in sync').length;
   const seconds = `${waitMs / 1000} s`;
+  // A draining replica (shutting down) was not waited for: the table shows it, it is no problem.
+  const behind = replicas.filter((r) => r.state === 'behind' && awaited(r));
   const count = replicas.length === 1 ? '1 replica' : `${replicas.length} replicas`;
   const lines = [
     serving === replicas.length
       ? `Version ${short}: served by ${replicas.length === 1 ? 'the 1 replica' : `all ${count}`} of the fleet.`
-      : `Version ${short}: served by ${serving} of ${count} of the fleet${replicas.some((r) => r.state === 'behind') ? ` after ${seconds}` : ''}.`,
+      : `Version ${short}: served by ${serving} of ${count} of the fleet${behind.length > 0 ? ` after ${seconds}` : ''}.`,
   ];
   lines.push('', ...replicaTable(replicas), ...left);
 
   const moved = fleet.storeVersion !== version ? ` (the store holds version ${fleet.storeVersion?.slice(0, 12) ?? 'none'} now: another write followed)` : '';
   const problems = [
     ...replicas.filter((r) => r.state === 'rejected').map((r) => `${r.id} rejected it: ${firstProblem(r.message ?? '')}`),
-    ...replicas.filter((r) => r.state === 'behind').map((r) => `${r.id} still serves version ${r.version.slice(0, 12)} after ${seconds}${moved}`),
+    ...behind.map((r) => `${r.id} still serves version ${r.version.slice(0, 12)} after ${seconds}${moved}`),
   ];
   return {
     lines,

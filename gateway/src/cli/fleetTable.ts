@@ -22,7 +22,15 @@ export function replicaTable(replicas: readonly ReplicaStatus[]): string[] {
 
 function row(replica: ReplicaStatus): string[] {
   const store = replica.storeUp ? '' : ' (store down)';
-  return [replica.id, replica.adminUrl ?? '—', replica.version.slice(0, 12), `${replica.state}${store}`, since(replica.since), uptime(replica.uptimeSeconds)];
+  const draining = replica.draining ? ', draining' : '';
+  return [
+    replica.id,
+    replica.adminUrl ?? '—',
+    replica.version.slice(0, 12),
+    `${replica.state}${draining}${store}`,
+    since(replica.since),
+    uptime(replica.uptimeSeconds),
+  ];
 }
 
 /** The time of day when it is today (UTC), else the date too. */

@@ -86,7 +86,7 @@ export async function runClusterPrimary(workers: number, options: GatewayOptions
   });
   const signal = await untilStopSignal();
   stopping = true;
-  control.stop();
+  control.drain();
   logger.info({ signal }, 'stopping every worker');
   const codes = await Promise.all(
     Object.values(cluster.workers ?? {}).map((worker) => stopWorker(worker!, (options.shutdownTimeoutMs ?? 10_000) + EXIT_GRACE_MS)),

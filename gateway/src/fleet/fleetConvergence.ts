@@ -1,7 +1,7 @@
 import type { Namespace } from 'etcd3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFleet, storedPlanVersion } from './fleetReader.ts';
-import { fleetStatus, type ReplicaStatus } from './fleetStatus.ts';
+import { awaited, fleetStatus, type ReplicaStatus } from './fleetStatus.ts';
 
 /**
  * How often the registrations are read while waiting: a replica applies a plan and rewrites
@@ -22,7 +22,7 @@ export interface Convergence {
 
 /**
  * Waits until no live replica is behind `version` (each serves it, or refused it: a rejection
- * is final for that version) or `timeoutMs` has passed, from the records the replicas keep
+ * is final for that version; a draining one is not waited for) or `timeoutMs` has passed, from the records the replicas keep
  * under `fleet/replicas/` — what `gateway fleet` reads. With no replica registered it answers
  * at once.
  */
@@ -34,7 +34,7 @@ export async function awaitFleetVersion(keys: Namespace, version: string, timeou
     for (const replica of replicas) seen.add(replica.id);
     const status = fleetStatus(replicas, version).replicas;
     const remaining = deadline - Date.now();
-    if (status.every((replica) => replica.state !== 'behind') || remaining <= 0) {
+    if (status.every((replica) => replica.state !== 'behind' || !awaited(replica)) || remaining <= 0) {
       const live = new Set(status.map((replica) => replica.id));
       return { replicas: status, left: [...seen].filter((id) => !live.has(id)).sort(), storeVersion: await storedPlanVersion(keys) };
     }

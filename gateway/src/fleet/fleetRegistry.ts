@@ -12,7 +12,8 @@ export interface ReplicaIdentity {
 /**
  * This replica's entry in the fleet (`fleet/replicas/<id>`, on the replica's lease): written
  * at start, again whenever the plan it serves changes, a plan is rejected or the store
- * connection goes up or down, and gone when the replica stops (revoked) or dies (expired).
+ * connection goes up or down, or it starts draining, and gone when the replica stops (revoked)
+ * or dies (expired).
  */
 export class FleetRegistry {
   private record: ReplicaRecord;
@@ -31,6 +32,7 @@ export class FleetRegistry {
       plan: { version: servedVersion, since: now },
       rejected: null,
       storeUp: true,
+      draining: false,
     };
   }
 
@@ -55,6 +57,11 @@ export class FleetRegistry {
 
   storeUp(up: boolean): Promise<void> {
     return up === this.record.storeUp ? Promise.resolve() : this.update({ storeUp: up });
+  }
+
+  /** It is shutting down: the fleet's plan changes and rollout steps stop waiting for it (it keeps its record until it leaves). */
+  drain(): Promise<void> {
+    return this.record.draining ? Promise.resolve() : this.update({ draining: true });
   }
 
   private update(change: Partial<ReplicaRecord>): Promise<void> {

@@ -19,6 +19,8 @@ export interface ReplicaStatus {
   readonly startedAt: string;
   readonly uptimeSeconds: number;
   readonly storeUp: boolean;
+  /** Shutting down (SIGTERM/SIGINT) but still serving until its drain ends: nothing waits for it (see awaited). */
+  readonly draining: boolean;
 }
 
 export interface FleetStatus {
@@ -47,7 +49,17 @@ export function fleetStatus(replicas: readonly ReplicaRecord[], storeVersion: st
         startedAt: replica.startedAt,
         uptimeSeconds: Math.max(0, Math.round((now - Date.parse(replica.startedAt)) / 1000)),
         storeUp: replica.storeUp,
+        draining: replica.draining === true,
       };
     }),
   };
+}
+
+/**
+ * Whether a plan change (a rollout step, a CLI change waiting for the fleet) waits for this
+ * replica to serve it: a draining one is about to leave, and waiting for it would hold the
+ * fleet for its whole drain delay. It still applies the plan while it drains.
+ */
+export function awaited(replica: Pick<ReplicaRecord, 'draining'>): boolean {
+  return replica.draining !== true;
 }

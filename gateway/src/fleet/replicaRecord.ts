@@ -18,6 +18,12 @@ export interface ReplicaRecord {
   readonly rejected: { readonly version: string; readonly message: string; readonly at: string } | null;
   /** Whether its connection to the plan store (the watch) is up. */
   readonly storeUp: boolean;
+  /**
+   * It is shutting down (SIGTERM/SIGINT): still serving, and still applying the store's plan,
+   * until its drain ends. Plan changes and rollout steps do not wait for it. Absent in the
+   * records of replicas older than this field: not draining.
+   */
+  readonly draining?: boolean;
 }
 
 /** A record as read back; null when the value is not one (written by something else). */

@@ -79,8 +79,10 @@ export class FleetRollout implements RolloutControl {
     }
     const leader = await this.whoLeads();
     if ('away' in leader) return storeAway(leader.away);
+    // `who` already says how the human got in here: the leader adds this replica's id, not its own mark.
     const answer = await this.fromLeader<{ message: string; rollout: RolloutView }>(leader.candidate, 'POST', `/${encodeURIComponent(route)}/${command}`, {
       by: who,
+      passedOnBy: this.settings.replicaId,
       reason,
     });
     return answer.ok ? this.remembered({ ok: true, ...answer.value }) : answer;

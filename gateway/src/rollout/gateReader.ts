@@ -14,8 +14,13 @@ export interface GateQuery {
  * over the interval.
  */
 export interface GateReader {
-  /** Marks the start of an interval for `key` (a step was written, the rollout started). */
-  startWindow(key: string, query: GateQuery): Promise<void>;
+  /**
+   * Marks the start of an interval for `key` (a step was written, the rollout started). Returns
+   * the baseline as JSON (null when the reader needs none), saved in the progress for a successor.
+   */
+  startWindow(key: string, query: GateQuery): Promise<unknown>;
+  /** Takes up an interval another controller began: `mark` is what its startWindow returned. */
+  resumeWindow(key: string, mark: unknown): void;
   /** What the interval of `seconds` since startWindow saw. */
   read(key: string, query: GateQuery, seconds: number): Promise<GateReading>;
 }

@@ -28,6 +28,12 @@ interface Totals {
   readonly ejectedAfterPlanMs: number | null;
 }
 
+/** Totals as JSON (bucket bounds as text: `Infinity` is no JSON number), for the baseline saved in the progress. */
+type MarkedTotals = Omit<Totals, 'buckets' | 'legacyBuckets'> & {
+  readonly buckets: Readonly<Record<string, number>>;
+  readonly legacyBuckets: Readonly<Record<string, number>>;
+};
+
 const ZERO: Totals = { attempts: 0, failures: 0, buckets: new Map(), legacyBuckets: new Map(), comparisons: 0, mismatches: 0, ejectedAfterPlanMs: null };
 
 /**
@@ -43,8 +49,15 @@ export class LocalGateReader implements GateReader {
 
   constructor(private readonly metrics: MetricsByProcess) {}
 
-  async startWindow(key: string, query: GateQuery): Promise<void> {
-    this.marks.set(key, await this.totals(query));
+  async startWindow(key: string, query: GateQuery): Promise<Readonly<Record<string, MarkedTotals | null>>> {
+    const totals = await this.totals(query);
+    this.marks.set(key, totals);
+    return Object.fromEntries([...totals].map(([name, t]) => [name, t && { ...t, buckets: textKeys(t.buckets), legacyBuckets: textKeys(t.legacyBuckets) }]));
+  }
+
+  resumeWindow(key: string, mark: unknown): void {
+    const marked = Object.entries((mark ?? {}) as Readonly<Record<string, MarkedTotals | null>>);
+    this.marks.set(key, new Map(marked.map(([name, t]) => [name, t && { ...t, buckets: numberKeys(t.buckets), legacyBuckets: numberKeys(t.legacyBuckets) }])));
   }
 
   async read(key: string, query: GateQuery): Promise<GateReading> {
@@ -52,7 +65,8 @@ export class LocalGateReader implements GateReader {
     let sum = ZERO;
     for (const [name, now] of await this.totals(query)) {
       const start = marked?.has(name) ? marked.get(name)! : ZERO;
-      if (now !== null && start !== null) sum = combine(sum, now, start);
+      // Fewer attempts than at the mark: the process started again under the same name (a replica id kept across restarts); it counts from zero, as its registry did.
+      if (now !== null && start !== null) sum = combine(sum, now, now.attempts < start.attempts ? ZERO : start);
     }
     const buckets = bucketsOf(sum.buckets);
     const legacyBuckets = bucketsOf(sum.legacyBuckets);
@@ -129,6 +143,14 @@ function combine(sum: Totals, now: Totals, start: Totals): Totals {
 
 function earliest(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+function textKeys(buckets: ReadonlyMap<number, number>): Record<string, number> {
+  return Object.fromEntries([...buckets].map(([le, count]) => [String(le), count]));
+}
+
+function numberKeys(buckets: Readonly<Record<string, number>>): Map<number, number> {
+  return new Map(Object.entries(buckets).map(([le, count]) => [Number(le), count]));
 }
 
 function bucketsOf(buckets: ReadonlyMap<number, number>): Bucket[] {

@@ -40,6 +40,8 @@ export interface RouteProgress {
    */
   readonly pending: PendingWrite | null;
   readonly lastCheck: CheckRecord | null;
+  /** The interval running now, as its check will judge it; null (or absent, in older progress) between a write and the next interval. */
+  readonly window?: CheckWindow | null;
   /** Newest last, at most EVENTS_KEPT. */
   readonly events: readonly RolloutEvent[];
 }
@@ -56,6 +58,28 @@ export interface PendingWrite {
 }
 
 export const EVENTS_KEPT = 50;
+
+/**
+ * An interval under way, saved so that the next controller (a new leader, a restarted
+ * process) judges the same interval instead of starting a whole new one: its first check
+ * comes when this one was due, or at once when that is past.
+ */
+export interface CheckWindow {
+  /** The plan the interval judges (the step's, served by every live replica when it began): another plan since means another interval. */
+  readonly version: string;
+  readonly percent: number;
+  /** The gate reader's baseline at the start (each replica's cumulative counters): the successor subtracts the same one. */
+  readonly mark: unknown;
+  readonly due: Deadline;
+}
+
+/**
+ * When an interval is over, in a form the next reader of the progress can measure without
+ * comparing two machines' clocks: an etcd lease granted for the interval and never renewed
+ * (etcd's own clock counts it down), or, for a progress file that only this host writes, a
+ * time by this host's clock.
+ */
+export type Deadline = { readonly lease: string } | { readonly at: number };
 
 /**
  * Who may write: the rollout leader's election key and the revision it was created at. A
@@ -78,6 +102,10 @@ export interface ProgressStore {
   read(): Promise<Record<string, RouteProgress>>;
   /** Refused (throws) when `leadership` no longer holds; a file has no leadership to check. */
   write(routes: Readonly<Record<string, RouteProgress>>, leadership: Leadership | null): Promise<void>;
+  /** A deadline `seconds` from now, as this store measures time. */
+  deadline(seconds: number): Promise<Deadline>;
+  /** Milliseconds until `deadline` (0 once it is past), never less than the truth; null when this store cannot tell (another store's kind). */
+  untilDeadline(deadline: Deadline): Promise<number | null>;
 }
 
 /** The one JSON shape of the progress, in a file or in etcd. */

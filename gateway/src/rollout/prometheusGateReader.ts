@@ -19,7 +19,12 @@ export class PrometheusGateReader implements GateReader {
     private readonly timeoutMs = 5_000,
   ) {}
 
-  async startWindow(): Promise<void> {}
+  startWindow(): Promise<null> {
+    return Promise.resolve(null);
+  }
+
+  /** A resumed interval is read like any other: over the interval that just ended, all of it since the step when the check is due or overdue. */
+  resumeWindow(): void {}
 
   async read(_key: string, query: GateQuery, seconds: number): Promise<GateReading> {
     const queries = gateQueries(query, `${seconds}s`);

@@ -197,7 +197,7 @@ export class RolloutController implements RolloutControl {
       if (!progress) continue;
       const now = percentOf(this.watched.get(route.name)!.route, route.rollout.backend);
       if (now !== progress.state.percent) await this.apply(route.name, splitEditedByHand(progress.state, now), null, this.actor);
-      else if (!this.nextCheckAt.has(route.name)) await this.restartWindow(route.name);
+      else if (!this.nextCheckAt.has(route.name)) await this.resumeWindow(route.name);
       const shown = this.progress[route.name];
       if (shown) this.options.metrics.show(route.name, shown.state.status, shown.state.percent);
     }
@@ -227,7 +227,8 @@ export class RolloutController implements RolloutControl {
         { route: name, to: decision.to },
         `rollout of ${name}: carrying out the ${decision.action} to ${decision.to}% announced before this process started`,
       );
-      await this.apply(name, decision, check, who, announced);
+      // The audit names who writes: a controller's own decision is written by this one now (a human's command keeps its human).
+      await this.apply(name, decision, check, /^rollout(@|$)/.test(who) ? this.actor : who, announced);
     } else await this.save(name, { ...known, pending: null });
   }
 
@@ -300,11 +301,14 @@ export class RolloutController implements RolloutControl {
     const events: RolloutEvent[] = decision.events.map((event) =>
       eventOf(event, name, watched.route.group, from, decision.state.percent, check?.gates ?? [], time, decision.reason),
     );
+    const changed = !known || known.state.status !== decision.state.status || known.state.percent !== decision.state.percent || check !== null;
     await this.save(name, {
       ...base,
       state: decision.state,
       pending: null,
       lastCheck: check ?? base.lastCheck,
+      // A judged or ended interval is never judged again (a failure counted twice): a successor starts a new one.
+      window: changed ? null : (base.window ?? null),
       events: [...base.events, ...events].slice(-EVENTS_KEPT),
     });
     for (const event of events) {
@@ -312,7 +316,6 @@ export class RolloutController implements RolloutControl {
       this.options.notifier.send(watched.config.notify, event);
     }
     this.options.metrics.show(name, decision.state.status, decision.state.percent);
-    const changed = !known || known.state.status !== decision.state.status || known.state.percent !== decision.state.percent || check !== null;
     if (changed) await this.restartWindow(name);
     return null;
   }
@@ -337,8 +340,56 @@ export class RolloutController implements RolloutControl {
       this.timers.set(name, timer);
       return;
     }
-    await this.options.reader.startWindow(name, queryOf(watched));
-    const delayMs = watched.config.intervalSeconds * 1000;
+    const mark = await this.options.reader.startWindow(name, queryOf(watched));
+    const { intervalSeconds } = watched.config;
+    try {
+      const due = await this.options.progress.deadline(intervalSeconds);
+      await this.save(name, { ...this.progress[name]!, window: { version: watched.version, percent: progress.state.percent, mark, due } });
+    } catch (error) {
+      this.options.logger.warn(
+        { route: name, problem: (error as Error).message },
+        `rollout of ${name}: its interval could not be saved (${(error as Error).message}); a successor would start a whole one`,
+      );
+    }
+    this.scheduleCheck(name, intervalSeconds * 1000);
+  }
+
+  /**
+   * The first interval of this controller: the one the last controller (a leader gone, this
+   * process before a restart) saved, if it still judges what is served now — its baseline
+   * taken up and its check due when it was due (at once when that is past) — so a new leader
+   * does not wait a whole interval more. Any other case starts a new interval.
+   */
+  private async resumeWindow(name: string): Promise<void> {
+    const progress = this.progress[name];
+    const watched = this.watched.get(name);
+    const window = progress?.window ?? null;
+    if (!progress || !watched || !window || this.closed || progress.state.status !== 'progressing') return this.restartWindow(name);
+    if (window.version !== watched.version || window.percent !== progress.state.percent) return this.restartWindow(name);
+    let leftMs: number | null;
+    try {
+      leftMs = await this.options.progress.untilDeadline(window.due);
+    } catch (error) {
+      this.options.logger.warn(
+        { route: name, problem: (error as Error).message },
+        `rollout of ${name}: the saved interval's deadline cannot be read; a new interval starts`,
+      );
+      leftMs = null;
+    }
+    if (leftMs === null) return this.restartWindow(name);
+    // The store's deadline can be late (whole seconds, etcd's minimum TTL); the interval began before now, so it is due within a whole one anyway.
+    leftMs = Math.min(leftMs, watched.config.intervalSeconds * 1000);
+    this.stopTimer(name);
+    this.waitingFor.delete(name);
+    this.options.reader.resumeWindow(name, window.mark);
+    this.options.logger.info(
+      { route: name, percent: progress.state.percent, dueInMs: leftMs },
+      `rollout of ${name}: taking up the interval at ${progress.state.percent}% that the last controller began; its check is due ${leftMs === 0 ? 'now' : `in ${leftMs / 1000} s`}`,
+    );
+    this.scheduleCheck(name, leftMs);
+  }
+
+  private scheduleCheck(name: string, delayMs: number): void {
     this.nextCheckAt.set(name, Date.now() + delayMs);
     const timer = setTimeout(() => void this.serial(() => this.check(name)), delayMs);
     timer.unref();

@@ -24,6 +24,7 @@ function fleetRow(replica) {
       'td',
       { class: 'fleet-state' },
       el('span', { class: `badge fleet ${stateClass}` }, replica.state),
+      replica.draining ? el('span', { class: 'badge plain', 'data-testid': 'fleet-draining' }, 'draining') : null,
       replica.storeUp ? null : el('span', { class: 'badge plain' }, 'store down'),
       replica.message ? el('div', { class: 'fleet-message' }, replica.message) : null,
     ),
