@@ -206,7 +206,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const url = urlOf(host, port);
   await controlPlane.joinFleet(url, { served: plan.snapshot.version, rejected: plan.rejected, storeUp: store.status().up });
-  logger.info({ url, adminUrl: controlPlane.adminUrl, routes: options.routesFile }, `gateway listening on ${url}`);
+  logger.info({ url, adminUrl: controlPlane.adminUrl, plan: store.location }, `gateway listening on ${url}`);
 
   async function shutdown(): Promise<void> {
     dataPlane.startDraining();
